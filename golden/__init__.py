@@ -1,0 +1,16 @@
+"""deja's specification in NumPy: configuration, blocks, the FC reuse engine and its cycle model.
+
+Pure: imports neither amaranth nor cocotb. hw/ implements exactly what is written here.
+"""
+
+from .config import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weights, config_writes
+from .quantizer import quantize, thresholds, linear_centroids
+from .fc_engine import Counters, RunResult, FCEngine, full_recompute, baseline_layer, golden_run
+from .cycle_model import Pattern, schedule, busy_cycles, cycle_bound
+
+__all__ = [
+    "ConfigError", "EngineConfig", "LayerConfig", "DEFAULT", "check_weights", "config_writes",
+    "quantize", "thresholds", "linear_centroids",
+    "Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
+    "Pattern", "schedule", "busy_cycles", "cycle_bound",
+]

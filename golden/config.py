@@ -1,0 +1,357 @@
+"""The one configuration of deja: engine parameters, layer parameters, and the host programme.
+
+:class:`EngineConfig` carries every architectural parameter of the hardware; :class:`LayerConfig`
+carries what one layer writes into the engine's configuration registers. Both are frozen and
+validated on construction, with a message that names the parameter, its value and the allowed
+range. hw/, sim/ and synth/ take these objects and never re-derive a parameter on their own.
+"""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+
+__all__ = [
+    "ConfigError", "EngineConfig", "LayerConfig", "ACTIVATIONS",
+    "Region", "Register", "config_writes", "check_weights", "DEFAULT",
+]
+
+
+class ConfigError(ValueError):
+    """An invalid configuration: the message names the parameter, the value and what is allowed."""
+
+
+ACTIVATIONS = ("none", "relu")
+
+
+def _check_int(name, value, lo, hi, why=""):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{name} must be an integer, not {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} = {value} is out of range: allowed {lo}..{hi}{why}")
+
+
+def ceil_log2(n):
+    return max(0, (int(n) - 1).bit_length())
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineConfig:
+    """Architectural parameters of one reuse engine.
+
+    Parameters
+    ----------
+    lanes : int
+        MAC lanes; one lane per output neuron of the current output block.
+    act_width, weight_width, acc_width : int
+        Signed widths of activations (and centroids), weights, and accumulators/biases.
+    max_clusters, max_inputs, max_outputs : int
+        Sizes of the centroid table, the index area / change list, and the output area.
+    scan_width : int
+        Inputs scanned per cycle (only 1 is implemented).
+    reuse : bool
+        ``False`` elaborates the baseline accelerator (no quantizer, index area or skip logic).
+    """
+    lanes: int = 16
+    act_width: int = 8
+    weight_width: int = 8
+    acc_width: int = 32
+    max_clusters: int = 32
+    max_inputs: int = 512
+    max_outputs: int = 512
+    scan_width: int = 1
+    reuse: bool = True
+
+    def __post_init__(self):
+        _check_int("lanes", self.lanes, 1, 64)
+        _check_int("act_width", self.act_width, 2, 16)
+        _check_int("weight_width", self.weight_width, 2, 18)
+        _check_int("acc_width", self.acc_width, self.act_width + self.weight_width + 1, 48,
+                   " (at least act_width + weight_width + 1 so one product fits)")
+        _check_int("max_clusters", self.max_clusters, 2, min(64, 2 ** self.act_width),
+                   " (and at most 2**act_width distinct centroids)")
+        _check_int("max_inputs", self.max_inputs, 1, 65536)
+        _check_int("max_outputs", self.max_outputs, 1, 65536)
+        _check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")
+        if not isinstance(self.reuse, bool):
+            raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
+        # The static width rule: N inputs of the largest magnitude times the largest weight
+        # must fit the accumulator, so no layer the engine accepts can overflow.
+        worst = self.max_inputs * self.act_max_abs * self.weight_max_abs
+        if worst > self.acc_max:
+            raise ConfigError(
+                f"acc_width = {self.acc_width} is too narrow for max_inputs = {self.max_inputs}: "
+                f"worst case {worst} needs acc_width >= {worst.bit_length() + 1}")
+
+    # Derived parameters (one place, so hw and golden never disagree on them).
+    @property
+    def index_width(self):
+        return max(1, ceil_log2(self.max_clusters))
+
+    @property
+    def delta_width(self):
+        return self.act_width + 1
+
+    @property
+    def max_blocks(self):
+        return -(-self.max_outputs // self.lanes)
+
+    @property
+    def input_index_width(self):
+        return max(1, ceil_log2(self.max_inputs))
+
+    @property
+    def act_min(self):
+        return -(1 << (self.act_width - 1))
+
+    @property
+    def act_max(self):
+        return (1 << (self.act_width - 1)) - 1
+
+    @property
+    def act_max_abs(self):
+        return 1 << (self.act_width - 1)
+
+    @property
+    def weight_min(self):
+        return -(1 << (self.weight_width - 1))
+
+    @property
+    def weight_max(self):
+        return (1 << (self.weight_width - 1)) - 1
+
+    @property
+    def weight_max_abs(self):
+        return 1 << (self.weight_width - 1)
+
+    @property
+    def acc_max(self):
+        return (1 << (self.acc_width - 1)) - 1
+
+    @property
+    def acc_min(self):
+        return -(1 << (self.acc_width - 1))
+
+    @property
+    def cfg_data_width(self):
+        return max(self.acc_width, self.lanes * self.weight_width)
+
+    @property
+    def cfg_offset_width(self):
+        weight_words = self.max_blocks * self.max_inputs
+        bias_offsets = self.max_blocks << ceil_log2(self.lanes)
+        return max(4, ceil_log2(weight_words), ceil_log2(bias_offsets), self.index_width)
+
+    @property
+    def cfg_addr_width(self):
+        return self.cfg_offset_width + 3
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown engine parameter {unknown[0]!r}: allowed {', '.join(sorted(known))}")
+        return cls(**d)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"configuration is not valid JSON: {e}") from None
+        if not isinstance(d, dict):
+            raise ConfigError("configuration JSON must be an object of engine parameters")
+        return cls.from_dict(d)
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def check_layer(self, layer):
+        """Raise :class:`ConfigError` unless ``layer`` fits this engine."""
+        _check_int("inputs", layer.inputs, 1, self.max_inputs, " (engine max_inputs)")
+        _check_int("outputs", layer.outputs, 1, self.max_outputs, " (engine max_outputs)")
+        _check_int("clusters", layer.clusters, 2, self.max_clusters, " (engine max_clusters)")
+        lo, hi = min(layer.centroids), max(layer.centroids)
+        if lo < self.act_min or hi > self.act_max:
+            raise ConfigError(
+                f"centroids must be act_width = {self.act_width} bit values: "
+                f"{lo if lo < self.act_min else hi} is outside {self.act_min}..{self.act_max}")
+        _check_int("shift", layer.shift, 0, self.acc_width - 1)
+        return layer
+
+
+DEFAULT = EngineConfig()
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerConfig:
+    """What one FC layer writes into the engine's layer registers and centroid table.
+
+    Parameters
+    ----------
+    inputs, outputs : int
+        N and M of the layer.
+    centroids : tuple of int
+        Strictly increasing centroid values (C = len(centroids)), on the activation scale.
+    activation : str
+        ``"none"`` or ``"relu"``, applied to the pre-activation output before requantization.
+    shift : int
+        Requantization: rounding arithmetic right shift of the activated output.
+    """
+    inputs: int
+    outputs: int
+    centroids: tuple
+    activation: str = "relu"
+    shift: int = 0
+
+    def __post_init__(self):
+        _check_int("inputs", self.inputs, 1, 1 << 20)
+        _check_int("outputs", self.outputs, 1, 1 << 20)
+        c = tuple(int(v) for v in self.centroids)
+        object.__setattr__(self, "centroids", c)
+        if len(c) < 2:
+            raise ConfigError(f"clusters = {len(c)} is out of range: allowed 2..max_clusters")
+        bad = [k for k in range(len(c) - 1) if c[k] >= c[k + 1]]
+        if bad:
+            k = bad[0]
+            raise ConfigError(f"centroids must be strictly increasing: centroids[{k}] = {c[k]} "
+                              f">= centroids[{k + 1}] = {c[k + 1]}")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"activation = {self.activation!r} is not supported: "
+                              f"allowed {', '.join(ACTIVATIONS)}")
+        _check_int("shift", self.shift, 0, 47)
+
+    @property
+    def clusters(self):
+        return len(self.centroids)
+
+    def blocks(self, lanes):
+        return -(-self.outputs // lanes)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["centroids"] = list(self.centroids)
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown layer parameter {unknown[0]!r}: allowed {', '.join(sorted(known))}")
+        return cls(**d)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        return cls.from_dict(json.loads(text))
+
+
+def check_weights(engine, layer, weights, bias):
+    """Validate a layer's weights (N x M) and bias (M,) and return them as int64 arrays.
+
+    Besides shapes and ranges, this applies the exact width rule of DESIGN.md:
+    ``|b[o]| + max|input| * sum_i |W[i, o]|`` must fit ``acc_width`` for every output, so the
+    accumulator (and every intermediate state of a reuse update) never overflows.
+    """
+    engine.check_layer(layer)
+    w = np.asarray(weights)
+    b = np.asarray(bias)
+    if w.shape != (layer.inputs, layer.outputs):
+        raise ConfigError(f"weights have shape {w.shape}: expected (inputs, outputs) = "
+                          f"({layer.inputs}, {layer.outputs})")
+    if b.shape != (layer.outputs,):
+        raise ConfigError(f"bias has shape {b.shape}: expected (outputs,) = ({layer.outputs},)")
+    for name, a in (("weights", w), ("bias", b)):
+        if not np.issubdtype(a.dtype, np.integer):
+            raise ConfigError(f"{name} must be integers, not {a.dtype}")
+    w = w.astype(np.int64)
+    b = b.astype(np.int64)
+    if w.min(initial=0) < engine.weight_min or w.max(initial=0) > engine.weight_max:
+        raise ConfigError(f"weights must be weight_width = {engine.weight_width} bit values: "
+                          f"found {int(w.min())}..{int(w.max())}, allowed "
+                          f"{engine.weight_min}..{engine.weight_max}")
+    worst = np.abs(b) + engine.act_max_abs * np.abs(w).sum(axis=0)
+    if worst.max() > engine.acc_max:
+        o = int(worst.argmax())
+        raise ConfigError(f"output {o} can reach {int(worst[o])}, which does not fit "
+                          f"acc_width = {engine.acc_width} (max {engine.acc_max})")
+    return w, b
+
+
+# Configuration write port: address = region << cfg_offset_width | offset.
+class Region:
+    REGISTER = 0
+    CENTROID = 1
+    THRESHOLD = 2
+    WEIGHT = 3
+    BIAS = 4
+
+
+class Register:
+    INPUTS = 0
+    OUTPUTS = 1
+    CLUSTERS = 2
+    ACTIVATION = 3
+    SHIFT = 4
+    BLOCKS = 5
+
+
+def config_writes(engine, layer, weights, bias):
+    """The host programme that loads a layer: a list of ``(address, data)`` writes.
+
+    Weights go one memory word (the ``lanes`` weights of one input for one output block) per
+    write; biases one element per write, including the zero padding of the last block, so that
+    padding lanes always compute 0.
+    """
+    from .weight_buffer import weight_words
+    from .quantizer import thresholds
+
+    w, b = check_weights(engine, layer, weights, bias)
+    shift = engine.cfg_offset_width
+
+    def addr(region, offset):
+        return (region << shift) | offset
+
+    def pack(values, width):
+        word = 0
+        for lane, v in enumerate(values):
+            word |= (int(v) & ((1 << width) - 1)) << (lane * width)
+        return word
+
+    def signed(v, width):
+        return int(v) & ((1 << width) - 1)
+
+    blocks = layer.blocks(engine.lanes)
+    writes = [
+        (addr(Region.REGISTER, Register.INPUTS), layer.inputs),
+        (addr(Region.REGISTER, Register.OUTPUTS), layer.outputs),
+        (addr(Region.REGISTER, Register.CLUSTERS), layer.clusters),
+        (addr(Region.REGISTER, Register.ACTIVATION), ACTIVATIONS.index(layer.activation)),
+        (addr(Region.REGISTER, Register.SHIFT), layer.shift),
+        (addr(Region.REGISTER, Register.BLOCKS), blocks),
+    ]
+    if engine.reuse:
+        for k, c in enumerate(layer.centroids):
+            writes.append((addr(Region.CENTROID, k), signed(c, engine.act_width)))
+        for k, t in enumerate(thresholds(layer.centroids)):
+            writes.append((addr(Region.THRESHOLD, k), signed(t, engine.act_width)))
+    for index, word in enumerate(weight_words(w, engine.lanes)):
+        writes.append((addr(Region.WEIGHT, index), pack(word, engine.weight_width)))
+    lane_bits = ceil_log2(engine.lanes)
+    padded = np.zeros(blocks * engine.lanes, dtype=np.int64)
+    padded[:layer.outputs] = b
+    for o, v in enumerate(padded):
+        offset = ((o // engine.lanes) << lane_bits) | (o % engine.lanes)
+        writes.append((addr(Region.BIAS, offset), signed(v, engine.acc_width)))
+    return writes

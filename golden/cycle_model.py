@@ -1,0 +1,165 @@
+"""Cycle model of the FC engine: when every index write, output write and output beat happens.
+
+This is the cycle contract of DESIGN.md made exact for hw/fc_engine.py. Time 0 is the first
+cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B output blocks):
+
+- scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is
+  accepted at a_j = max(presented_j, S_f) (presented by the source, see :class:`Pattern`);
+- the scan pipeline writes the index area at a_j + 2 and the change list at a_j + 3, so the
+  correct phase may issue at a_last + 4 (SCAN_DRAIN = 3 cycles after the last accept);
+- correct issues K = B * (n + 2) operations, one per cycle: per block LOAD, n MACs, STORE;
+  it starts at C_f = max(a_last + 4, cycle the frame's output bank is free);
+- a STORE issued at t writes the output area at t + 5 and the activation bank at t + 7;
+- the next scan starts at S_{f+1} = C_f + K;
+- busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
+- the output streamer sends frame f's bank once it is complete (last bank write + 1) and the
+  previous frame's last beat has gone: one read cycle, then one beat per accepted cycle.
+"""
+
+import dataclasses
+
+import numpy as np
+
+__all__ = ["Pattern", "busy_cycles", "schedule", "SCAN_DRAIN", "INDEX_WRITE_LATENCY",
+           "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "cycle_bound"]
+
+SCAN_DRAIN = 3
+INDEX_WRITE_LATENCY = 2
+OUTPUT_WRITE_LATENCY = 5
+BANK_WRITE_LATENCY = 7
+
+
+class Pattern:
+    """Seeded per-cycle bits: bit t says whether a stream source presents a beat (valid) or a
+    sink accepts (ready) in cycle t. Shared by golden and every RTL harness so both see the
+    same bubbles and backpressure.
+
+    ``probability`` is the chance of a 1 (1.0: no bubbles / no backpressure).
+    """
+
+    CHUNK = 4096
+
+    def __init__(self, probability=1.0, seed=0):
+        if not 0.0 < probability <= 1.0:
+            raise ValueError(f"probability = {probability} is out of range: allowed (0, 1]")
+        self.probability = float(probability)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._bits = np.zeros(0, dtype=bool)
+
+    @classmethod
+    def always(cls):
+        return cls(1.0)
+
+    @classmethod
+    def cycle(cls, bits):
+        """A fixed repeating pattern, e.g. ``[1, 1, 1, 0]``."""
+        p = cls(1.0)
+        p._fixed = np.asarray(bits, dtype=bool)
+        if not p._fixed.any():
+            raise ValueError("a fixed pattern needs at least one 1")
+        return p
+
+    def __getitem__(self, t):
+        fixed = getattr(self, "_fixed", None)
+        if fixed is not None:
+            return bool(fixed[t % len(fixed)])
+        if self.probability == 1.0:
+            return True
+        while t >= len(self._bits):
+            self._bits = np.concatenate([self._bits, self._rng.random(self.CHUNK) < self.probability])
+        return bool(self._bits[t])
+
+    def next_one(self, t):
+        """First cycle >= t whose bit is 1."""
+        while not self[t]:
+            t += 1
+        return t
+
+
+def busy_cycles(engine, layer, n_changed):
+    return layer.inputs + SCAN_DRAIN + layer.blocks(engine.lanes) * (n_changed + 2)
+
+
+def cycle_bound(engine, layer, n_changed):
+    """The DESIGN.md contract: ceil(N / scan_width) + B * n + 2 * B + 16."""
+    blocks = layer.blocks(engine.lanes)
+    return -(-layer.inputs // engine.scan_width) + blocks * n_changed + 2 * blocks + 16
+
+
+@dataclasses.dataclass
+class FrameTiming:
+    scan_start: int
+    accepts: np.ndarray         # accept cycle of each input
+    correct_start: int
+    n_changed: int
+    stall_cycles: int
+    bank_complete: int          # first cycle the frame's activation bank is complete
+    beats: list                 # accept cycle of each output beat
+
+
+@dataclasses.dataclass
+class Schedule:
+    frames: list
+
+    def trace(self, engine, layer, result, changes):
+        """Cycle-stamped events ``(cycle, kind, address, values)``, sorted."""
+        lanes = engine.lanes
+        blocks = layer.blocks(lanes)
+        events = []
+        for f, (timing, (idx, q, first)) in enumerate(zip(self.frames, changes)):
+            n = timing.n_changed
+            if engine.reuse:
+                for i, qi in zip(idx, q):
+                    events.append((int(timing.accepts[i]) + INDEX_WRITE_LATENCY, "index_write",
+                                   int(i), (int(qi),)))
+            z = np.zeros(blocks * lanes, dtype=np.int64)
+            z[:layer.outputs] = result.preactivations[f]
+            y = np.zeros(blocks * lanes, dtype=np.int64)
+            y[:layer.outputs] = result.outputs[f]
+            for b in range(blocks):
+                store = timing.correct_start + b * (n + 2) + n + 1
+                if engine.reuse:
+                    events.append((store + OUTPUT_WRITE_LATENCY, "output_write", b,
+                                   tuple(int(v) for v in z[b * lanes:(b + 1) * lanes])))
+                events.append((timing.beats[b], "beat", b,
+                               tuple(int(v) for v in y[b * lanes:(b + 1) * lanes])))
+        events.sort()
+        return events
+
+
+def schedule(engine, layer, n_changed, *, input_valid=None, output_ready=None):
+    """Timing of a frame sequence with ``n_changed[f]`` changed inputs in frame f."""
+    valid = input_valid or Pattern.always()
+    ready = output_ready or Pattern.always()
+    n_inputs = layer.inputs
+    blocks = layer.blocks(engine.lanes)
+    frames = []
+    scan_start = 0
+    last_accept = -1                # accept cycle of the previous input beat
+    stream_end = []                 # cycle of each frame's last accepted output beat
+    for f, n in enumerate(n_changed):
+        accepts = np.empty(n_inputs, dtype=np.int64)
+        for i in range(n_inputs):
+            presented = valid.next_one(last_accept + 1)
+            last_accept = max(presented, scan_start if i == 0 else last_accept + 1)
+            accepts[i] = last_accept
+        scan_done = last_accept + SCAN_DRAIN + 1
+        # ping-pong: this frame's bank was last used two frames ago; wait until it has drained
+        bank_free = stream_end[f - 2] + 1 if f >= 2 else 0
+        correct_start = max(scan_done, bank_free)
+        ops = blocks * (n + 2)
+        stall = (last_accept - scan_start + 1 - n_inputs) + (correct_start - scan_done)
+        last_store = correct_start + ops - 1
+        bank_complete = last_store + BANK_WRITE_LATENCY + 1
+        read = max(bank_complete, stream_end[f - 1] + 1 if f >= 1 else 0)
+        beats = []
+        visible = read + 1
+        for _ in range(blocks):
+            t = ready.next_one(visible)
+            beats.append(t)
+            visible = t + 1
+        stream_end.append(beats[-1])
+        frames.append(FrameTiming(scan_start, accepts, correct_start, n, stall, bank_complete, beats))
+        scan_start = correct_start + ops
+    return Schedule(frames)

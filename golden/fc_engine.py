@@ -1,0 +1,207 @@
+"""The FC reuse engine, frame by frame: the specification hw/fc_engine.py implements.
+
+Per frame (DESIGN.md "Execution of one layer for one frame"):
+
+1. scan: quantize the N inputs, compare with the index area, build the change list (i, d_i),
+   update the index area;
+2. correct: for each block of ``lanes`` outputs, start from the previous outputs (the bias on a
+   first execution), add d_i * W[i, block] for every change-list entry, store the block in the
+   output area and send it through the output unit.
+
+With ``reuse=False`` every input is "changed", d_i = x_i (unquantized) and every frame starts
+from the bias: the baseline accelerator.
+
+:func:`full_recompute` and :func:`baseline_layer` are the independent references: plain NumPy
+matrix products that know nothing of indices, deltas or change lists.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from .config import check_weights
+from .quantizer import quantize
+from .delta_subtractor import delta
+from .skip_logic import change_list
+from .output_unit import output_unit
+
+__all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Counters:
+    """Per-frame performance counters; the RTL counts the same events."""
+    cycles: int = 0            # busy cycles (stall cycles excluded)
+    stall_cycles: int = 0      # waiting for an input beat or for a free output bank
+    inputs_scanned: int = 0
+    inputs_changed: int = 0
+    macs: int = 0              # useful multiply-accumulates (padding lanes excluded)
+    weight_words: int = 0
+    index_reads: int = 0
+    index_writes: int = 0
+    output_reads: int = 0      # output area reads (previous outputs)
+    output_writes: int = 0     # output area writes
+
+    FIELDS = ()  # filled below
+
+    def as_dict(self):
+        return dataclasses.asdict(self)
+
+
+Counters.FIELDS = tuple(f.name for f in dataclasses.fields(Counters))
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What golden and the simulated RTL both return for a frame sequence.
+
+    ``outputs`` is (frames, M) post-activation outputs; ``preactivations`` is (frames, M)
+    accumulator values; ``counters`` one :class:`Counters` per frame; ``trace`` the
+    cycle-stamped events ``(cycle, kind, address, values)`` with kind one of
+    ``"index_write"``, ``"output_write"``, ``"beat"`` (empty when not requested).
+    """
+    outputs: np.ndarray
+    preactivations: np.ndarray
+    counters: list
+    trace: list = dataclasses.field(default_factory=list)
+
+
+def _exact_product(d, w, bound):
+    """d @ w for integer arrays, exactly, through float BLAS.
+
+    Every partial sum of a chunk is an integer below 2**24 (float32) in magnitude, so float32
+    arithmetic is exact in any summation order; chunks are summed in int64.
+    """
+    if d.size == 0:
+        return np.zeros(w.shape[1], dtype=np.int64)
+    chunk = max(1, (1 << 24) // max(1, bound))
+    if chunk >= d.size:
+        return (d.astype(np.float32) @ w).astype(np.int64)
+    total = np.zeros(w.shape[1], dtype=np.int64)
+    for s in range(0, d.size, chunk):
+        total += (d[s:s + chunk].astype(np.float32) @ w[s:s + chunk]).astype(np.int64)
+    return total
+
+
+class FCEngine:
+    """Golden model of one FC layer on the reuse engine, stateful across frames."""
+
+    def __init__(self, engine, layer, weights, bias):
+        self.engine = engine
+        self.layer = layer
+        self.weights, self.bias = check_weights(engine, layer, weights, bias)
+        self._w32 = self.weights.astype(np.float32)
+        # |d| <= 2**act_width - 1 (difference of two centroids), |w| <= 2**(weight_width-1)
+        self._product_bound = ((1 << engine.act_width) - 1) * engine.weight_max_abs
+        self.start_sequence()
+
+    def start_sequence(self):
+        """The next frame is a first execution: no previous indices or outputs."""
+        self.first = True
+        self.index_area = np.zeros(self.layer.inputs, dtype=np.int64)
+        self.output_area = np.zeros(self.layer.outputs, dtype=np.int64)
+
+    def _check_frame(self, x):
+        x = np.asarray(x)
+        if x.shape != (self.layer.inputs,):
+            raise ValueError(f"frame has shape {x.shape}: expected (inputs,) = ({self.layer.inputs},)")
+        if x.min() < self.engine.act_min or x.max() > self.engine.act_max:
+            raise ValueError(f"frame values must be act_width = {self.engine.act_width} bit: "
+                             f"found {int(x.min())}..{int(x.max())}")
+        return x.astype(np.int64)
+
+    def scan(self, x):
+        """Scan phase: returns the change list (indices, deltas) and updates the index area."""
+        x = self._check_frame(x)
+        if not self.engine.reuse:
+            return np.arange(x.size), x
+        c = self.layer.centroids
+        q_new = quantize(x, c)
+        d = delta(q_new, self.index_area, c, self.first)
+        idx, dl = change_list(q_new, self.index_area, self.first, d)
+        self.index_area[idx] = q_new[idx]
+        return idx, dl
+
+    def step(self, x):
+        """Run one frame: returns ``(outputs, preactivations, counters, (idx, q_new_of_idx))``."""
+        first = self.first or not self.engine.reuse
+        idx, d = self.scan(x)
+        start = self.bias if first else self.output_area
+        z = start + _exact_product(d, self._w32[idx], self._product_bound)
+        if self.engine.reuse:
+            self.output_area = z
+        self.first = False
+        y = output_unit(z, self.layer.activation, self.layer.shift, self.engine.act_width)
+        counters = frame_counters(self.engine, self.layer, len(idx), first)
+        return y, z, counters, idx
+
+    def run(self, frames):
+        frames = np.asarray(frames)
+        ys, zs, cs = [], [], []
+        for x in frames:
+            y, z, c, _ = self.step(x)
+            ys.append(y), zs.append(z), cs.append(c)
+        m = self.layer.outputs
+        return RunResult(np.array(ys, dtype=np.int64).reshape(-1, m),
+                         np.array(zs, dtype=np.int64).reshape(-1, m), cs)
+
+
+def frame_counters(engine, layer, n_changed, first):
+    """Event counts of one frame (cycles and stalls come from the cycle model)."""
+    from .cycle_model import busy_cycles
+    n, m = layer.inputs, layer.outputs
+    blocks = layer.blocks(engine.lanes)
+    reuse = engine.reuse
+    return Counters(
+        cycles=busy_cycles(engine, layer, n_changed),
+        stall_cycles=0,
+        inputs_scanned=n,
+        inputs_changed=n_changed,
+        macs=n_changed * m,
+        weight_words=n_changed * blocks,
+        index_reads=n if reuse else 0,
+        index_writes=n_changed if reuse else 0,
+        output_reads=blocks if reuse and not first else 0,
+        output_writes=blocks if reuse else 0,
+    )
+
+
+def full_recompute(layer, weights, bias, frames):
+    """Independent reference for reuse: b + sum_i c[q_i] W[i, :] from scratch, every frame."""
+    c = np.asarray(layer.centroids, dtype=np.int64)
+    xq = c[quantize(np.asarray(frames), layer.centroids)]
+    return np.asarray(bias, dtype=np.int64) + xq @ np.asarray(weights, dtype=np.int64)
+
+
+def baseline_layer(weights, bias, frames):
+    """Independent reference for the baseline accelerator: b + x W on raw activations."""
+    return np.asarray(bias, dtype=np.int64) + np.asarray(frames, dtype=np.int64) @ np.asarray(weights, dtype=np.int64)
+
+
+def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output_ready=None,
+               trace=True):
+    """Run a frame sequence (starting a new sequence) through the golden model and its cycle model.
+
+    ``input_valid`` and ``output_ready`` are :class:`golden.cycle_model.Pattern` objects (or
+    ``None`` for no bubbles / no backpressure), the same ones the RTL harness uses.
+    """
+    from .cycle_model import schedule
+    model = FCEngine(engine, layer, weights, bias)
+    frames = np.asarray(frames)
+    ys, zs, changes, counters = [], [], [], []
+    for x in frames:
+        first = model.first
+        q_before = model.index_area.copy()
+        y, z, c, idx = model.step(x)
+        ys.append(y), zs.append(z), counters.append(c)
+        changes.append((idx, model.index_area[idx] if engine.reuse else None, first))
+    m = layer.outputs
+    result = RunResult(np.array(ys, dtype=np.int64).reshape(-1, m),
+                       np.array(zs, dtype=np.int64).reshape(-1, m), counters)
+    timing = schedule(engine, layer, [len(ch[0]) for ch in changes],
+                      input_valid=input_valid, output_ready=output_ready)
+    result.counters = [dataclasses.replace(c, stall_cycles=t.stall_cycles)
+                       for c, t in zip(counters, timing.frames)]
+    if trace:
+        result.trace = timing.trace(engine, layer, result, changes)
+    return result

@@ -1,0 +1,437 @@
+from amaranth.hdl import Module, Signal, Mux, Cat, Const, signed
+from amaranth.lib import wiring, data, stream
+from amaranth.lib.wiring import In, Out
+
+from golden.config import Region, Register, ceil_log2
+from golden.fc_engine import Counters
+from golden import cycle_model
+
+from ._check import check_config
+from .quantizer import Quantizer
+from .centroid_table import CentroidTable
+from .delta_subtractor import DeltaSubtractor
+from .skip_logic import SkipLogic
+from .mac_array import MACArray
+from .io_buffer import IOBuffer
+from .weight_buffer import WeightBuffer
+from .output_unit import OutputUnit
+
+__all__ = ["FCEngine", "ConfigWriteSignature", "input_layout", "output_layout", "perf_layout"]
+
+
+class ConfigWriteSignature(wiring.Signature):
+    """Host-side configuration write port: ``data`` is written to ``addr`` when ``en``.
+
+    ``addr = region << cfg_offset_width | offset`` (see golden.config.Region);
+    :func:`golden.config.config_writes` is the programme that loads a layer.
+    """
+
+    def __init__(self, config):
+        super().__init__({
+            "addr": Out(config.cfg_addr_width),
+            "data": Out(config.cfg_data_width),
+            "en": Out(1),
+        })
+
+
+def input_layout(config):
+    return data.StructLayout({"data": signed(config.act_width), "last": 1})
+
+
+def output_layout(config):
+    return data.StructLayout({
+        "data": data.ArrayLayout(signed(config.act_width), config.lanes),
+        "last": 1,
+    })
+
+
+def perf_layout():
+    return data.StructLayout({name: 32 for name in Counters.FIELDS})
+
+
+class _Op:
+    NONE, LOAD, MAC, STORE = range(4)
+
+
+class FCEngine(wiring.Component):
+    """The FC reuse engine: scan, skip, correct, output (golden/fc_engine.py, cycle model in
+    golden/cycle_model.py, which this component matches cycle for cycle).
+
+    Parameters
+    ----------
+    config : :class:`golden.EngineConfig`
+        ``reuse=False`` elaborates the baseline engine, without quantizer, centroid table, index
+        area, output area or skip logic.
+
+    Members
+    -------
+    cfg : ``In(ConfigWriteSignature(config))``
+        Layer registers, centroid table, thresholds, weights and biases.
+    start : ``In(1)``
+        Start of sequence: the next frame is a first execution (outputs start from the bias)
+        and the performance counters restart. Assert only between frames.
+    i_stream : ``In(stream.Signature(input_layout(config)))``
+        One activation per beat; ``last`` marks the N-th input of a frame.
+    o_stream : ``Out(stream.Signature(output_layout(config)))``
+        One block of ``lanes`` post-activation outputs per beat (padding lanes are 0);
+        ``last`` marks the last block of a frame.
+    perf : ``Out(perf_layout())``
+        Counters of the last completed frame (golden.Counters).
+    frames : ``Out(32)``
+        Frames completed; increments when ``perf`` is updated.
+    framing_error : ``Out(1)``
+        Sticky: an input beat's ``last`` disagreed with the layer's N.
+    """
+
+    def __init__(self, config):
+        self._config = check_config(config)
+        super().__init__({
+            "cfg": In(ConfigWriteSignature(config)),
+            "start": In(1),
+            "i_stream": In(stream.Signature(input_layout(config))),
+            "o_stream": Out(stream.Signature(output_layout(config))),
+            "perf": Out(perf_layout()),
+            "frames": Out(32),
+            "framing_error": Out(1),
+        })
+        # Sub-blocks are built here so testbenches can observe their ports (trace taps).
+        self.io_buffer = IOBuffer(config)
+        self.weight_buffer = WeightBuffer(config)
+        self.mac_array = MACArray(config)
+        self.output_unit = OutputUnit(config)
+        if config.reuse:
+            self.quantizer = Quantizer(config)
+            self.centroid_table = CentroidTable(config)
+            self.delta_subtractor = DeltaSubtractor(config)
+            self.skip_logic = SkipLogic(config)
+
+    @property
+    def config(self):
+        return self._config
+
+    # Latencies the cycle model relies on (golden/cycle_model.py).
+    scan_drain = cycle_model.SCAN_DRAIN
+    index_write_latency = cycle_model.INDEX_WRITE_LATENCY
+    output_write_latency = cycle_model.OUTPUT_WRITE_LATENCY
+    bank_write_latency = cycle_model.BANK_WRITE_LATENCY
+
+    def elaborate(self, platform):
+        cfg = self._config
+        reuse = cfg.reuse
+        m = Module()
+        m.submodules.io_buffer = io = self.io_buffer
+        m.submodules.weight_buffer = wb = self.weight_buffer
+        m.submodules.mac_array = mac = self.mac_array
+        m.submodules.output_unit = ou = self.output_unit
+        if reuse:
+            m.submodules.quantizer = quant = self.quantizer
+            m.submodules.centroid_table = table = self.centroid_table
+            m.submodules.delta_subtractor = sub = self.delta_subtractor
+            m.submodules.skip_logic = skip = self.skip_logic
+
+        # ---- layer registers and configuration writes -------------------------------------
+        n_inputs = Signal(range(cfg.max_inputs + 1), init=1)
+        n_outputs = Signal(range(cfg.max_outputs + 1), init=1)
+        clusters = Signal(range(cfg.max_clusters + 1), init=2)
+        relu = Signal()
+        shift = Signal(range(cfg.acc_width))
+        n_blocks = Signal(range(cfg.max_blocks + 1), init=1)
+
+        region = self.cfg.addr[cfg.cfg_offset_width:]
+        offset = self.cfg.addr[:cfg.cfg_offset_width]
+        with m.If(self.cfg.en & (region == Region.REGISTER)):
+            with m.Switch(offset):
+                with m.Case(Register.INPUTS):
+                    m.d.sync += n_inputs.eq(self.cfg.data)
+                with m.Case(Register.OUTPUTS):
+                    m.d.sync += n_outputs.eq(self.cfg.data)
+                with m.Case(Register.CLUSTERS):
+                    m.d.sync += clusters.eq(self.cfg.data)
+                with m.Case(Register.ACTIVATION):
+                    m.d.sync += relu.eq(self.cfg.data == 1)
+                with m.Case(Register.SHIFT):
+                    m.d.sync += shift.eq(self.cfg.data)
+                with m.Case(Register.BLOCKS):
+                    m.d.sync += n_blocks.eq(self.cfg.data)
+        if reuse:
+            m.d.comb += [
+                table.write_centroid.eq(self.cfg.en & (region == Region.CENTROID)),
+                table.write_threshold.eq(self.cfg.en & (region == Region.THRESHOLD)),
+                table.write_addr.eq(offset),
+                table.write_data.eq(self.cfg.data[:cfg.act_width]),
+            ]
+        lane_bits = ceil_log2(cfg.lanes)
+        m.d.comb += [
+            wb.weight_write.addr.eq(offset),
+            wb.weight_write.data.eq(self.cfg.data[:cfg.lanes * cfg.weight_width]),
+            wb.weight_write.en.eq(self.cfg.en & (region == Region.WEIGHT)),
+            wb.bias_write.addr.eq(offset[lane_bits:]),
+            wb.bias_write.data.eq(Cat(self.cfg.data[:cfg.acc_width] for _ in range(cfg.lanes))),
+        ]
+        with m.If(self.cfg.en & (region == Region.BIAS)):
+            m.d.comb += wb.bias_write.en.eq(Const(1, cfg.lanes) << offset[:lane_bits])
+
+        # ---- sequence and frame state -----------------------------------------------------
+        first = Signal()              # this frame is a first execution of the sequence
+        bank = Signal()               # activation bank this frame writes
+        busy = Signal(2)              # bank claimed by a frame and not yet streamed out
+        complete = Signal(2)          # bank fully written, waiting for / being streamed
+        n_changed = Signal(range(cfg.max_inputs + 1))
+
+        # ---- scan: accept, quantize + read index, compare + delta, append change ---------
+        scan_count = Signal(range(cfg.max_inputs))
+        accept = Signal()
+        s1_valid, s2_valid, s3_valid = Signal(), Signal(), Signal()
+        s1_x, s2_x = Signal(signed(cfg.act_width)), Signal(signed(cfg.act_width))
+        s1_i, s2_i, s3_i = (Signal(cfg.input_index_width) for _ in range(3))
+        s3_d = Signal(signed(cfg.delta_width))
+        s2_changed = Signal()
+
+        m.d.comb += accept.eq(self.i_stream.valid & self.i_stream.ready)
+        m.d.sync += [
+            s1_valid.eq(accept),
+            s1_x.eq(self.i_stream.payload.data),
+            s1_i.eq(scan_count),
+            s2_valid.eq(s1_valid),
+            s2_x.eq(s1_x),
+            s2_i.eq(s1_i),
+            s3_valid.eq(s2_valid & s2_changed),
+            s3_i.eq(s2_i),
+        ]
+        with m.If(accept & (self.i_stream.payload.last != (scan_count == n_inputs - 1))):
+            m.d.sync += self.framing_error.eq(1)
+
+        if reuse:
+            s2_q_new = Signal(cfg.index_width)
+            s2_q_old = Signal(cfg.index_width)
+            m.d.comb += [
+                io.index_read.addr.eq(scan_count),
+                quant.x.eq(s1_x),
+                quant.thresholds.eq(table.thresholds),
+                quant.clusters.eq(clusters),
+                table.index_a.eq(s2_q_new),
+                table.index_b.eq(s2_q_old),
+                skip.q_new.eq(s2_q_new),
+                skip.q_old.eq(s2_q_old),
+                skip.first.eq(first),
+                s2_changed.eq(skip.changed),
+                sub.new.eq(table.centroid_a),
+                sub.old.eq(table.centroid_b),
+                sub.first.eq(first),
+                io.index_write.addr.eq(s2_i),
+                io.index_write.data.eq(s2_q_new),
+                io.index_write.en.eq(s2_valid & s2_changed),
+            ]
+            m.d.sync += [
+                s2_q_new.eq(quant.index),
+                s2_q_old.eq(io.index_read.data),
+                s3_d.eq(sub.delta),
+            ]
+        else:
+            m.d.comb += s2_changed.eq(1)
+            m.d.sync += s3_d.eq(s2_x)
+
+        m.d.comb += [
+            io.change_write.addr.eq(n_changed),
+            io.change_write.data.index.eq(s3_i),
+            io.change_write.data.delta.eq(s3_d),
+            io.change_write.en.eq(s3_valid),
+        ]
+        with m.If(s3_valid):
+            m.d.sync += n_changed.eq(n_changed + 1)
+
+        # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
+        blk = Signal(range(cfg.max_blocks))
+        entry = Signal(range(cfg.max_inputs))
+        phase = Signal(range(4), init=_Op.LOAD)
+        weight_base = Signal(len(wb.weight_read.addr))
+        lane_base = Signal(range(cfg.max_blocks * cfg.lanes + 1))
+        drain = Signal(range(self.scan_drain + 1))
+        issue = Signal()
+        op = Signal(range(4))
+        last_op = Signal()            # STORE of the last block: the frame's busy cycles end
+        stall = Signal()
+        active_lanes = Signal(range(cfg.lanes + 1))
+        remaining = Signal(signed(len(n_outputs) + 1))
+        m.d.comb += remaining.eq(n_outputs - lane_base)
+        m.d.comb += active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))
+
+        with m.FSM(name="control"):
+            with m.State("SCAN"):
+                m.d.comb += self.i_stream.ready.eq(1)
+                m.d.comb += stall.eq(~accept)
+                with m.If(accept):
+                    m.d.sync += scan_count.eq(scan_count + 1)
+                    with m.If(scan_count == n_inputs - 1):
+                        m.d.sync += [scan_count.eq(0), drain.eq(0)]
+                        m.next = "DRAIN"
+            with m.State("DRAIN"):
+                # let the last input reach the change list before reading its length
+                m.d.sync += drain.eq(drain + 1)
+                with m.If(drain == self.scan_drain - 1):
+                    m.next = "ISSUE"
+            with m.State("ISSUE"):
+                # the frame's first operation claims its output bank; wait until it has drained
+                m.d.comb += stall.eq((phase == _Op.LOAD) & (blk == 0) & busy.bit_select(bank, 1))
+                m.d.comb += [issue.eq(~stall), op.eq(phase)]
+                with m.If(issue):
+                    with m.Switch(phase):
+                        with m.Case(_Op.LOAD):
+                            with m.If(n_changed == 0):
+                                m.d.sync += phase.eq(_Op.STORE)
+                            with m.Else():
+                                m.d.sync += [phase.eq(_Op.MAC), entry.eq(0)]
+                        with m.Case(_Op.MAC):
+                            m.d.sync += entry.eq(entry + 1)
+                            with m.If(entry == n_changed - 1):
+                                m.d.sync += phase.eq(_Op.STORE)
+                        with m.Case(_Op.STORE):
+                            m.d.sync += [
+                                phase.eq(_Op.LOAD),
+                                blk.eq(blk + 1),
+                                weight_base.eq(weight_base + n_inputs),
+                                lane_base.eq(lane_base + cfg.lanes),
+                            ]
+                            with m.If(blk == n_blocks - 1):
+                                m.d.comb += last_op.eq(1)
+                                m.d.sync += [
+                                    blk.eq(0), weight_base.eq(0), lane_base.eq(0),
+                                    n_changed.eq(0), first.eq(0), bank.eq(~bank),
+                                ]
+                                m.next = "SCAN"
+
+        m.d.comb += io.change_read.addr.eq(entry)
+
+        # Operation pipeline: tags travel with the op; stage k holds the op issued k cycles ago.
+        tag_layout = data.StructLayout({
+            "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": 1, "last": 1,
+        })
+        tags = [Signal(tag_layout, name=f"op{k}") for k in range(8)]
+        m.d.comb += [
+            tags[0].op.eq(Mux(issue, op, _Op.NONE)),
+            tags[0].blk.eq(blk),
+            tags[0].first.eq(first | (not reuse)),
+            tags[0].bank.eq(bank),
+            tags[0].last.eq(last_op),
+        ]
+        for k in range(1, 8):
+            m.d.sync += tags[k].eq(tags[k - 1])
+        c1_base = Signal.like(weight_base)
+        c2_addr = Signal.like(weight_base)
+        c2_d, c3_d, c4_d = (Signal(signed(cfg.delta_width), name=f"c{k}_delta") for k in (2, 3, 4))
+        c4_w = Signal.like(wb.weight_read.data)
+        m.d.sync += [
+            c1_base.eq(weight_base),
+            # t+1: change-list entry arrives; form the weight address
+            c2_addr.eq(c1_base + io.change_read.data.index),
+            c2_d.eq(io.change_read.data.delta),
+            # t+3: weight word arrives (registered before the multiplier)
+            c3_d.eq(c2_d),
+            c4_w.eq(wb.weight_read.data),
+            c4_d.eq(c3_d),
+        ]
+        m.d.comb += wb.weight_read.addr.eq(c2_addr)  # t+2
+        # t+4: multiply; LOADs read the previous outputs (or biases) to arrive at t+5
+        m.d.comb += [
+            mac.mul.eq(tags[4].op == _Op.MAC),
+            mac.delta.eq(c4_d),
+            mac.weights.eq(c4_w),
+            wb.bias_read.addr.eq(tags[4].blk),
+        ]
+        load_data = wb.bias_read.data
+        if reuse:
+            m.d.comb += io.output_read.addr.eq(tags[4].blk)
+            load_data = Mux(tags[5].first, wb.bias_read.data.as_value(),
+                            io.output_read.data.as_value())
+        # t+5: accumulate; a STORE writes back the block and hands it to the output unit
+        m.d.comb += [
+            mac.load.eq(tags[5].op == _Op.LOAD),
+            mac.load_data.eq(load_data),
+        ]
+        if reuse:
+            m.d.comb += [
+                io.output_write.addr.eq(tags[5].blk),
+                io.output_write.data.eq(mac.acc),
+                io.output_write.en.eq(tags[5].op == _Op.STORE),
+            ]
+        o6_acc = Signal.like(mac.acc)
+        o7_y = Signal.like(ou.y)
+        m.d.sync += [o6_acc.eq(mac.acc), o7_y.eq(ou.y)]
+        m.d.comb += [ou.acc.eq(o6_acc), ou.relu.eq(relu), ou.shift.eq(shift)]
+        # t+7: write the activation bank
+        m.d.comb += [
+            io.bank_write.addr.eq(Cat(tags[7].blk[:io.block_bits], tags[7].bank)),
+            io.bank_write.data.eq(o7_y),
+            io.bank_write.en.eq(tags[7].op == _Op.STORE),
+        ]
+        set_complete = Signal(2)
+        with m.If((tags[7].op == _Op.STORE) & tags[7].last):
+            m.d.comb += set_complete.eq(Mux(tags[7].bank, 0b10, 0b01))
+
+        # ---- output streamer: drains complete banks in frame order ------------------------
+        out_bank = Signal()
+        out_blk = Signal(range(cfg.max_blocks))
+        issued_all = Signal()
+        out_valid = Signal()
+        out_last = Signal()
+        advance = Signal()
+        clear = Signal(2)
+        m.d.comb += [
+            advance.eq(~out_valid | self.o_stream.ready),
+            io.bank_read.en.eq(advance),
+            io.bank_read.addr.eq(Cat(out_blk[:io.block_bits], out_bank)),
+            self.o_stream.valid.eq(out_valid),
+            self.o_stream.payload.data.eq(io.bank_read.data),
+            self.o_stream.payload.last.eq(out_last),
+        ]
+        with m.If(advance):
+            with m.If(complete.bit_select(out_bank, 1) & ~issued_all):
+                m.d.sync += [
+                    out_valid.eq(1),
+                    out_last.eq(out_blk == n_blocks - 1),
+                    out_blk.eq(out_blk + 1),
+                ]
+                with m.If(out_blk == n_blocks - 1):
+                    m.d.sync += [issued_all.eq(1), out_blk.eq(0)]
+            with m.Else():
+                m.d.sync += out_valid.eq(0)
+        with m.If(out_valid & self.o_stream.ready & out_last):
+            m.d.comb += clear.eq(Mux(out_bank, 0b10, 0b01))
+            m.d.sync += [out_bank.eq(~out_bank), issued_all.eq(0)]
+        claim = Signal(2)
+        with m.If(issue & (phase == _Op.LOAD) & (blk == 0)):
+            m.d.comb += claim.eq(Mux(bank, 0b10, 0b01))
+        m.d.sync += [
+            complete.eq((complete | set_complete) & ~clear),
+            busy.eq((busy | claim) & ~clear),
+        ]
+
+        # ---- performance counters ---------------------------------------------------------
+        is_op = lambda kind: issue & (op == kind)
+        increments = {
+            "cycles": ~stall,
+            "stall_cycles": stall,
+            "inputs_scanned": accept,
+            "inputs_changed": s3_valid,
+            "macs": Mux(is_op(_Op.MAC), active_lanes, 0),
+            "weight_words": is_op(_Op.MAC),
+            "index_reads": accept if reuse else 0,
+            "index_writes": (s2_valid & s2_changed) if reuse else 0,
+            "output_reads": (is_op(_Op.LOAD) & ~first) if reuse else 0,
+            "output_writes": is_op(_Op.STORE) if reuse else 0,
+        }
+        for name in Counters.FIELDS:
+            running = Signal(32, name=f"run_{name}")
+            following = Signal(32, name=f"next_{name}")
+            m.d.comb += following.eq(running + increments[name])
+            with m.If(self.start):
+                m.d.sync += running.eq(0)
+            with m.Elif(last_op):
+                m.d.sync += [running.eq(0), getattr(self.perf, name).eq(following)]
+            with m.Else():
+                m.d.sync += running.eq(following)
+        with m.If(last_op):
+            m.d.sync += self.frames.eq(self.frames + 1)
+        with m.If(self.start):
+            m.d.sync += first.eq(1)
+        return m

@@ -1,0 +1,64 @@
+from amaranth.hdl import Module, signed
+from amaranth.lib import wiring, data
+from amaranth.lib.memory import Memory, ReadPort, WritePort
+from amaranth.lib.wiring import Out
+
+from ._check import check_config
+
+__all__ = ["IOBuffer"]
+
+
+class IOBuffer(wiring.Component):
+    """The I/O buffer banks of the paper (golden/io_buffer.py sizes them).
+
+    - index area: the previous cluster index of every input (reuse engines only);
+    - output area: the previous pre-activation output of every output, one word per block of
+      ``lanes`` outputs (reuse engines only);
+    - two ping-pong activation banks: one frame's post-activation outputs are written into one
+      bank while the previous frame's are streamed out of the other, so output backpressure
+      never stalls the datapath;
+    - the change list ``(i, d_i)`` written by the scan and read by the correct phase.
+
+    All read ports are synchronous (data one cycle after the address), as block RAM is.
+
+    Members
+    -------
+    index_read, index_write : memory ports of the index area (absent if ``reuse=False``)
+    output_read, output_write : memory ports of the output area (absent if ``reuse=False``)
+    bank_read, bank_write : memory ports of the activation banks (address MSB = bank)
+    change_read, change_write : memory ports of the change list
+    """
+
+    def __init__(self, config):
+        self._config = check_config(config)
+        cfg = config
+        self.change_layout = data.StructLayout({
+            "index": cfg.input_index_width,
+            "delta": signed(cfg.delta_width),
+        })
+        acc_word = data.ArrayLayout(signed(cfg.acc_width), cfg.lanes)
+        act_word = data.ArrayLayout(signed(cfg.act_width), cfg.lanes)
+        block_bits = max(1, (cfg.max_blocks - 1).bit_length())
+        self._shapes = {
+            "change": (self.change_layout, cfg.max_inputs),
+            "bank": (act_word, 2 << block_bits),
+        }
+        if cfg.reuse:
+            self._shapes["index"] = (cfg.index_width, cfg.max_inputs)
+            self._shapes["output"] = (acc_word, cfg.max_blocks)
+        members = {}
+        for name, (shape, depth) in self._shapes.items():
+            addr_width = max(1, (depth - 1).bit_length())
+            members[f"{name}_read"] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
+            members[f"{name}_write"] = Out(WritePort.Signature(addr_width=addr_width, shape=shape))
+        self.block_bits = block_bits
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        for name, (shape, depth) in self._shapes.items():
+            memory = Memory(shape=shape, depth=depth, init=[])
+            m.submodules[f"{name}_area"] = memory
+            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_read")), memory.read_port())
+            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")), memory.write_port())
+        return m

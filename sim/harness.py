@@ -1,0 +1,132 @@
+"""Run the FC engine in Amaranth's simulator like a function, with golden's result type.
+
+``rtl_run(config, layer, weights, bias, frames)`` loads the layer through the configuration
+port, pulses start-of-sequence, streams the frames in (with the bubbles of ``input_valid``),
+drains the outputs (with the backpressure of ``output_ready``), and returns a
+:class:`golden.RunResult` whose trace is sampled from the DUT's own memory ports. Comparing it
+with :func:`golden.golden_run` on the same patterns is the cycle-by-cycle check.
+"""
+
+import numpy as np
+from amaranth.hdl import Value
+from amaranth.sim import Simulator
+
+from golden import Counters, RunResult, Pattern, config_writes, check_weights
+from hw import FCEngine
+
+__all__ = ["rtl_run", "SimulationTimeout", "unpack_lanes"]
+
+
+class SimulationTimeout(RuntimeError):
+    pass
+
+
+def unpack_lanes(word, lanes, width):
+    """Split a packed integer into ``lanes`` signed values of ``width`` bits (lane 0 = LSBs)."""
+    mask = (1 << width) - 1
+    sign = 1 << (width - 1)
+    out = []
+    for _ in range(lanes):
+        v = word & mask
+        out.append(v - (1 << width) if v & sign else v)
+        word >>= width
+    return tuple(out)
+
+
+def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_ready=None,
+            vcd=None, trace=True, max_cycles=None):
+    """Simulate ``frames`` (F x N) as one sequence on the RTL of ``config``; see module doc."""
+    weights, bias = check_weights(config, layer, weights, bias)
+    frames = np.asarray(frames, dtype=np.int64).reshape(-1, layer.inputs)
+    valid = input_valid or Pattern.always()
+    ready = output_ready or Pattern.always()
+    writes = config_writes(config, layer, weights, bias)
+    lanes, n_frames = config.lanes, len(frames)
+    blocks = layer.blocks(lanes)
+    if max_cycles is None:
+        worst = layer.inputs + 8 + blocks * (layer.inputs + 2) + 8
+        max_cycles = 64 + n_frames * worst * 40
+
+    dut = FCEngine(config)
+    result = RunResult(np.zeros((n_frames, layer.outputs), dtype=np.int64),
+                       np.zeros((n_frames, layer.outputs), dtype=np.int64), [], [])
+    events = result.trace
+
+    flat = frames.reshape(-1)
+    lasts = np.tile(np.arange(layer.inputs) == layer.inputs - 1, n_frames)
+    act_mask = (1 << config.act_width) - 1
+
+    async def testbench(ctx):
+        for addr, value in writes:
+            ctx.set(dut.cfg.addr, addr)
+            ctx.set(dut.cfg.data, value)
+            ctx.set(dut.cfg.en, 1)
+            await ctx.tick()
+        ctx.set(dut.cfg.en, 0)
+        ctx.set(dut.start, 1)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+
+        io = dut.io_buffer
+        taps = []
+        if trace and config.reuse:
+            taps = [("index_write", io.index_write, 1, config.index_width),
+                    ("output_write", io.output_write, lanes, config.acc_width)]
+        in_payload = dut.i_stream.payload.as_value()
+        out_payload = dut.o_stream.payload.as_value()
+        out_data_bits = lanes * config.act_width
+        t, sent, pending, beats, frames_seen = 0, 0, False, 0, 0
+        total_beats = n_frames * blocks
+        outputs = np.zeros((n_frames, blocks * lanes), dtype=np.int64)
+        while beats < total_beats:
+            if t >= max_cycles:
+                raise SimulationTimeout(f"no progress after {t} cycles: {sent} inputs sent, "
+                                        f"{beats} of {total_beats} output beats received")
+            if not pending and sent < len(flat) and valid[t]:
+                pending = True
+                ctx.set(in_payload, (int(flat[sent]) & act_mask) | (int(lasts[sent]) << config.act_width))
+            ctx.set(dut.i_stream.valid, pending)
+            ctx.set(dut.o_stream.ready, ready[t])
+            if pending and ctx.get(dut.i_stream.ready):
+                pending = False
+                sent += 1
+            for kind, port, n, width in taps:
+                if ctx.get(port.en):
+                    events.append((t, kind, ctx.get(port.addr),
+                                   unpack_lanes(ctx.get(Value.cast(port.data)), n, width)))
+            if ctx.get(dut.o_stream.valid) and ready[t]:
+                word = ctx.get(out_payload)
+                values = unpack_lanes(word, lanes, config.act_width)
+                f, b = divmod(beats, blocks)
+                outputs[f, b * lanes:(b + 1) * lanes] = values
+                if trace:
+                    events.append((t, "beat", b, values))
+                if bool(word >> out_data_bits) != (b == blocks - 1):
+                    raise AssertionError(f"frame {f} block {b}: o_stream.last is wrong")
+                beats += 1
+            frames_done = ctx.get(dut.frames)
+            if frames_done != frames_seen:
+                result.counters.append(Counters(**{
+                    name: ctx.get(getattr(dut.perf, name)) for name in Counters.FIELDS}))
+                frames_seen = frames_done
+            await ctx.tick()
+            t += 1
+        if ctx.get(dut.framing_error):
+            raise AssertionError("framing_error is set")
+        result.outputs[:] = outputs[:, :layer.outputs]
+        if trace and config.reuse:
+            # the output area is written once per block per frame, in order
+            stored = [values for _, kind, _, values in sorted(events) if kind == "output_write"]
+            z = np.array(stored, dtype=np.int64).reshape(n_frames, blocks * lanes)
+            result.preactivations[:] = z[:, :layer.outputs]
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(testbench)
+    if vcd:
+        with sim.write_vcd(str(vcd)):
+            sim.run()
+    else:
+        sim.run()
+    events.sort()
+    return result
