@@ -41,13 +41,13 @@ def linear_centroids(lo, hi, clusters, act_width):
     amin, amax = -(1 << (act_width - 1)), (1 << (act_width - 1)) - 1
     lo, hi = max(min(int(lo), 0), amin), min(max(int(hi), 0), amax)
     step = max(1, math.ceil((hi - lo) / (clusters - 1)))
-    # Largest step whose C-1 steps still fit the activation range.
-    step = min(step, (amax - amin) // (clusters - 1))
-    k0 = -((-lo) // step) if lo < 0 else 0        # ceil(lo / step) keeps the bottom in range
-    k0 = min(k0, 0)
-    k0 = max(k0, -(clusters - 1))
-    if (k0 + clusters - 1) * step > amax:        # shift the window down to stay in range
-        k0 = amax // step - (clusters - 1)
-    if k0 * step < amin:
-        k0 = -((-amin) // step)
+    while True:
+        # k0 must keep 0 a centroid and every centroid inside the activation range
+        k0_min = max(-(clusters - 1), -((-amin) // step))
+        k0_max = min(0, amax // step - (clusters - 1))
+        if k0_min <= k0_max or step == 1:
+            break
+        step -= 1
+    ideal = -((-lo) // step)                      # ceil(lo / step): bottom centroid >= lo
+    k0 = min(max(ideal, k0_min), k0_max)
     return tuple(int((k0 + k) * step) for k in range(clusters))

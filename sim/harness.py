@@ -21,10 +21,10 @@ class SimulationTimeout(RuntimeError):
     pass
 
 
-def unpack_lanes(word, lanes, width):
-    """Split a packed integer into ``lanes`` signed values of ``width`` bits (lane 0 = LSBs)."""
+def unpack_lanes(word, lanes, width, signed=True):
+    """Split a packed integer into ``lanes`` values of ``width`` bits (lane 0 = LSBs)."""
     mask = (1 << width) - 1
-    sign = 1 << (width - 1)
+    sign = 1 << (width - 1) if signed else 1 << width
     out = []
     for _ in range(lanes):
         v = word & mask
@@ -70,8 +70,8 @@ def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_re
         io = dut.io_buffer
         taps = []
         if trace and config.reuse:
-            taps = [("index_write", io.index_write, 1, config.index_width),
-                    ("output_write", io.output_write, lanes, config.acc_width)]
+            taps = [("index_write", io.index_write, 1, config.index_width, False),
+                    ("output_write", io.output_write, lanes, config.acc_width, True)]
         in_payload = dut.i_stream.payload.as_value()
         out_payload = dut.o_stream.payload.as_value()
         out_data_bits = lanes * config.act_width
@@ -90,10 +90,10 @@ def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_re
             if pending and ctx.get(dut.i_stream.ready):
                 pending = False
                 sent += 1
-            for kind, port, n, width in taps:
+            for kind, port, n, width, signed in taps:
                 if ctx.get(port.en):
                     events.append((t, kind, ctx.get(port.addr),
-                                   unpack_lanes(ctx.get(Value.cast(port.data)), n, width)))
+                                   unpack_lanes(ctx.get(Value.cast(port.data)), n, width, signed)))
             if ctx.get(dut.o_stream.valid) and ready[t]:
                 word = ctx.get(out_payload)
                 values = unpack_lanes(word, lanes, config.act_width)
