@@ -7,10 +7,11 @@ from .config import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weigh
 from .quantizer import quantize, thresholds, linear_centroids
 from .fc_engine import Counters, RunResult, FCEngine, full_recompute, baseline_layer, golden_run
 from .cycle_model import Pattern, schedule, busy_cycles, cycle_bound
+from .sequences import similar_frames
 
 __all__ = [
     "ConfigError", "EngineConfig", "LayerConfig", "DEFAULT", "check_weights", "config_writes",
     "quantize", "thresholds", "linear_centroids",
     "Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
-    "Pattern", "schedule", "busy_cycles", "cycle_bound",
+    "Pattern", "schedule", "busy_cycles", "cycle_bound", "similar_frames",
 ]

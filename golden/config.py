@@ -70,7 +70,7 @@ class EngineConfig:
         _check_int("acc_width", self.acc_width, self.act_width + self.weight_width + 1, 48,
                    " (at least act_width + weight_width + 1 so one product fits)")
         _check_int("max_clusters", self.max_clusters, 2, min(64, 2 ** self.act_width),
-                   " (and at most 2**act_width distinct centroids)")
+                   " (at most 2**act_width distinct centroids)" if 2 ** self.act_width < 64 else "")
         _check_int("max_inputs", self.max_inputs, 1, 65536)
         _check_int("max_outputs", self.max_outputs, 1, 65536)
         _check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")

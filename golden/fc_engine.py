@@ -24,11 +24,12 @@ from .quantizer import quantize
 from .delta_subtractor import delta
 from .skip_logic import change_list
 from .output_unit import output_unit
+from .cycle_model import busy_cycles
 
 __all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run"]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class Counters:
     """Per-frame performance counters; the RTL counts the same events."""
     cycles: int = 0            # busy cycles (stall cycles excluded)
@@ -41,8 +42,6 @@ class Counters:
     index_writes: int = 0
     output_reads: int = 0      # output area reads (previous outputs)
     output_writes: int = 0     # output area writes
-
-    FIELDS = ()  # filled below
 
     def as_dict(self):
         return dataclasses.asdict(self)
@@ -83,6 +82,17 @@ def _exact_product(d, w, bound):
     return total
 
 
+def _exact_product_rows(d, w, bound):
+    """d @ w for an integer (frames x N) matrix, exactly, chunked over N like _exact_product."""
+    chunk = max(1, (1 << 24) // max(1, bound))
+    if chunk >= d.shape[1]:
+        return (d.astype(np.float32) @ w).astype(np.int64)
+    total = np.zeros((d.shape[0], w.shape[1]), dtype=np.int64)
+    for s in range(0, d.shape[1], chunk):
+        total += (d[:, s:s + chunk].astype(np.float32) @ w[s:s + chunk]).astype(np.int64)
+    return total
+
+
 class FCEngine:
     """Golden model of one FC layer on the reuse engine, stateful across frames."""
 
@@ -91,6 +101,9 @@ class FCEngine:
         self.layer = layer
         self.weights, self.bias = check_weights(engine, layer, weights, bias)
         self._w32 = self.weights.astype(np.float32)
+        # quantize() of every activation value: a table lookup replaces the search per input
+        values = np.arange(engine.act_min, engine.act_max + 1)
+        self._quantize_table = quantize(values, layer.centroids)
         # |d| <= 2**act_width - 1 (difference of two centroids), |w| <= 2**(weight_width-1)
         self._product_bound = ((1 << engine.act_width) - 1) * engine.weight_max_abs
         self.start_sequence()
@@ -136,19 +149,56 @@ class FCEngine:
         return y, z, counters, idx
 
     def run(self, frames):
-        frames = np.asarray(frames)
-        ys, zs, cs = [], [], []
-        for x in frames:
-            y, z, c, _ = self.step(x)
-            ys.append(y), zs.append(z), cs.append(c)
-        m = self.layer.outputs
-        return RunResult(np.array(ys, dtype=np.int64).reshape(-1, m),
-                         np.array(zs, dtype=np.int64).reshape(-1, m), cs)
+        """Run a frame sequence at once: the same result as :meth:`step` frame by frame.
+
+        The reuse recurrence z_f = z_{f-1} + D_f W is linear, so the deltas of all frames are
+        found first (one vectorized scan) and the outputs are a running sum of one matrix
+        product; integers throughout, exact (see :func:`_exact_product`).
+        Returns ``(RunResult, changed)`` with ``changed`` the (frames, N) change mask.
+        """
+        x = np.asarray(frames, dtype=np.int64)
+        if x.ndim != 2 or x.shape[1] != self.layer.inputs:
+            raise ValueError(f"frames have shape {x.shape}: expected (frames, inputs) = "
+                             f"(F, {self.layer.inputs})")
+        if x.size and (x.min() < self.engine.act_min or x.max() > self.engine.act_max):
+            raise ValueError(f"frame values must be act_width = {self.engine.act_width} bit")
+        n_frames = len(x)
+        firsts = np.zeros(n_frames, dtype=bool)
+        if not self.engine.reuse:
+            changed = np.ones(x.shape, dtype=bool)
+            d = x
+            firsts[:] = True
+        else:
+            c = np.asarray(self.layer.centroids, dtype=np.int64)
+            q = self._quantize_table[x - self.engine.act_min]
+            prev = np.vstack([self.index_area[None, :], q[:-1]])
+            changed = q != prev
+            d = c[q] - c[prev]
+            if self.first and n_frames:
+                changed[0] = True
+                d[0] = c[q[0]]
+                firsts[0] = True
+            if n_frames:
+                self.index_area = q[-1].copy()
+        products = _exact_product_rows(d, self._w32, self._product_bound)
+        if self.engine.reuse:
+            start = self.bias if self.first else self.output_area
+            z = np.cumsum(products, axis=0, out=products)
+            z += start
+            if n_frames:
+                self.output_area = z[-1].copy()
+                self.first = False
+        else:
+            z = self.bias + products
+        y = output_unit(z, self.layer.activation, self.layer.shift, self.engine.act_width)
+        counts = changed.sum(axis=1).tolist()
+        counters = [frame_counters(self.engine, self.layer, n, f)
+                    for n, f in zip(counts, firsts.tolist())]
+        return RunResult(y, z, counters), changed
 
 
 def frame_counters(engine, layer, n_changed, first):
     """Event counts of one frame (cycles and stalls come from the cycle model)."""
-    from .cycle_model import busy_cycles
     n, m = layer.inputs, layer.outputs
     blocks = layer.blocks(engine.lanes)
     reuse = engine.reuse
@@ -187,17 +237,13 @@ def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output
     """
     from .cycle_model import schedule
     model = FCEngine(engine, layer, weights, bias)
-    frames = np.asarray(frames)
-    ys, zs, changes, counters = [], [], [], []
-    for x in frames:
-        first = model.first
-        q_before = model.index_area.copy()
-        y, z, c, idx = model.step(x)
-        ys.append(y), zs.append(z), counters.append(c)
-        changes.append((idx, model.index_area[idx] if engine.reuse else None, first))
-    m = layer.outputs
-    result = RunResult(np.array(ys, dtype=np.int64).reshape(-1, m),
-                       np.array(zs, dtype=np.int64).reshape(-1, m), counters)
+    result, changed = model.run(frames)
+    if engine.reuse:
+        q = quantize(np.asarray(frames), layer.centroids)
+        changes = [(np.flatnonzero(ch), qf[ch], f == 0) for f, (ch, qf) in enumerate(zip(changed, q))]
+    else:
+        changes = [(np.flatnonzero(ch), None, True) for ch in changed]
+    counters = result.counters
     timing = schedule(engine, layer, [len(ch[0]) for ch in changes],
                       input_valid=input_valid, output_ready=output_ready)
     result.counters = [dataclasses.replace(c, stall_cycles=t.stall_cycles)

@@ -1,0 +1,114 @@
+"""Verification level 1: every hardware block against its golden twin (Amaranth simulator)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+
+from golden import EngineConfig, quantize
+from golden.centroid_table import centroid_table, lookup
+from golden.delta_subtractor import delta
+from golden.skip_logic import changed
+from golden.mac_array import mac
+from golden.output_unit import output_unit
+from sim.blocks import (rtl_quantize, rtl_centroid_table, rtl_delta, rtl_changed, rtl_mac,
+                        rtl_output_unit)
+
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CONFIGS = [EngineConfig(lanes=1, max_inputs=16, max_outputs=16, max_clusters=2),
+           EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_clusters=16),
+           EngineConfig(lanes=5, max_inputs=16, max_outputs=16, max_clusters=32)]
+
+
+@st.composite
+def centroids_for(draw, config, min_size=2):
+    size = draw(st.integers(min_size, config.max_clusters))
+    values = draw(st.lists(st.integers(config.act_min, config.act_max), min_size=size,
+                           max_size=size, unique=True))
+    return tuple(sorted(values))
+
+
+def extremes(config):
+    return [config.act_min, config.act_min + 1, -1, 0, 1, config.act_max - 1, config.act_max]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+@SETTINGS
+@given(data=st.data())
+def test_quantizer(config, data):
+    centroids = data.draw(centroids_for(config))
+    xs = data.draw(st.lists(st.integers(config.act_min, config.act_max), max_size=40)) + extremes(config)
+    assert list(rtl_quantize(config, centroids, xs)) == list(quantize(xs, centroids))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+def test_quantizer_saturates_at_both_ends(config):
+    centroids = (-10, 10) if config.max_clusters == 2 else tuple(range(-8, 8 * config.max_clusters - 8, 8))
+    q = rtl_quantize(config, centroids, [config.act_min, config.act_max])
+    assert list(q) == [0, len(centroids) - 1]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+@SETTINGS
+@given(data=st.data())
+def test_centroid_table(config, data):
+    centroids = data.draw(centroids_for(config))
+    indices = data.draw(st.lists(st.integers(0, len(centroids) - 1), min_size=1, max_size=20))
+    pairs, thresholds = rtl_centroid_table(config, centroids, indices)
+    table, golden_thresholds = centroid_table(centroids, config.max_clusters)
+    assert list(pairs[:, 0]) == list(lookup(table, indices))
+    assert list(pairs[:, 1]) == list(lookup(table, indices[::-1]))
+    assert list(thresholds) == list(golden_thresholds[:len(centroids) - 1])
+
+
+@pytest.mark.parametrize("first", [False, True])
+@SETTINGS
+@given(data=st.data())
+def test_delta_subtractor(first, data):
+    config = CONFIGS[1]
+    values = st.integers(config.act_min, config.act_max)
+    new = data.draw(st.lists(values, min_size=1, max_size=30)) + [config.act_max, config.act_min]
+    old = data.draw(st.lists(values, min_size=len(new), max_size=len(new)))
+    old[-2:] = [config.act_min, config.act_max]          # widest deltas: +255 and -255
+    centroids = np.arange(config.act_min, config.act_max + 1)
+    q_new, q_old = np.array(new) - config.act_min, np.array(old) - config.act_min
+    assert list(rtl_delta(config, new, old, first)) == list(delta(q_new, q_old, centroids, first))
+
+
+@pytest.mark.parametrize("first", [False, True])
+@SETTINGS
+@given(data=st.data())
+def test_skip_logic(first, data):
+    config = CONFIGS[2]
+    index = st.integers(0, config.max_clusters - 1)
+    q_new = data.draw(st.lists(index, min_size=1, max_size=30))
+    q_old = [q if data.draw(st.booleans()) else data.draw(index) for q in q_new]
+    assert list(rtl_changed(config, q_new, q_old, first)) == list(changed(q_new, q_old, first))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"L{c.lanes}")
+@SETTINGS
+@given(data=st.data())
+def test_mac_array(config, data):
+    lanes = config.lanes
+    n = data.draw(st.integers(0, 12))
+    start = data.draw(st.lists(st.integers(-2 ** 20, 2 ** 20), min_size=lanes, max_size=lanes))
+    deltas = data.draw(st.lists(st.integers(-255, 255), min_size=n, max_size=n))
+    words = [data.draw(st.lists(st.integers(config.weight_min, config.weight_max),
+                                min_size=lanes, max_size=lanes)) for _ in range(n)]
+    expected = np.array(start)
+    for d, w in zip(deltas, words):
+        expected = mac(expected, d, w)
+    assert list(rtl_mac(config, start, deltas, words)) == list(expected)
+
+
+@pytest.mark.parametrize("activation", ["none", "relu"])
+@SETTINGS
+@given(data=st.data())
+def test_output_unit(activation, data):
+    config = CONFIGS[2]
+    shift = data.draw(st.integers(0, config.acc_width - 1))
+    acc = st.integers(config.acc_min, config.acc_max)
+    words = [data.draw(st.lists(acc, min_size=config.lanes, max_size=config.lanes)) for _ in range(4)]
+    words.append([config.acc_min, config.acc_max, -1, 0, 1])   # saturation and rounding edges
+    got = rtl_output_unit(config, words, activation, shift)
+    assert np.array_equal(got, output_unit(np.array(words), activation, shift, config.act_width))

@@ -1,0 +1,130 @@
+"""Every configuration error names the parameter, the value and what is allowed."""
+
+import json
+
+import numpy as np
+import pytest
+
+from golden import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weights, config_writes
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lanes=0), "lanes = 0 is out of range: allowed 1..64"),
+    (dict(lanes=65), "lanes = 65 is out of range: allowed 1..64"),
+    (dict(lanes=2.0), "lanes must be an integer, not 2.0"),
+    (dict(lanes=True), "lanes must be an integer, not True"),
+    (dict(act_width=1), "act_width = 1 is out of range: allowed 2..16"),
+    (dict(weight_width=19), "weight_width = 19 is out of range: allowed 2..18"),
+    (dict(acc_width=16), "acc_width = 16 is out of range: allowed 17..48 "
+                         "(at least act_width + weight_width + 1 so one product fits)"),
+    (dict(max_clusters=1), "max_clusters = 1 is out of range: allowed 2..64"),
+    (dict(act_width=4, max_clusters=32),
+     "max_clusters = 32 is out of range: allowed 2..16 (at most 2**act_width distinct centroids)"),
+    (dict(max_inputs=0), "max_inputs = 0 is out of range: allowed 1..65536"),
+    (dict(max_outputs=70000), "max_outputs = 70000 is out of range: allowed 1..65536"),
+    (dict(scan_width=2), "scan_width = 2 is out of range: allowed 1..1 (wider scans are not implemented)"),
+    (dict(reuse="yes"), "reuse must be true or false, not 'yes'"),
+    (dict(acc_width=20, max_inputs=512),
+     "acc_width = 20 is too narrow for max_inputs = 512: worst case 8388608 needs acc_width >= 25"),
+])
+def test_engine_errors(kwargs, message):
+    with pytest.raises(ConfigError) as e:
+        EngineConfig(**kwargs)
+    assert str(e.value) == message
+
+
+def test_engine_json_round_trip():
+    config = EngineConfig(lanes=4, max_clusters=16, reuse=False)
+    assert EngineConfig.from_json(config.to_json()) == config
+    assert EngineConfig.from_json(DEFAULT.to_json()) == DEFAULT
+
+
+def test_engine_json_errors():
+    with pytest.raises(ConfigError, match="unknown engine parameter 'lane': allowed acc_width"):
+        EngineConfig.from_json('{"lane": 4}')
+    with pytest.raises(ConfigError, match="configuration is not valid JSON"):
+        EngineConfig.from_json("{lanes: 4")
+    with pytest.raises(ConfigError, match="configuration JSON must be an object"):
+        EngineConfig.from_json("[4]")
+
+
+def test_engine_is_frozen():
+    with pytest.raises(Exception):
+        DEFAULT.lanes = 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(inputs=0), "inputs = 0 is out of range: allowed 1..1048576"),
+    (dict(outputs=-1), "outputs = -1 is out of range: allowed 1..1048576"),
+    (dict(centroids=(0,)), "clusters = 1 is out of range: allowed 2..max_clusters"),
+    (dict(centroids=(0, 5, 5)),
+     "centroids must be strictly increasing: centroids[1] = 5 >= centroids[2] = 5"),
+    (dict(activation="tanh"), "activation = 'tanh' is not supported: allowed none, relu"),
+    (dict(shift=48), "shift = 48 is out of range: allowed 0..47"),
+])
+def test_layer_errors(kwargs, message):
+    args = dict(inputs=4, outputs=3, centroids=(-8, 0, 8))
+    args.update(kwargs)
+    with pytest.raises(ConfigError) as e:
+        LayerConfig(**args)
+    assert str(e.value) == message
+
+
+def test_layer_json_round_trip():
+    layer = LayerConfig(5, 7, (-3, 0, 2, 9), activation="none", shift=3)
+    assert LayerConfig.from_json(layer.to_json()) == layer
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(inputs=600), "inputs = 600 is out of range: allowed 1..512 (engine max_inputs)"),
+    (dict(outputs=513), "outputs = 513 is out of range: allowed 1..512 (engine max_outputs)"),
+    (dict(centroids=tuple(range(33))), "clusters = 33 is out of range: allowed 2..32 (engine max_clusters)"),
+    (dict(centroids=(-129, 0)), "centroids must be act_width = 8 bit values: -129 is outside -128..127"),
+    (dict(centroids=(0, 128)), "centroids must be act_width = 8 bit values: 128 is outside -128..127"),
+    (dict(shift=32), "shift = 32 is out of range: allowed 0..31"),
+])
+def test_layer_does_not_fit_engine(kwargs, message):
+    args = dict(inputs=4, outputs=3, centroids=(-8, 0, 8))
+    args.update(kwargs)
+    with pytest.raises(ConfigError) as e:
+        DEFAULT.check_layer(LayerConfig(**args))
+    assert str(e.value) == message
+
+
+def test_weight_errors():
+    layer = LayerConfig(3, 2, (-8, 0, 8))
+    w, b = np.zeros((3, 2), dtype=int), np.zeros(2, dtype=int)
+    cases = [
+        ((np.zeros((2, 3), dtype=int), b), "weights have shape (2, 3): expected (inputs, outputs) = (3, 2)"),
+        ((w, np.zeros(3, dtype=int)), "bias has shape (3,): expected (outputs,) = (2,)"),
+        ((w.astype(float), b), "weights must be integers, not float64"),
+        ((w + 128, b), "weights must be weight_width = 8 bit values: found 128..128, allowed -128..127"),
+        ((w, np.array([0, 2 ** 31 - 1])), "output 1 can reach 2147483647, which does not fit "
+                                          "acc_width = 32 (max 2147483647)"),
+    ]
+    for (weights, bias), message in cases[:-1]:
+        with pytest.raises(ConfigError) as e:
+            check_weights(DEFAULT, layer, weights, bias)
+        assert str(e.value) == message
+    # the exact width rule: |b| + 128 * sum|W| must fit; at the limit it is accepted
+    check_weights(DEFAULT, layer, w, np.array([0, 2 ** 31 - 1]))
+    with pytest.raises(ConfigError) as e:
+        check_weights(DEFAULT, layer, w + np.array([[0, 1], [0, 0], [0, 0]]), np.array([0, 2 ** 31 - 128]))
+    assert str(e.value) == ("output 1 can reach 2147483648, which does not fit acc_width = 32 "
+                            "(max 2147483647)")
+
+
+def test_config_writes_cover_every_word():
+    """The host programme writes every register, table entry, weight word and padded bias."""
+    config = EngineConfig(lanes=4, max_inputs=16, max_outputs=16)
+    layer = LayerConfig(5, 6, (-8, 0, 8, 20))
+    rng = np.random.default_rng(0)
+    writes = config_writes(config, layer, rng.integers(-5, 5, (5, 6)), rng.integers(-5, 5, 6))
+    regions = [addr >> config.cfg_offset_width for addr, _ in writes]
+    blocks = 2
+    assert regions.count(0) == 6                      # layer registers
+    assert regions.count(1) == 4 and regions.count(2) == 3   # centroids, thresholds
+    assert regions.count(3) == blocks * 5             # one word per (block, input)
+    assert regions.count(4) == blocks * 4             # biases including padding lanes
+    assert len(set(addr for addr, _ in writes)) == len(writes)
+    assert all(0 <= data < 2 ** config.cfg_data_width for _, data in writes)
