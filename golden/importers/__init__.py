@@ -1,0 +1,6 @@
+"""Importers: float models (ONNX, TFLite) into golden.network.Graph."""
+
+from .onnx_model import import_onnx
+from .silero import import_silero
+
+__all__ = ["import_onnx", "import_silero"]
