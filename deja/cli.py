@@ -11,9 +11,9 @@ import sys
 from golden.config import ConfigError
 
 from .common import CLIError
-from . import cmd_verilog, cmd_demo, cmd_bench
+from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval
 
-COMMANDS = [cmd_verilog, cmd_demo, cmd_bench]
+COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -111,3 +111,31 @@ def network_perf(network, stats, lanes=16, energy=None):
     total["ideal_speedup"] = 1 / (1 - total["macs_avoided"]) if total["macs_avoided"] < 1 else float("inf")
     total["normalized_energy"] = total["energy_pj"] / total["energy_baseline_pj"] if total["energy_baseline_pj"] else 1.0
     return layers, total
+
+
+def memory_overhead(network, index_bits=5, act_bytes=1, acc_bytes=4):
+    """I/O buffer storage (bytes), baseline vs reuse, as the paper's Table III counts it.
+
+    Baseline: the two ping-pong activation banks must hold the largest layer input and output.
+    Reuse adds, for every reusing layer, its inputs' indices and its stored outputs (an LSTM
+    stores its four gates), kept from one frame to the next.
+    """
+    largest = 0
+    extra_index = extra_outputs = 0
+    for l in network.linear_layers():
+        layer = l.layer.gates if hasattr(l.layer, "gates") else l.layer
+        n_in = int(np.prod(layer.linear.in_shape))
+        n_out = int(np.prod(layer.linear.out_shape))
+        largest = max(largest, n_in, n_out)
+        if layer.reuse:
+            extra_index += n_in * index_bits / 8
+            extra_outputs += n_out * acc_bytes
+    baseline = 2 * largest * act_bytes
+    return {
+        "io_buffer_baseline_bytes": int(baseline),
+        "io_buffer_reuse_bytes": int(baseline + extra_index + extra_outputs),
+        "index_bytes": int(extra_index),
+        "stored_output_bytes": int(extra_outputs),
+        "weight_bytes": int(sum(np.prod((l.layer.gates if hasattr(l.layer, "gates") else l.layer).linear.weights.shape)
+                                for l in network.linear_layers())),
+    }

@@ -1,0 +1,90 @@
+"""Whole-network evaluation: reports, policy and the user-model path of `deja eval`."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+from test_importers import tiny_model
+
+from golden.evaluate import Workload, evaluate, argmax_agreement
+from golden.importers import import_onnx
+
+
+def slow_frames(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 1, (2, 8)) + np.cumsum(rng.normal(0, 0.05, (n, 2, 8)), axis=0)
+
+
+def test_evaluate_reports_consistent_figures(tmp_path):
+    graph = import_onnx(tiny_model(tmp_path / "tiny.onnx"))
+    x = slow_frames(400)
+    workload = Workload("tiny", "test", graph, x[:100], x[100:], "argmax agreement",
+                        argmax_agreement("y"), "Kaldi")
+    r = evaluate(workload, clusters=32, budget=0.05, lanes=4)
+    t = r["total"]
+    assert r["frames"] == 300
+    assert t["macs"] == sum(l["macs"] for l in r["layers"])
+    assert t["macs_dense"] == sum(l["macs_dense"] for l in r["layers"])
+    # every layer that reuses does at most the dense work, and the cycle model follows
+    for l in r["layers"]:
+        assert l["macs"] <= l["macs_dense"]
+        assert (l["cycles"] < l["cycles_baseline"]) == (l["macs"] < l["macs_dense"])
+    assert 1.0 <= t["speedup"] <= t["ideal_speedup"] + 1e-9 or t["macs_avoided"] == 0
+    assert t["energy_pj"] == pytest.approx(sum(l["energy_pj"] for l in r["layers"]))
+    assert t["normalized_energy"] == pytest.approx(t["energy_pj"] / t["energy_baseline_pj"])
+    assert r["accuracy"]["with_reuse"] >= 1 - 0.05 - 0.1, "policy keeps the loss near the budget"
+    assert r["memory"]["io_buffer_reuse_bytes"] >= r["memory"]["io_buffer_baseline_bytes"]
+
+
+def test_policy_with_zero_budget_can_only_keep_exact_layers(tmp_path):
+    graph = import_onnx(tiny_model(tmp_path / "tiny.onnx"))
+    x = slow_frames(200, seed=1)
+    workload = Workload("tiny", "test", graph, x[:100], x[100:], "argmax", argmax_agreement("y"), "Kaldi")
+    r = evaluate(workload, clusters=2, budget=0.0, lanes=4)
+    # with 2 clusters the first layer's inputs are destroyed: the policy must not enable it
+    assert "/0" not in r["reuse_layers"] or r["accuracy"]["with_reuse"] >= r["accuracy"]["without_reuse"]
+
+
+def test_cli_eval_user_model(tmp_path):
+    model = tiny_model(tmp_path / "tiny.onnx")
+    np.save(tmp_path / "frames.npy", slow_frames(200))
+    out = tmp_path / "report"
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model), "--input",
+                        str(tmp_path / "frames.npy"), "--clusters", "32", "--budget", "5%",
+                        "-o", str(out), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert (out / "eval.md").read_text().startswith("# deja evaluation: tiny")
+    assert json.loads((out / "eval.json").read_text())["frames"] == result["frames"] == 150
+    for p in result["plots"]:
+        assert pathlib.Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workload", "mnist"], "deja eval: error: unknown workload 'mnist'"),
+    (["--model", "missing.onnx", "--input", "x.npy"], "deja eval: error: --model missing.onnx: no such file"),
+    (["--workload", "silero", "--budget", "150%"], "deja eval: error: --budget 150%: allowed 0% <= budget < 100%"),
+    (["--workload", "silero", "--clusters", "many"], "deja eval: error: --clusters many: allowed 16, 32 or auto"),
+])
+def test_cli_eval_errors(tmp_path, args, message):
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", *args, "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith(message), r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_eval_wrong_frame_shape(tmp_path):
+    model = tiny_model(tmp_path / "tiny.onnx")
+    np.save(tmp_path / "frames.npy", np.zeros((10, 3, 8)))
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model), "--input",
+                        str(tmp_path / "frames.npy"), "-o", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip() == (f"deja eval: error: --input {tmp_path / 'frames.npy'}: frames have "
+                                f"shape (3, 8), the model takes (2, 8)")
+    assert not (tmp_path / "o").exists()
