@@ -137,7 +137,7 @@ def _float_op(node, args, state):
     if op == "pad":
         return np.pad(args[0], p["widths"], mode=p.get("mode", "constant"))
     if op == "reshape":
-        return args[0].reshape(p["shape"])
+        return _reshape(args[0], p)
     if op == "slice":
         sl = [slice(None)] * args[0].ndim
         sl[p["axis"]] = slice(p["start"], p["end"])
@@ -145,6 +145,13 @@ def _float_op(node, args, state):
     if op == "concat":
         return np.concatenate(args, axis=p["axis"])
     raise UnsupportedOperator(f"operator {op!r} (node {node.name!r}) is not supported")
+
+
+def _reshape(x, p):
+    """Reshape; a feature map imported from an NHWC model is read in NHWC order."""
+    if p.get("from_chw"):
+        x = np.moveaxis(x, 0, -1)
+    return x.reshape(p["shape"])
 
 
 def _float_max_pool(x, p):
@@ -247,7 +254,7 @@ class IntNetwork:
         if op == "pad":
             return np.pad(x, p["widths"], mode=p.get("mode", "constant")), None
         if op == "reshape":
-            return x.reshape(p["shape"]), None
+            return _reshape(x, p), None
         if op == "slice":
             sl = [slice(None)] * x.ndim
             sl[p["axis"]] = slice(p["start"], p["end"])
@@ -293,8 +300,8 @@ def quantize_graph(graph, calibration, *, reuse=None, clusters=16, act_width=8, 
             fx = tensor_frac[node.inputs[0]]
             w = p["weight"]
             fw = _frac_for(np.abs(w).max(), weight_width)
-            # accumulator scale 2**-(fx+fw); the output's scale must not be finer than that
-            fw = max(min(fw, frac + 30 - fx), frac - fx)
+            # accumulator scale 2**-(fx+fw): the output's scale cannot be finer than that
+            frac = min(frac, fx + fw)
             wi = np.clip(np.round(w * 2.0 ** fw), -wmax - 1, wmax).astype(np.int64)
             bi = np.round(p["bias"] * 2.0 ** (fx + fw)).astype(np.int64)
             in_shape = np.asarray(record[node.inputs[0]][0]).shape
