@@ -31,6 +31,8 @@ class Workload:
     accuracy: Callable
     paper_network: str
     frame_seconds: float = None
+    # operand widths of the integer network (activations are act_width = 8 throughout)
+    weight_width: int = 8
     notes: list = dataclasses.field(default_factory=list)
 
 
@@ -53,11 +55,12 @@ def argmax_agreement(output):
 
 
 def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=None,
-             candidates=(8, 16, 32)):
+             candidates=(8, 16, 32), weight_width=None):
     """Choose the reusing layers (and clusters with ``clusters="auto"``), run the evaluation
     sequence, and report similarity, reuse, accuracy, cycles, energy and memory per layer."""
     started = time.perf_counter()
     graph, cal = workload.graph, workload.calibration
+    quant = {"weight_width": weight_width or workload.weight_width}
     cal_ref = graph.run_float(cal)
 
     def accuracy(net):
@@ -65,20 +68,22 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
         return workload.accuracy(out, cal_ref)
 
     if clusters == "auto":
-        layers, _ = choose_reuse_layers(graph, cal, accuracy, budget, clusters=max(candidates), log=log)
+        layers, _ = choose_reuse_layers(graph, cal, accuracy, budget, clusters=max(candidates),
+                                        log=log, **quant)
         cluster_map, _ = cluster_search(graph, cal, accuracy, budget, layers, candidates=candidates,
-                                        default=max(candidates), log=log)
+                                        default=max(candidates), log=log, **quant)
     else:
-        layers, _ = choose_reuse_layers(graph, cal, accuracy, budget, clusters=int(clusters), log=log)
+        layers, _ = choose_reuse_layers(graph, cal, accuracy, budget, clusters=int(clusters),
+                                        log=log, **quant)
         cluster_map = {name: int(clusters) for name in layers}
-    net = quantize_graph(graph, cal, reuse=layers, clusters=dict(cluster_map))
+    net = quantize_graph(graph, cal, reuse=layers, clusters=dict(cluster_map), **quant)
     run_started = time.perf_counter()
     out, stats = net.run(workload.evaluation, progress=progress)
     run_seconds = time.perf_counter() - run_started
     ref = graph.run_float(workload.evaluation)
-    plain = quantize_graph(graph, cal, reuse=[], clusters=16)
+    plain = quantize_graph(graph, cal, reuse=[], clusters=16, **quant)
     out_plain, _ = plain.run(workload.evaluation)
-    per_layer, total = network_perf(net, stats, lanes=lanes)
+    per_layer, total = network_perf(net, stats, lanes=lanes, weight_bytes=-(-quant["weight_width"] // 8))
     rows = []
     for lp in per_layer:
         rows.append({
@@ -104,6 +109,7 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
         "clusters": cluster_map,
         "reuse_layers": layers,
         "lanes": lanes,
+        "weight_width": quant["weight_width"],
         "accuracy": {
             "metric": workload.accuracy_name,
             "with_reuse": workload.accuracy(out, ref),

@@ -37,15 +37,23 @@ class LayerStats:
 
 
 def _exact_matmul(a, b, bound):
-    """a @ b for integer matrices, exactly: float32 chunks whose partial sums stay below 2**24."""
+    """a @ b for integer matrices, exactly, on the BLAS: chunks of the inner dimension whose
+    partial sums stay below the mantissa of b's float type (2**24 or 2**53)."""
     a = np.asarray(a)
-    chunk = max(1, (1 << 24) // max(1, bound))
+    mantissa = 24 if b.dtype == np.float32 else 53
+    chunk = max(1, (1 << mantissa) // max(1, bound))
     if chunk >= a.shape[-1]:
-        return (a.astype(np.float32) @ b).astype(np.int64)
+        return (a.astype(b.dtype) @ b).astype(np.int64)
     total = np.zeros(a.shape[:-1] + (b.shape[1],), dtype=np.int64)
     for s in range(0, a.shape[-1], chunk):
-        total += (a[..., s:s + chunk].astype(np.float32) @ b[s:s + chunk]).astype(np.int64)
+        total += (a[..., s:s + chunk].astype(b.dtype) @ b[s:s + chunk]).astype(np.int64)
     return total
+
+
+def _float_weights(weights, bound):
+    """float32 while a float32 chunk holds at least 16 products (8-bit weights: 258), else
+    float64 (16-bit weights would make float32 chunks of one product)."""
+    return weights.astype(np.float32 if bound < 1 << 20 else np.float64)
 
 
 class Linear:
@@ -69,16 +77,16 @@ class FC(Linear):
         self.weights = np.asarray(weights, dtype=np.int64)
         self.in_shape = (self.weights.shape[0],)
         self.out_shape = (self.weights.shape[1],)
-        self._w32 = self.weights.astype(np.float32)
         self._bound = int(np.abs(self.weights).max(initial=1)) * 512
+        self._wf = _float_weights(self.weights, self._bound)
 
     def apply(self, x):
-        return _exact_matmul(x.reshape(-1), self._w32, self._bound)
+        return _exact_matmul(x.reshape(-1), self._wf, self._bound)
 
     def apply_rows(self, rows):
         """The map applied to a subset of input rows only (the changed inputs)."""
         idx, values = rows
-        return _exact_matmul(values, self._w32[idx], self._bound)
+        return _exact_matmul(values, self._wf[idx], self._bound)
 
     def touches(self):
         return np.full(self.in_shape, self.out_shape[0], dtype=np.int64)
@@ -131,8 +139,8 @@ class Conv(Linear):
         k = int(np.prod(kernel))
         # weights as (groups, C_in_g * K, C_out_g) for the per-group matmul
         w = self.weights.reshape(groups, c_out // groups, c_in_g * k)
-        self._w32 = w.transpose(0, 2, 1).astype(np.float32)
         self._bound = int(np.abs(self.weights).max(initial=1)) * 512
+        self._wf = _float_weights(w.transpose(0, 2, 1), self._bound)
 
     def apply(self, x):
         x = np.asarray(x, dtype=np.int64).reshape(self.in_shape[0], self._plane)
@@ -141,9 +149,9 @@ class Conv(Linear):
         c_in_g = self.in_shape[0] // self.groups
         p = cols.shape[1]
         cols = cols.reshape(self.groups, c_in_g, p, -1).transpose(0, 2, 1, 3).reshape(self.groups, p, -1)
-        out = np.empty((self.groups, p, self._w32.shape[2]), dtype=np.int64)
+        out = np.empty((self.groups, p, self._wf.shape[2]), dtype=np.int64)
         for g in range(self.groups):
-            out[g] = _exact_matmul(cols[g], self._w32[g], self._bound)
+            out[g] = _exact_matmul(cols[g], self._wf[g], self._bound)
         # (groups, P, C_out_g) -> (C_out, *spatial)
         return out.transpose(0, 2, 1).reshape(self.out_shape)
 

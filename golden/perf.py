@@ -94,9 +94,9 @@ def layer_perf(name, layer, stats, lanes=16, energy=None, weight_bytes=1, act_by
                      int(cycles), int(cycles_base), e, e_base, reuse)
 
 
-def network_perf(network, stats, lanes=16, energy=None):
+def network_perf(network, stats, lanes=16, energy=None, weight_bytes=1):
     """Per-layer :class:`LayerPerf` and network totals."""
-    layers = [layer_perf(l.node.name, l.layer, stats[l.node.name], lanes, energy)
+    layers = [layer_perf(l.node.name, l.layer, stats[l.node.name], lanes, energy, weight_bytes=weight_bytes)
               for l in network.linear_layers() if stats[l.node.name]]
     total = {
         "macs": sum(l.macs for l in layers),

@@ -19,17 +19,18 @@ def _loss(graph, calibration, accuracy, reference, **kw):
     return reference - accuracy(quantize_graph(graph, calibration, **kw))
 
 
-def choose_reuse_layers(graph, calibration, accuracy, budget, clusters=16, log=None):
+def choose_reuse_layers(graph, calibration, accuracy, budget, clusters=16, log=None, **quant):
     """Enable reuse from the last linear layer backwards while the loss <= ``budget``.
 
     ``accuracy(network) -> float`` scores an integer network (1.0 = agrees with the float model).
-    Returns (reusing layer names, reference accuracy without reuse).
+    Returns (reusing layer names, reference accuracy without reuse). ``quant``: further
+    arguments of :func:`quantize_graph` (``weight_width``, ``act_width``).
     """
-    reference = accuracy(quantize_graph(graph, calibration, reuse=[], clusters=clusters))
+    reference = accuracy(quantize_graph(graph, calibration, reuse=[], clusters=clusters, **quant))
     chosen = []
     for node in reversed(graph.linear_nodes()):
         trial = chosen + [node.name]
-        loss = _loss(graph, calibration, accuracy, reference, reuse=trial, clusters=clusters)
+        loss = _loss(graph, calibration, accuracy, reference, reuse=trial, clusters=clusters, **quant)
         if log:
             log(f"reuse {node.name}: loss {loss:.4f}")
         if loss > budget:
@@ -39,14 +40,14 @@ def choose_reuse_layers(graph, calibration, accuracy, budget, clusters=16, log=N
 
 
 def cluster_search(graph, calibration, accuracy, budget, layers, candidates=(8, 16, 32),
-                   default=32, log=None):
+                   default=32, log=None, **quant):
     """Per-layer cluster counts: smallest candidate keeping the loss <= ``budget``."""
-    reference = accuracy(quantize_graph(graph, calibration, reuse=[], clusters=default))
+    reference = accuracy(quantize_graph(graph, calibration, reuse=[], clusters=default, **quant))
     choice = {name: default for name in layers}
     for name in reversed(layers):
         for c in sorted(candidates):
             trial = dict(choice, **{name: c})
-            loss = _loss(graph, calibration, accuracy, reference, reuse=layers, clusters=trial)
+            loss = _loss(graph, calibration, accuracy, reference, reuse=layers, clusters=trial, **quant)
             if log:
                 log(f"{name}: C = {c} loss {loss:.4f}")
             if loss <= budget:

@@ -27,7 +27,8 @@ def _same_padding(size, kernel, stride):
 def import_tflite(path):
     import tflite
     try:
-        buf = open(path, "rb").read()
+        with open(path, "rb") as f:
+            buf = f.read()
         model = tflite.Model.GetRootAsModel(buf, 0)
         sg = model.Subgraphs(0)
     except Exception as e:          # flatbuffers raises assorted errors on bad input
