@@ -11,9 +11,9 @@ import sys
 from golden.config import ConfigError
 
 from .common import CLIError
-from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval
+from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim
 
-COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval]
+COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,4 +1,8 @@
-"""deja bench: throughput figures measured in one run (ratios, never a timed test)."""
+"""deja bench: throughput figures measured in one run (ratios, never a timed test).
+
+``golden``: the golden model against dense float; ``sim``: simulated cycles per second of the
+Amaranth simulator and of Verilator on the same checked workload.
+"""
 
 from golden.bench import bench_golden
 
@@ -6,8 +10,8 @@ from .common import CLIError, table
 
 
 def add_parser(sub):
-    p = sub.add_parser("bench", help="benchmarks: golden model vs dense float")
-    p.add_argument("target", choices=["golden"], help="what to benchmark")
+    p = sub.add_parser("bench", help="benchmarks: golden model vs dense float, Verilator vs Amaranth")
+    p.add_argument("target", choices=["golden", "sim"], help="what to benchmark")
     p.add_argument("--frames", type=int, default=100, help="frames in the sequence (default 100)")
     p.add_argument("--similarity", type=float, default=0.5, help="input similarity (default 0.5)")
     return p
@@ -18,6 +22,8 @@ def run(args):
         raise CLIError(f"--similarity {args.similarity}: allowed 0..1")
     if args.frames < 2:
         raise CLIError(f"--frames {args.frames}: allowed 2 or more")
+    if args.target == "sim":
+        return _bench_sim(args)
     result = bench_golden(similarity=args.similarity, frames=args.frames)
     if not args.json:
         print(f"{result['layer']}, {result['clusters']} clusters, similarity "
@@ -32,4 +38,27 @@ def run(args):
         ], ["", "frames/s"]))
         print(f"\ngolden / dense frame by frame: {result['ratio_golden_over_dense']:.2f}   "
               f"golden / dense batched: {result['ratio_golden_over_dense_batched']:.2f}")
+    return result
+
+
+def _bench_sim(args):
+    from sim.bench import bench_sim
+    from sim.simulate import check_simulator, SimulatorMissing
+    try:
+        check_simulator("verilator")
+    except SimulatorMissing as e:
+        raise CLIError(str(e)) from None
+    result = bench_sim(frames=args.frames, similarity=args.similarity)
+    if not args.json:
+        print(f"{result['layer']}, default engine, {result['frames']} frames, "
+              f"{result['cycles']} simulated cycles, checked against golden\n")
+        print(table([
+            ["Amaranth simulator", f"{result['amaranth_cycles_per_second']:.0f}",
+             result["mismatches"]["amaranth"]],
+            ["Verilator (cocotb)", f"{result['verilator_cycles_per_second']:.0f}",
+             result["mismatches"]["verilator"]],
+        ], ["", "cycles/s", "mismatches"]))
+        print(f"\nVerilator / Amaranth: {result['ratio_verilator_over_amaranth']:.1f}x   "
+              f"(Verilator build {result['verilator_build_seconds']:.1f} s"
+              f"{', cached' if result['verilator_build_cached'] else ''})")
     return result

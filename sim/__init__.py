@@ -1,5 +1,15 @@
-"""Cosimulation: run hw/ against golden/ (Amaranth simulator now, cocotb testbenches later)."""
+"""Cosimulation: run hw/ against golden/ (Amaranth simulator, and cocotb testbenches on the
+generated Verilog: sim/runner.py, sim/tb_engine.py).
 
-from .harness import rtl_run, SimulationTimeout
+Names are imported lazily so that the cocotb testbench, which runs inside the simulator process,
+does not pay for importing Amaranth.
+"""
 
 __all__ = ["rtl_run", "SimulationTimeout"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        from . import harness
+        return getattr(harness, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

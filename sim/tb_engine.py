@@ -1,0 +1,359 @@
+"""cocotb testbench of the generated FC engine Verilog (top level: sim/tb_top.py).
+
+:class:`TB` owns the clock, the reset, the configuration loader and input-stream driver (both
+bulk: the whole programme and every input beat are handed to the Verilog stimulus player at
+once), the output-stream monitor (wakes once per output frame), a model fed from golden/
+(:func:`golden.golden_run` and :func:`golden.schedule`) and an in-order checker. Idle and
+backpressure are :class:`golden.Pattern` generators (none, a fixed cycle, seeded random), the
+same objects golden's cycle model reads, materialized into bit patterns for the player.
+
+Every frame is checked for its outputs, its ``o_stream.last`` flags, its ten performance counters
+(cycles and stall cycles included) and the cycle of every output beat against golden's cycle
+model. The case comes from ``$DEJA_CASE`` (written by sim/runner.py) and the report goes to
+``$DEJA_REPORT``; the cocotb test fails on any mismatch.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import time
+
+import numpy as np
+
+from golden import (Counters, EngineConfig, LayerConfig, Pattern, config_writes, golden_run,
+                    schedule)
+from .tb_top import STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH, capture_depth
+
+__all__ = ["pattern_spec", "make_pattern", "pattern_words", "TB", "PERIOD_NS"]
+
+PERIOD_NS = 10
+
+
+# ---- idle / backpressure generators --------------------------------------------------------
+
+def pattern_spec(kind, seed=0, probability=0.5, bits=(1, 1, 1, 0)):
+    """A JSON-able description of a stream pattern: ``none``, ``fixed`` or ``random``."""
+    if kind == "none":
+        return {"kind": "none"}
+    if kind == "fixed":
+        return {"kind": "fixed", "bits": [int(b) for b in bits]}
+    if kind == "random":
+        return {"kind": "random", "probability": float(probability), "seed": int(seed)}
+    raise ValueError(f"pattern kind = {kind!r} is not supported: allowed none, fixed, random")
+
+
+def make_pattern(spec):
+    """The :class:`golden.Pattern` of a spec (``None`` for no bubbles)."""
+    kind = (spec or {"kind": "none"})["kind"]
+    if kind == "none":
+        return None
+    if kind == "fixed":
+        return Pattern.cycle(spec["bits"])
+    return Pattern(spec["probability"], spec["seed"])
+
+
+def pattern_words(pattern, cycles):
+    """Bits 0..cycles-1 of ``pattern`` packed 32 per word, LSB first (empty for no pattern)."""
+    if pattern is None:
+        return np.zeros(0, dtype=np.uint32)
+    words = -(-cycles // 32)
+    if words > PATTERN_WORDS:
+        raise ValueError(f"{cycles} cycles of stream pattern: the player holds {PATTERN_WORDS * 32}")
+    bits = np.fromiter((pattern[t] for t in range(words * 32)), dtype=np.uint64, count=words * 32)
+    return (bits.reshape(words, 32) << np.arange(32, dtype=np.uint64)).sum(axis=1).astype(np.uint32)
+
+
+def _write_hex(path, values, digits):
+    path.write_text("".join(f"{int(v):0{digits}x}\n" for v in values))
+
+
+# ---- model and checker ---------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Frame:
+    """One frame as seen on the output stream (or as golden expects it)."""
+    outputs: np.ndarray
+    counters: Counters
+    beats: list                 # cycle of each output beat
+    lasts: list = None          # o_stream.last of each beat
+    preactivations: np.ndarray = None   # output-area writes (reuse engines with the tap)
+
+
+class Model:
+    """Expected frames of a sequence: golden outputs and counters, golden cycle model beats."""
+
+    def __init__(self, engine, layer, weights, bias, frames, input_valid, output_ready):
+        result = golden_run(engine, layer, weights, bias, frames, input_valid=input_valid,
+                            output_ready=output_ready, trace=False)
+        timing = schedule(engine, layer, [c.inputs_changed for c in result.counters],
+                          input_valid=input_valid, output_ready=output_ready)
+        blocks = layer.blocks(engine.lanes)
+        self.frames = [Frame(result.outputs[f], result.counters[f], timing.frames[f].beats,
+                             [b == blocks - 1 for b in range(blocks)],
+                             result.preactivations[f] if engine.reuse else None)
+                       for f in range(len(frames))]
+        self.last_cycle = timing.frames[-1].beats[-1] if self.frames else 0
+
+
+class Checker:
+    """In-order scoreboard: each received frame against the head of the expected queue."""
+
+    def __init__(self, expected):
+        self.expected = list(expected)
+        self.received = 0
+        self.mismatches = 0
+        self.first = None
+        self.cycles = []            # busy + stall cycles of each frame (DUT counters)
+        self.counters = []
+        self.outputs = []
+        self.preactivations = []
+
+    def _fail(self, frame, what, index, expected, got):
+        self.mismatches += 1
+        if self.first is None:
+            self.first = {"frame": frame, "what": what, "index": index,
+                          "expected": expected, "got": got}
+
+    def frame(self, got):
+        f = self.received
+        self.received += 1
+        self.cycles.append(got.counters.cycles + got.counters.stall_cycles)
+        self.counters.append(got.counters.as_dict())
+        self.outputs.append(got.outputs)
+        if got.preactivations is not None:
+            self.preactivations.append(got.preactivations)
+        if not self.expected:
+            self._fail(f, "unexpected frame", None, None, None)
+            return
+        exp = self.expected.pop(0)
+        bad = np.flatnonzero(exp.outputs != got.outputs)
+        for o in bad:
+            self._fail(f, "output", int(o), int(exp.outputs[o]), int(got.outputs[o]))
+        for name in Counters.FIELDS:
+            e, g = getattr(exp.counters, name), getattr(got.counters, name)
+            if e != g:
+                self._fail(f, f"counter {name}", None, int(e), int(g))
+        for b, (e, g) in enumerate(zip(exp.beats, got.beats)):
+            if e != g:
+                self._fail(f, "beat cycle", b, int(e), int(g))
+        if exp.preactivations is not None and got.preactivations is not None:
+            for o in np.flatnonzero(exp.preactivations != got.preactivations):
+                self._fail(f, "preactivation", int(o), int(exp.preactivations[o]),
+                           int(got.preactivations[o]))
+        for b, (e, g) in enumerate(zip(exp.lasts, got.lasts)):
+            if e != g:
+                self._fail(f, "o_stream.last", b, bool(e), bool(g))
+
+
+# ---- the testbench -------------------------------------------------------------------------
+
+def _signed_lanes(word, lanes, width):
+    mask, sign = (1 << width) - 1, 1 << (width - 1)
+    values = []
+    for _ in range(lanes):
+        v = word & mask
+        values.append(v - (1 << width) if v & sign else v)
+        word >>= width
+    return values
+
+
+class TB:
+    """Testbench of ``deja_tb_top``: clock, reset, loaders, driver, monitor, model, checker."""
+
+    def __init__(self, dut, engine, workdir="."):
+        import cocotb
+        from cocotb.clock import Clock
+        self.dut = dut
+        self.engine = engine
+        self.workdir = pathlib.Path(workdir)
+        self.cap = capture_depth(engine)
+        self.log = dut._log
+        for name in ("rst", "load", "go"):
+            getattr(dut, name).value = 0
+        for name in ("n_cfg", "n_in", "n_valid_words", "n_ready_words"):
+            getattr(dut, name).value = 0
+        try:
+            self.z_tap = dut.cap_z
+        except AttributeError:
+            self.z_tap = None
+        self.clock = Clock(dut.clk, PERIOD_NS, unit="ns")
+        self.clock.start(start_high=False)
+        self._cocotb = cocotb
+
+    async def cycles(self, n):
+        from cocotb.triggers import ClockCycles
+        await ClockCycles(self.dut.clk, n)
+
+    async def reset(self, cycles=2):
+        self.dut.rst.value = 1
+        await self.cycles(cycles)
+        self.dut.rst.value = 0
+        await self.cycles(1)
+
+    async def load(self, layer, weights, bias, frames, valid_words, ready_words):
+        """Bulk-load the configuration programme, the input beats and both stream patterns."""
+        e = self.engine
+        writes = config_writes(e, layer, weights, bias)
+        flat = np.asarray(frames, dtype=np.int64).reshape(-1)
+        if len(flat) > IN_DEPTH:
+            raise ValueError(f"{len(flat)} input beats: the player holds {IN_DEPTH}")
+        lasts = np.tile(np.arange(layer.inputs) == layer.inputs - 1, len(frames))
+        beats = (flat & ((1 << e.act_width) - 1)) | (lasts.astype(np.int64) << e.act_width)
+        dw, aw = e.cfg_data_width, e.cfg_addr_width
+        w = self.workdir
+        _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes), -(-(aw + dw) // 4))
+        _write_hex(w / STIMULUS_FILES["in"], beats.tolist(), -(-(e.act_width + 1) // 4))
+        _write_hex(w / STIMULUS_FILES["valid"], valid_words.tolist() or [0], 8)
+        _write_hex(w / STIMULUS_FILES["ready"], ready_words.tolist() or [0], 8)
+        self.dut.n_cfg.value = len(writes)
+        self.dut.n_in.value = len(beats)
+        self.dut.n_valid_words.value = len(valid_words)
+        self.dut.n_ready_words.value = len(ready_words)
+        self.dut.load.value = 1
+        await self.cycles(1)
+        self.dut.load.value = 0
+        await self.cycles(1)
+
+    async def go(self):
+        self.dut.go.value = 1
+        await self.cycles(1)
+        self.dut.go.value = 0
+
+    async def monitor(self, layer, checker, n_frames, done):
+        """Output monitor: per completed output frame, read its beats and counters."""
+        dut, e = self.dut, self.engine
+        blocks, lanes, width = layer.blocks(e.lanes), e.lanes, e.act_width
+        data_bits = lanes * width
+        seen = 0
+        while seen < n_frames:
+            await dut.out_frames.value_change
+            ready = int(dut.out_frames.value)
+            while seen < ready:
+                first = seen * blocks
+                values, beats, lasts = [], [], []
+                for k in range(first, first + blocks):
+                    word = dut.cap_data[k % self.cap].value.to_unsigned()
+                    values.extend(_signed_lanes(word, lanes, width))
+                    lasts.append(bool(word >> data_bits))
+                    beats.append(int(dut.cap_t[k % self.cap].value))
+                perf = dut.perf_mem[seen % PERF_DEPTH].value.to_unsigned()
+                counters = Counters(*[(perf >> (32 * i)) & 0xFFFFFFFF
+                                      for i in range(len(Counters.FIELDS))])
+                z = None
+                if self.z_tap is not None:
+                    z = []
+                    for k in range(first, first + blocks):
+                        word = self.z_tap[k % (2 * self.cap)].value.to_unsigned()
+                        z.extend(_signed_lanes(word, lanes, e.acc_width))
+                    z = np.array(z[:layer.outputs], dtype=np.int64)
+                checker.frame(Frame(np.array(values[:layer.outputs], dtype=np.int64), counters,
+                                    beats, lasts, z))
+                seen += 1
+        done.set()
+
+    async def run_phase(self, layer, weights, bias, frames, input_valid=None, output_ready=None,
+                        reset_after=None, inject=None):
+        """One sequence: load, go, check every frame; returns ``(checker, cycles, seconds)``.
+
+        With ``reset_after = (k, extra)``, reset is asserted ``extra`` cycles after the k-th
+        frame's counters appear (mid-frame), and only the frames received until then are checked.
+        ``inject`` (tests of the testbench itself) makes the DUT see something other than the
+        model: ``{"bias": (o, delta)}`` adds delta to bias o, ``{"output_ready": spec}``
+        replaces the DUT's backpressure pattern.
+        """
+        from cocotb.triggers import Event, with_timeout, SimTimeoutError
+        inject = inject or {}
+        model = Model(self.engine, layer, weights, bias, frames, input_valid, output_ready)
+        horizon = model.last_cycle + 64
+        dut_bias = np.array(bias, dtype=np.int64)
+        if "bias" in inject:
+            o, delta = inject["bias"]
+            dut_bias[o] += delta
+        dut_ready = output_ready
+        if "output_ready" in inject:
+            dut_ready = make_pattern(inject["output_ready"])
+        await self.load(layer, weights, dut_bias, frames, pattern_words(input_valid, horizon),
+                        pattern_words(dut_ready, horizon))
+        checker = Checker(model.frames)
+        done = Event()
+        n_frames = len(frames) if reset_after is None else reset_after[0]
+        monitor = self._cocotb.start_soon(self.monitor(layer, checker, len(frames), done))
+        start = time.perf_counter()
+        await self.go()
+        timed_out = False
+        if reset_after is None:
+            budget = (len(config_writes(self.engine, layer, weights, bias)) + 2 * horizon + 1000)
+            try:
+                await with_timeout(done.wait(), budget * PERIOD_NS, "ns")
+            except SimTimeoutError:
+                timed_out = True
+        else:
+            while int(self.dut.perf_frames.value) < n_frames:
+                await self.dut.perf_frames.value_change
+            await self.cycles(reset_after[1])
+        cycles = int(self.dut.t.value)
+        seconds = time.perf_counter() - start
+        monitor.cancel()
+        if reset_after is not None:
+            await self.reset()
+            checker.expected = []           # frames cut off by the reset are not expected
+        else:
+            if timed_out:
+                checker._fail(checker.received, "timeout", None, len(frames), checker.received)
+            if int(self.dut.framing_error.value):
+                checker._fail(None, "framing_error", None, 0, 1)
+        return checker, cycles, seconds
+
+
+def _load_case(path):
+    with np.load(path) as z:
+        meta = json.loads(str(z["meta"]))
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+    return meta, arrays
+
+
+async def _engine_sequence(dut):
+    """Run every phase of the case and write the report; fail on any mismatch."""
+    meta, arrays = _load_case(os.environ["DEJA_CASE"])
+    engine = EngineConfig.from_dict(meta["engine"])
+    layer = LayerConfig.from_dict(meta["layer"])
+    tb = TB(dut, engine, workdir=pathlib.Path(os.environ["DEJA_CASE"]).parent)
+    await tb.reset()
+    report = {"phases": [], "frames": 0, "mismatches": 0, "first_mismatch": None,
+              "cycles": 0, "sim_seconds": 0.0, "cycles_per_frame": [], "counters": []}
+    received = {}
+    for k, phase in enumerate(meta["phases"]):
+        checker, cycles, seconds = await tb.run_phase(
+            layer, arrays["weights"], arrays["bias"], arrays[f"frames{k}"],
+            make_pattern(phase.get("input_valid")), make_pattern(phase.get("output_ready")),
+            phase.get("reset_after"), phase.get("inject"))
+        report["phases"].append({"frames": checker.received, "mismatches": checker.mismatches,
+                                 "first_mismatch": checker.first, "cycles": cycles,
+                                 "expected_left": len(checker.expected)})
+        report["frames"] += checker.received
+        report["mismatches"] += checker.mismatches
+        if checker.first and report["first_mismatch"] is None:
+            report["first_mismatch"] = dict(checker.first, phase=k)
+        report["cycles"] += cycles
+        report["sim_seconds"] += seconds
+        report["cycles_per_frame"].extend(checker.cycles)
+        report["counters"].extend(checker.counters)
+        tb.log.info("phase %d: %d frames, %d mismatches, %d cycles in %.3f s", k,
+                    checker.received, checker.mismatches, cycles, seconds)
+        received[f"out{k}"] = np.array(checker.outputs, dtype=np.int64).reshape(-1, layer.outputs)
+        received[f"z{k}"] = np.array(checker.preactivations, dtype=np.int64).reshape(-1, layer.outputs)
+    np.savez(pathlib.Path(os.environ["DEJA_REPORT"]).with_suffix(".npz"), **received)
+    report["preactivation_tap"] = tb.z_tap is not None
+    report["cycles_per_second"] = report["cycles"] / max(report["sim_seconds"], 1e-9)
+    pathlib.Path(os.environ["DEJA_REPORT"]).write_text(json.dumps(report))
+    assert report["mismatches"] == 0, f"first mismatch: {report['first_mismatch']}"
+    assert all(p["expected_left"] == 0 for p in report["phases"]), "frames were never received"
+
+
+try:        # the test exists only inside a cocotb simulation
+    import cocotb
+    if cocotb.is_simulation:
+        engine_sequence = cocotb.test()(_engine_sequence)
+except ImportError:
+    pass

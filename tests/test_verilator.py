@@ -1,0 +1,238 @@
+"""Verification level 3: the generated Verilog under cocotb (Verilator; Icarus when installed).
+
+The engine matrix of tests/test_engine.py, reduced: four engine builds (shared by every test of
+the same configuration, built once per checkout under build/sim/ and locked against concurrent
+pytest-xdist workers), each run with no stalls, a fixed bubble/backpressure pattern and seeded
+random stalls at 50 %. The testbench checks every frame's outputs, counters and beat cycles
+against golden and its cycle model; these tests also check what it returns against independent
+references (full recompute, the plain matrix product) and that it does catch injected faults.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from golden import (EngineConfig, LayerConfig, linear_centroids, similar_frames, golden_run,
+                    full_recompute, baseline_layer, Pattern)
+from golden.output_unit import output_unit
+from sim.runner import run_case, available
+from sim.tb_engine import pattern_spec, make_pattern
+
+CONFIGS = {
+    "L1-base": EngineConfig(lanes=1, max_inputs=32, max_outputs=32, reuse=False),
+    "L4-reuse": EngineConfig(lanes=4, max_inputs=32, max_outputs=32),
+    "L4-base": EngineConfig(lanes=4, max_inputs=32, max_outputs=32, reuse=False),
+    "L16-reuse": EngineConfig(lanes=16, max_inputs=32, max_outputs=32),
+}
+STALLS = {
+    "none": (pattern_spec("none"), pattern_spec("none")),
+    "fixed": (pattern_spec("fixed", bits=[1, 1, 1, 0]), pattern_spec("fixed", bits=[0, 1])),
+    "random": (pattern_spec("random", 5, 0.5), pattern_spec("random", 6, 0.5)),
+}
+
+
+def needs(simulator):
+    ok, reason = available(simulator)
+    return pytest.mark.skipif(not ok, reason=reason)
+
+
+def make_case(config, clusters, inputs, outputs, seed):
+    rng = np.random.default_rng(seed)
+    layer = LayerConfig(inputs, outputs, linear_centroids(-128, 127, clusters, 8),
+                        activation=["relu", "none"][seed % 2], shift=int(rng.integers(4, 12)))
+    weights = rng.integers(-128, 128, (inputs, outputs))
+    bias = rng.integers(-20000, 20000, outputs)
+    return layer, weights, bias
+
+
+def sequence(layer, weights, bias, frames, stall="none", **extra):
+    valid, ready = STALLS[stall]
+    return {"layer": layer, "weights": weights, "bias": bias,
+            "phases": [{"frames": frames, "input_valid": valid, "output_ready": ready, **extra}]}
+
+
+MATRIX = [(name, stall, clusters, similarity)
+          for k, name in enumerate(CONFIGS)
+          for j, stall in enumerate(STALLS)
+          for clusters, similarity in [[(2, 0.5), (16, 0.95), (32, 0.0), (32, 1.0)][(k + j) % 4]]]
+
+
+@pytest.mark.parametrize("name, stall, clusters, similarity", MATRIX,
+                         ids=[f"{n}-{s}-C{c}-S{int(p * 100)}" for n, s, c, p in MATRIX])
+def test_engine_matrix_on_verilator(name, stall, clusters, similarity):
+    config = CONFIGS[name]
+    seed = clusters + int(similarity * 10) + len(name)
+    layer, weights, bias = make_case(config, clusters, 13, 19, seed)
+    x = similar_frames(6, layer.inputs, similarity, layer.centroids, 8, seed=seed)
+    report = run_case(config, sequence(layer, weights, bias, x, stall), "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == 6
+    # independent of the testbench's own checks: golden and the plain references
+    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
+    expected = golden_run(config, layer, weights, bias, x, input_valid=valid, output_ready=ready,
+                          trace=False)
+    assert np.array_equal(report["outputs"][0], expected.outputs)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    if config.reuse:
+        assert report["preactivation_tap"]
+        assert np.array_equal(report["preactivations"][0], full_recompute(layer, weights, bias, x))
+    else:
+        assert np.array_equal(expected.preactivations, baseline_layer(weights, bias, x))
+    if stall == "none":
+        assert all(c["stall_cycles"] == 0 for c in report["counters"][2:])
+
+
+def test_verilator_2000_frames_bit_identical():
+    """Long run: the Verilog == golden == full recompute for 2,000 frames with random stalls."""
+    config = CONFIGS["L4-reuse"]
+    layer, weights, bias = make_case(config, 32, 24, 10, seed=11)
+    x = similar_frames(2000, 24, 0.8, layer.centroids, 8, seed=3)
+    report = run_case(config, sequence(layer, weights, bias, x, "random"), "verilator",
+                      outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == 2000
+    z = full_recompute(layer, weights, bias, x)
+    assert np.array_equal(report["preactivations"][0], z)
+    assert np.array_equal(report["outputs"][0],
+                          output_unit(z, layer.activation, layer.shift, config.act_width))
+    stalls = dict(input_valid=Pattern(0.5, 5), output_ready=Pattern(0.5, 6))
+    expected = golden_run(config, layer, weights, bias, x, trace=False, **stalls)
+    assert report["cycles_per_frame"] == [c.cycles + c.stall_cycles for c in expected.counters]
+
+
+def test_reset_mid_frame_then_new_sequence():
+    """Reset in the middle of a frame's scan; a new sequence afterwards still matches golden."""
+    config = CONFIGS["L4-reuse"]
+    layer, weights, bias = make_case(config, 16, 24, 10, seed=4)
+    x = similar_frames(40, 24, 0.7, layer.centroids, 8, seed=5)
+    y = similar_frames(30, 24, 0.7, layer.centroids, 8, seed=6)
+    case = sequence(layer, weights, bias, x, "random", reset_after=[10, 12])
+    case["phases"].append({"frames": y, "input_valid": STALLS["fixed"][0],
+                           "output_ready": STALLS["random"][1]})
+    report = run_case(config, case, "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    first, second = report["phases"]
+    assert 8 <= first["frames"] < 40            # cut off by the reset
+    assert second["frames"] == 30 and second["expected_left"] == 0
+    assert np.array_equal(report["preactivations"][1], full_recompute(layer, weights, bias, y))
+
+
+@pytest.mark.parametrize("inject, what", [
+    ({"bias": [3, 1]}, {"output", "preactivation"}),
+    ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])}, {"beat cycle", "counter stall_cycles"}),
+])
+def test_testbench_catches_injected_faults(inject, what):
+    """The checker is not vacuous: a DUT loaded with a different bias, or seeing different
+    backpressure than the model, is reported with the first mismatching frame."""
+    config = CONFIGS["L4-reuse"]
+    layer, weights, bias = make_case(config, 16, 13, 19, seed=2)
+    x = similar_frames(4, 13, 0.5, layer.centroids, 8, seed=2)
+    report = run_case(config, sequence(layer, weights, bias, x, "none", inject=inject), "verilator")
+    assert report["mismatches"] > 0
+    assert report["first_mismatch"]["what"] in what
+    if "bias" in inject:
+        assert report["first_mismatch"]["frame"] == 0
+        assert report["first_mismatch"]["index"] == 3
+
+
+@pytest.mark.parametrize("stall", ["none", "random"])
+@needs("icarus")
+def test_engine_on_icarus(stall):
+    config = CONFIGS["L4-reuse"]
+    layer, weights, bias = make_case(config, 16, 13, 19, seed=7)
+    x = similar_frames(4, 13, 0.8, layer.centroids, 8, seed=7)
+    report = run_case(config, sequence(layer, weights, bias, x, stall), "icarus", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert np.array_equal(report["preactivations"][0], full_recompute(layer, weights, bias, x))
+
+
+# ---- deja sim --------------------------------------------------------------------------------
+
+SMALL = ["--lanes", "4", "--max-inputs", "32", "--max-outputs", "32"]    # = CONFIGS["L4-reuse"]
+
+
+def deja(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "deja", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "error", **(env or {})})
+
+
+def test_cli_sim_verilator_with_stalls():
+    r = deja("sim", "--simulator", "verilator", *SMALL, "--frames", "40", "--stall", "0.5",
+             "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["mismatches"] == 0 and result["first_mismatch"] is None
+    assert result["frames"] == 40 and len(result["cycles_per_frame"]) == 40
+    assert result["totals"]["stall_cycles"] > 0 and result["cycles_per_second"] > 0
+    assert result["totals"]["inputs_scanned"] == 40 * 32
+
+
+def test_cli_sim_inputs_file_and_waves(tmp_path):
+    config = CONFIGS["L4-reuse"]
+    x = similar_frames(5, 20, 0.5, linear_centroids(-128, 127, 16, 8), 8, seed=1)
+    np.save(tmp_path / "x.npy", x)
+    waves = tmp_path / "engine.vcd"
+    r = deja("sim", "--simulator", "verilator", *SMALL, "--inputs", str(tmp_path / "x.npy"),
+             "--waves", str(waves), "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["mismatches"] == 0 and result["frames"] == 5
+    assert result["layer"]["inputs"] == 20 and result["engine"] == config.to_dict()
+    text = waves.read_text()
+    assert "$enddefinitions" in text and "i_stream__valid" in text
+
+
+def test_cli_sim_amaranth_agrees_with_verilator():
+    common = [*SMALL, "--frames", "6", "--stall", "0.3", "--seed", "3", "--json"]
+    a = deja("sim", "--simulator", "amaranth", *common)
+    v = deja("sim", "--simulator", "verilator", *common)
+    assert a.returncode == 0 and v.returncode == 0, a.stderr + v.stderr
+    a, v = json.loads(a.stdout), json.loads(v.stdout)
+    assert a["mismatches"] == v["mismatches"] == 0
+    assert a["cycles_per_frame"] == v["cycles_per_frame"] and a["counters"] == v["counters"]
+
+
+@pytest.mark.parametrize("simulator, env, message", [
+    ("icarus", None, "deja sim: error: icarus: iverilog is not on PATH"),
+    ("verilator", {"PATH": "/nonexistent"},
+     "deja sim: error: verilator needs make and a C++ compiler (g++) on PATH"),
+])
+def test_cli_sim_missing_simulator_is_one_line(tmp_path, simulator, env, message):
+    if simulator == "icarus" and available("icarus")[0]:
+        pytest.skip("iverilog is installed here")
+    waves = tmp_path / "w.fst"
+    r = deja("sim", "--simulator", simulator, *SMALL, "--waves", str(waves), env=env)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), r.stderr
+    assert not waves.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--stall", "1"], "deja sim: error: --stall 1.0: allowed 0 <= P < 1"),
+    (["--similarity", "0.5", "--inputs", "x.npy"],
+     "deja sim: error: argument --inputs: not allowed with argument --similarity"),
+    (["--inputs", "missing.npy"], "deja sim: error: --inputs missing.npy: no such file"),
+    (["--simulator", "amaranth", "--waves", "w.fst"],
+     "deja sim: error: --waves w.fst: amaranth writes .vcd files"),
+])
+def test_cli_sim_bad_arguments(args, message):
+    r = deja("sim", *SMALL, *args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), r.stderr
+
+
+@pytest.mark.slow
+def test_bench_sim_json(request):
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("benchmark run: builds the default configuration; run with -m slow")
+    r = deja("bench", "sim", "--frames", "10", "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["mismatches"] == {"amaranth": 0, "verilator": 0} and result["same_cycles"]
+    assert result["ratio_verilator_over_amaranth"] > 1
