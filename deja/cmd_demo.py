@@ -1,4 +1,5 @@
-"""deja demo: Verilog for the default configuration, then golden vs RTL on a short sequence."""
+"""deja demo: Verilog for the default configuration, golden vs RTL on a short sequence, then
+reuse on a real network: Silero VAD on recorded speech (fetched on first use)."""
 
 import golden
 from hw.verilog import engine_verilog
@@ -15,6 +16,9 @@ def add_parser(sub):
                    help="fraction of inputs that keep their cluster frame to frame (default 0.9)")
     p.add_argument("--stall", type=float, default=0.0,
                    help="probability of a bubble on the input and of backpressure on the output")
+    p.add_argument("--speech-frames", type=int, default=300, metavar="N",
+                   help="frames (32 ms each) of the Silero VAD evaluation on real speech; 0 skips it "
+                        "(default 300)")
     p.add_argument("-o", "--output", metavar="DIR", default="build/demo",
                    help="where the Verilog goes (default build/demo)")
     return p
@@ -29,6 +33,8 @@ def run(args):
         raise CLIError(f"--similarity {args.similarity}: allowed 0..1")
     if not 0.0 <= args.stall < 1.0:
         raise CLIError(f"--stall {args.stall}: allowed 0 <= P < 1")
+    if args.speech_frames < 0:
+        raise CLIError(f"--speech-frames {args.speech_frames}: allowed 0 or more")
     paths = write_files(args.output, {"fc_engine.v": engine_verilog(config),
                                       "config.json": config.to_json() + "\n"})
     result = run_demo(config, frames=args.frames, similarity=args.similarity, stall=args.stall)
@@ -53,4 +59,42 @@ def run(args):
               f"cycle-stamped events: {'yes' if result['rtl_matches_golden'] else 'NO'}")
         print(f"reuse == full recompute on quantized inputs: "
               f"{'yes' if result['reuse_matches_full_recompute'] else 'NO'}")
+    if args.speech_frames:
+        result["speech"] = _speech_demo(args)
     return result
+
+
+def _speech_demo(args):
+    """A short whole-network evaluation; a workload that cannot be fetched is one line."""
+    from golden.evaluate import evaluate
+    from golden.workload_networks import build_workload, WorkloadUnavailable
+    from .progress import Progress
+    try:
+        workload = build_workload("silero", frames=args.speech_frames)
+    except WorkloadUnavailable as e:
+        if not args.json:
+            print(f"\nSilero VAD on real speech: skipped ({e})")
+        return {"skipped": str(e)}
+    if not args.json:
+        print(f"\nSilero VAD v6 on {len(workload.evaluation) * workload.frame_seconds:.1f} s of recorded "
+              f"speech (policy: reuse from the last layer back within a 1% loss, C = 16)")
+    bar = None if args.json else Progress(len(workload.evaluation), "silero")
+    r = evaluate(workload, clusters=16, budget=0.01, progress=bar)
+    t = r["total"]
+    summary = {"frames": r["frames"], "reuse_layers": r["reuse_layers"],
+               "macs_avoided": t["macs_avoided"], "speedup": t["speedup"],
+               "ideal_speedup": t["ideal_speedup"], "normalized_energy": t["normalized_energy"],
+               "agreement_with_reuse": r["accuracy"]["with_reuse"],
+               "agreement_without_reuse": r["accuracy"]["without_reuse"],
+               "seconds": r["elapsed_seconds"]}
+    if not args.json:
+        rows = [[l["name"], "yes" if l["reuse_enabled"] else "no",
+                 f"{l['input_similarity']:.0%}" if l["reuse_enabled"] else "-",
+                 f"{l['computation_reuse']:.0%}", f"{l['speedup']:.2f}x"] for l in r["layers"]]
+        print(table(rows, ["layer", "reuse", "input similarity", "MACs avoided", "speedup"]))
+        print(f"network: {t['macs_avoided']:.1%} of MACs avoided, speedup {t['speedup']:.2f}x "
+              f"(ideal {t['ideal_speedup']:.2f}x), energy {t['normalized_energy']:.2f} of baseline; "
+              f"decision agreement with float {r['accuracy']['with_reuse']:.1%} "
+              f"(integer without reuse {r['accuracy']['without_reuse']:.1%}); {r['elapsed_seconds']:.0f} s")
+        print("whole-workload reports: deja eval --workload silero | fbank | blazeface")
+    return summary

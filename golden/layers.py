@@ -149,9 +149,18 @@ class Conv(Linear):
         c_in_g = self.in_shape[0] // self.groups
         p = cols.shape[1]
         cols = cols.reshape(self.groups, c_in_g, p, -1).transpose(0, 2, 1, 3).reshape(self.groups, p, -1)
-        out = np.empty((self.groups, p, self._wf.shape[2]), dtype=np.int64)
-        for g in range(self.groups):
-            out[g] = _exact_matmul(cols[g], self._wf[g], self._bound)
+        mantissa = 24 if self._wf.dtype == np.float32 else 53
+        if cols.shape[2] * self._bound < 1 << mantissa:
+            # all groups at once (depthwise: hundreds of one-filter groups)
+            cf = cols.astype(self._wf.dtype)
+            if self._wf.shape[2] == 1:
+                out = np.einsum("gpk,gk->gp", cf, self._wf[:, :, 0])[:, :, None].astype(np.int64)
+            else:
+                out = (cf @ self._wf).astype(np.int64)
+        else:
+            out = np.empty((self.groups, p, self._wf.shape[2]), dtype=np.int64)
+            for g in range(self.groups):
+                out[g] = _exact_matmul(cols[g], self._wf[g], self._bound)
         # (groups, P, C_out_g) -> (C_out, *spatial)
         return out.transpose(0, 2, 1).reshape(self.out_shape)
 

@@ -13,6 +13,7 @@ imported model computes). :func:`quantize_graph` turns it into an :class:`IntNet
 """
 
 import dataclasses
+import hashlib
 import math
 
 import numpy as np
@@ -276,6 +277,22 @@ def _rescale(x, f_in, f_out, act_width):
 LSTM_H_FRAC = 7
 
 
+def _profile(graph, calibration, percentile):
+    """The float run of the calibration frames and each tensor's range, computed once per
+    (graph, calibration, percentile): the reuse policy quantizes the same graph many times."""
+    calibration = np.ascontiguousarray(calibration, dtype=np.float64)
+    key = (hashlib.sha1(calibration.tobytes()).hexdigest(), calibration.shape, percentile)
+    cache = graph.__dict__.setdefault("_profiles", {})
+    if key not in cache:
+        record = {}
+        graph.run_float(calibration, record=record)
+        amax = {k: float(np.percentile(np.abs(np.array(v)), percentile)) for k, v in record.items()}
+        peak = {k: float(np.abs(np.array(v)).max()) for k, v in record.items()}
+        cache.clear()                        # keep one profile: they are large
+        cache[key] = (record, amax, peak)
+    return cache[key]
+
+
 def quantize_graph(graph, calibration, *, reuse=None, clusters=16, act_width=8, weight_width=8,
                    percentile=99.9, gate_frac=4):
     """Calibrate on ``calibration`` frames and build the integer network.
@@ -283,10 +300,7 @@ def quantize_graph(graph, calibration, *, reuse=None, clusters=16, act_width=8, 
     ``reuse``: names of linear nodes that reuse (default: all); ``clusters``: an int or a
     {node name: C} dict (per-layer cluster counts, see golden/policy.py).
     """
-    record = {}
-    graph.run_float(calibration, record=record)
-    amax = {k: float(np.percentile(np.abs(np.array(v)), percentile)) for k, v in record.items()}
-    peak = {k: float(np.abs(np.array(v)).max()) for k, v in record.items()}
+    record, amax, peak = _profile(graph, calibration, percentile)
     fracs = {k: _frac_for(max(a, 1e-9), act_width) for k, a in amax.items()}
     reuse = set(n.name for n in graph.linear_nodes()) if reuse is None else set(reuse)
     wmax = 2 ** (weight_width - 1) - 1

@@ -115,7 +115,7 @@ def fbank_workload(frames=None):
                "quantization noise"])
 
 
-BLAZEFACE_CALIBRATION = {"carphone": 30, "bikes": 30}
+BLAZEFACE_CALIBRATION = {"carphone": 10, "bikes": 10}
 
 
 def blazeface_workload(frames=None):
@@ -139,5 +139,5 @@ def blazeface_workload(frames=None):
         "clips carphone (29.97 fps) and bikes (25 fps)", graph, np.concatenate(cal), evaluation,
         "detection agreement with the float model (IoU >= 0.5)", detection_agreement,
         "AutoPilot", frame_seconds=None,
-        notes=["calibration: the first 30 frames of each clip; evaluation: the rest, carphone "
+        notes=["calibration: the first 10 frames of each clip; evaluation: the rest, carphone "
                "then bikes (one scene cut between them)"])

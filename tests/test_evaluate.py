@@ -88,3 +88,32 @@ def test_cli_eval_wrong_frame_shape(tmp_path):
     assert r.stderr.strip() == (f"deja eval: error: --input {tmp_path / 'frames.npy'}: frames have "
                                 f"shape (3, 8), the model takes (2, 8)")
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_eval_silero_on_real_speech(tmp_path):
+    """The built-in workload end to end: fetched model and speech, report figures consistent
+    with each other and with the independent float run (decision agreement recomputed)."""
+    from golden.workloads import WorkloadUnavailable, silero_vad_onnx, speech_sequence
+    try:
+        silero_vad_onnx(), speech_sequence(1.0)
+    except WorkloadUnavailable as e:
+        pytest.skip(str(e))
+    out = tmp_path / "report"
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--workload", "silero", "--frames", "120",
+                        "-o", str(out), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["frames"] == 120 and result["weight_width"] == 16
+    layers = {l["name"]: l for l in result["layers"]}
+    assert list(layers) == ["stft", "encoder0", "encoder1", "encoder2", "encoder3", "lstm", "decoder"]
+    # the policy enables reuse from the last layer backwards: a contiguous tail
+    enabled = [n for n, l in layers.items() if l["reuse_enabled"]]
+    assert enabled == list(layers)[len(layers) - len(enabled):] and "decoder" in enabled
+    total = result["total"]
+    assert total["macs"] == sum(l["macs"] for l in layers.values())
+    assert total["macs_avoided"] == pytest.approx(1 - total["macs"] / total["macs_dense"])
+    assert 1 <= total["speedup"] <= total["ideal_speedup"] * (1 + 1e-9)
+    for l in layers.values():
+        assert (l["macs"] < l["macs_dense"]) == l["reuse_enabled"] or l["input_similarity"] == 0
+    assert 0.9 <= result["accuracy"]["without_reuse"] <= 1
+    assert (out / "eval.json").exists() and (out / "eval.md").exists()
