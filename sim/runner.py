@@ -197,6 +197,10 @@ def _runner(simulator):
 
         def _build_command(self):
             cmds = super()._build_command()
+            # cocotb reads and drives only the top level (deja_tb_top); making every signal of
+            # the engine public (cocotb's default) doubles the C++ to compile and slows the model
+            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
+            cmds[0][1:1] = ["--public-depth", "1"]
             if self.runtime_objects:
                 cmds.insert(1, ["cp", *map(str, self.runtime_objects), str(self.build_dir)])
             return cmds
