@@ -11,9 +11,9 @@ import sys
 from golden.config import ConfigError
 
 from .common import CLIError
-from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim
+from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim, cmd_synth, cmd_sweep
 
-COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim]
+COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim, cmd_synth, cmd_sweep]
 
 
 class _Parser(argparse.ArgumentParser):

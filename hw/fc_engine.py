@@ -98,7 +98,7 @@ class FCEngine(wiring.Component):
         self.io_buffer = IOBuffer(config)
         self.weight_buffer = WeightBuffer(config)
         self.mac_array = MACArray(config)
-        self.output_unit = OutputUnit(config)
+        self.output_unit = OutputUnit(config, latency=2)
         if config.reuse:
             self.quantizer = Quantizer(config)
             self.centroid_table = CentroidTable(config)
@@ -354,14 +354,12 @@ class FCEngine(wiring.Component):
                 io.output_write.data.eq(mac.acc),
                 io.output_write.en.eq(tags[5].op == _Op.STORE),
             ]
-        o6_acc = Signal.like(mac.acc)
-        o7_y = Signal.like(ou.y)
-        m.d.sync += [o6_acc.eq(mac.acc), o7_y.eq(ou.y)]
-        m.d.comb += [ou.acc.eq(o6_acc), ou.relu.eq(relu), ou.shift.eq(shift)]
+        # t+6, t+7: the output unit's two stages (activation and shift, rounding and saturation)
+        m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(relu), ou.shift.eq(shift)]
         # t+7: write the activation bank
         m.d.comb += [
             io.bank_write.addr.eq(Cat(tags[7].blk[:io.block_bits], tags[7].bank)),
-            io.bank_write.data.eq(o7_y),
+            io.bank_write.data.eq(ou.y),
             io.bank_write.en.eq(tags[7].op == _Op.STORE),
         ]
         set_complete = Signal(2)

@@ -1,0 +1,237 @@
+"""Memory model: area, energy per read and write, and leakage of every buffer, from CACTI.
+
+CACTI runs through the ``hwcomponents`` / ``hwcomponents-cacti`` packages, which need Python
+>= 3.12 and a rebuild of their bundled CACTI binary. deja sets that up on first use in its own
+environment (``build/cacti-venv``, kept apart from the project's .venv), and records every
+result with its CACTI inputs and the package versions in ``synth/cacti_recorded.json``
+(committed). A machine without Python 3.12 gets the recorded figures, labelled ``recorded``.
+
+Every buffer is modelled as single-ported SRAM (CACTI ``ram``, the package's ``SRAM``): the
+paper's weight buffer is eDRAM, which the package does not model, so deja's weight-buffer area
+is an SRAM upper bound. Per-access energies (:func:`access_energies_pj`) are the hook the
+performance model (golden/perf.py) can use in place of its 45 nm table.
+"""
+
+import dataclasses
+import glob
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+from golden.io_buffer import io_buffer_bits
+from .tools import ToolError
+
+__all__ = ["Buffer", "engine_buffers", "paper_buffers", "MemoryModel", "access_energies_pj",
+           "RECORDED", "PACKAGES"]
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RECORDED = pathlib.Path(__file__).with_name("cacti_recorded.json")
+# Pinned: the recorded figures are only comparable across machines for the same CACTI build.
+PACKAGES = {"hwcomponents": "1.0.114", "hwcomponents-cacti": "1.0.40"}
+KB = 8 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Buffer:
+    """One on-chip memory: ``instances`` copies of ``depth`` words of ``width`` bits."""
+    name: str
+    width: int
+    depth: int
+    instances: int = 1
+    reuse_only: bool = False
+
+    @property
+    def bits(self):
+        return self.width * self.depth * self.instances
+
+    def cacti_inputs(self, node_nm):
+        return {"width": self.width, "depth": self.depth, "tech_node_nm": node_nm,
+                "n_rw_ports": 1, "n_banks": 1}
+
+
+def engine_buffers(config):
+    """The buffers of one engine configuration (sizes as hw/io_buffer.py, hw/weight_buffer.py).
+
+    The index area and the output area exist only when ``config.reuse``.
+    """
+    lanes = config.lanes
+    buffers = [
+        Buffer("weights", lanes * config.weight_width, config.max_blocks * config.max_inputs),
+        Buffer("biases", lanes * config.acc_width, config.max_blocks),
+        Buffer("activation_banks", lanes * config.act_width, config.max_blocks, instances=2),
+        Buffer("change_list", config.input_index_width + config.delta_width, config.max_inputs),
+    ]
+    if config.reuse:
+        buffers += [
+            Buffer("index_area", config.index_width, config.max_inputs, reuse_only=True),
+            Buffer("output_area", lanes * config.acc_width, config.max_blocks, reuse_only=True),
+        ]
+    # one sizing for the I/O buffer: golden/io_buffer.py is the specification
+    spec = io_buffer_bits(config)
+    for b in buffers:
+        if b.name in spec and spec[b.name] != b.bits:
+            raise AssertionError(f"{b.name}: {b.bits} bits here, {spec[b.name]} in golden")
+    return buffers
+
+
+def paper_buffers(reuse):
+    """The paper's Table II buffers: 36 MB of weights (4 tiles x 9 MB, modelled as 36 banks
+    of 1 MB), and the I/O buffer, 1152 KB (baseline) or 1280 KB (reuse), in 128 KB banks;
+    plus the 1.25 KB centroid table with reuse."""
+    buffers = [Buffer("weights", 512, 1024 * 1024 * 8 // 512, instances=36),
+               Buffer("io_buffer", 512, 128 * KB // 512, instances=(1280 if reuse else 1152) // 128)]
+    if reuse:
+        buffers.append(Buffer("centroid_table", 80, 128, reuse_only=True))
+    return buffers
+
+
+def _sig(value):
+    return float(f"{value:.6g}")
+
+
+def _key(inputs):
+    return json.dumps(inputs, sort_keys=True)
+
+
+def _find_python312():
+    wanted = os.environ.get("DEJA_PYTHON312")
+    if wanted:
+        return wanted if shutil.which(wanted) else None
+    for name in ("python3.14", "python3.13", "python3.12"):
+        if shutil.which(name):
+            return shutil.which(name)
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3.1[2-9]")))
+    return found[-1] if found else None
+
+
+_RUNNER = r"""
+import json, sys, logging
+logging.disable(logging.CRITICAL)
+from hwcomponents_cacti import SRAM
+out = []
+for q in json.load(sys.stdin):
+    m = SRAM(tech_node=q["tech_node_nm"] * 1e-9, width=q["width"], depth=q["depth"],
+             size=q["width"] * q["depth"],
+             n_rw_ports=q["n_rw_ports"], n_banks=q["n_banks"])
+    out.append({"area_mm2": m.cacti_area * 1e6, "read_pj": m.read_energy * 1e12,
+                "write_pj": m.write_energy * 1e12, "leakage_mw": m.cacti_leak_power * 1e3,
+                "access_ns": m.access_time * 1e9, "cycle_ns": m.cycle_period * 1e9})
+json.dump(out, sys.stdout)
+"""
+
+
+class MemoryModel:
+    """CACTI figures for buffers, from the recorded file or from a live CACTI run.
+
+    Parameters
+    ----------
+    venv : path
+        Where the CACTI environment lives (created on first live use).
+    recorded : path
+        The recorded figures (JSON); new live results are added to it.
+    live : bool
+        Whether CACTI may be set up and run when a figure is not recorded.
+    """
+
+    def __init__(self, venv=ROOT / "build" / "cacti-venv", recorded=RECORDED, live=True):
+        self.venv = pathlib.Path(venv)
+        self.recorded_path = pathlib.Path(recorded)
+        self.live = live
+        self.log = []
+        if self.recorded_path.is_file():
+            self.recorded = json.loads(self.recorded_path.read_text())
+        else:
+            self.recorded = {"packages": dict(PACKAGES), "entries": {}}
+
+    # ---- the CACTI environment -------------------------------------------------------------
+    def _python(self):
+        return self.venv / "bin" / "python"
+
+    def _cacti_dir(self):
+        found = glob.glob(str(self.venv / "lib" / "python3.*" / "site-packages" /
+                              "hwcomponents_cacti" / "cacti"))
+        return pathlib.Path(found[0]) if found else None
+
+    def setup(self):
+        """Create the CACTI environment if needed; raise :class:`ToolError` if impossible."""
+        cacti = self._cacti_dir()
+        if cacti is not None and (cacti / "cacti").is_file():
+            return
+        python = _find_python312()
+        if python is None:
+            raise ToolError("CACTI needs Python >= 3.12 (none found; set DEJA_PYTHON312) and "
+                            "these figures are not recorded in " + str(self.recorded_path))
+        steps = []
+        if not self._python().is_file():
+            steps.append([python, "-m", "venv", str(self.venv)])
+        steps.append([str(self._python()), "-m", "pip", "install", "--quiet"] +
+                     [f"{p}=={v}" for p, v in PACKAGES.items()])
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True)
+            self.log.append(" ".join(step) + "\n" + done.stdout + done.stderr)
+            if done.returncode != 0:
+                raise ToolError(f"setting up CACTI failed: {' '.join(step[:4])} ... "
+                                f"(exit {done.returncode})")
+        cacti = self._cacti_dir()
+        done = subprocess.run(["make", "-C", str(cacti), "opt"], capture_output=True, text=True)
+        self.log.append(f"make -C {cacti} opt\n" + done.stdout[-2000:] + done.stderr[-2000:])
+        if done.returncode != 0 or not (cacti / "cacti").is_file():
+            raise ToolError(f"building CACTI failed: make -C {cacti} opt (exit {done.returncode})")
+
+    def _run(self, queries):
+        self.setup()
+        done = subprocess.run([str(self._python()), "-c", _RUNNER], input=json.dumps(queries),
+                              capture_output=True, text=True)
+        self.log.append("cacti runner\n" + done.stderr[-4000:])
+        if done.returncode != 0:
+            raise ToolError("CACTI failed: " + (done.stderr.strip().splitlines() or ["?"])[-1])
+        return json.loads(done.stdout)
+
+    # ---- figures ---------------------------------------------------------------------------
+    def figures(self, buffers, node_nm):
+        """``[{buffer fields..., area_mm2, read_pj, write_pj, leakage_mw, source}]``: per
+        instance figures; ``total_area_mm2`` and ``total_leakage_mw`` count all instances."""
+        entries = self.recorded["entries"]
+        missing = [b.cacti_inputs(node_nm) for b in buffers
+                   if _key(b.cacti_inputs(node_nm)) not in entries]
+        unique = list({_key(q): q for q in missing}.values())
+        fresh = set()
+        if unique:
+            if not self.live:
+                raise ToolError(f"no recorded CACTI figures for {len(unique)} buffer(s) at "
+                                f"{node_nm} nm and live CACTI is disabled")
+            for query, result in zip(unique, self._run(unique)):
+                entries[_key(query)] = {"inputs": query, "outputs": result}
+                fresh.add(_key(query))
+            self.recorded["packages"] = dict(PACKAGES)
+            self._save()
+        rows = []
+        for b in buffers:
+            key = _key(b.cacti_inputs(node_nm))
+            out = entries[key]["outputs"]
+            row = dataclasses.asdict(b)
+            row.update({k: _sig(v) for k, v in out.items()})
+            row["bits"] = b.bits
+            row["total_area_mm2"] = _sig(out["area_mm2"] * b.instances)
+            row["total_leakage_mw"] = _sig(out["leakage_mw"] * b.instances)
+            row["source"] = "cacti" if key in fresh else "recorded"
+            rows.append(row)
+        return rows
+
+    def _save(self):
+        text = json.dumps(self.recorded, indent=1, sort_keys=True) + "\n"
+        try:
+            tmp = self.recorded_path.with_suffix(".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, self.recorded_path)
+        except OSError:
+            pass          # a read-only install still gets its figures, just not recorded
+
+
+def access_energies_pj(rows):
+    """Energy per byte read and written, by buffer name, from :meth:`MemoryModel.figures`
+    rows: the hook for golden/perf.py (its ``weight_byte`` / ``io_byte`` entries)."""
+    return {r["name"]: {"read_byte_pj": r["read_pj"] / (r["width"] / 8),
+                        "write_byte_pj": r["write_pj"] / (r["width"] / 8)} for r in rows}

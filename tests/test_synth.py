@@ -1,0 +1,235 @@
+"""synth/: each flow on a small engine, parsers on the JSON the tools produced, error cases.
+
+The tools run once per flow (module fixtures) on a small configuration: Yosys in WebAssembly
+takes seconds for it, nextpnr about a minute on the small LFE5U-25F.
+"""
+
+import dataclasses
+import json
+import pathlib
+import shutil
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from golden.config import EngineConfig
+from golden.output_unit import output_unit
+from hw.output_unit import OutputUnit
+from deja.cli import main
+from synth.flows import (run_flow, parse_stat, parse_memories, parse_ltp, parse_nextpnr_report,
+                         block_name)
+from synth.memories import MemoryModel, engine_buffers, paper_buffers, RECORDED, Buffer
+from synth.tools import ToolError, find_tool
+
+LIBERTY = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "liberty" /
+           "sky130_fd_sc_hd__tt_025C_1v80.lib")
+SMALL = EngineConfig(lanes=2, max_inputs=16, max_outputs=4, max_clusters=4)
+REUSE_BLOCKS = {"quantizer", "centroid_table", "delta_subtractor", "skip_logic"}
+COMMON_BLOCKS = {"control", "mac_array", "output_unit", "io_buffer", "weight_buffer"}
+# hw memory name -> golden/synth buffer name
+MEMORY_NAMES = {"weights": "weights", "biases": "biases", "bank_area": "activation_banks",
+                "change_area": "change_list", "index_area": "index_area",
+                "output_area": "output_area"}
+
+
+def _run(tmp_path_factory, flow, config, **kw):
+    workdir = tmp_path_factory.mktemp(f"{flow}-{'reuse' if config.reuse else 'baseline'}")
+    return run_flow(flow, config, workdir, **kw), workdir
+
+
+@pytest.fixture(scope="module")
+def generic(tmp_path_factory):
+    return _run(tmp_path_factory, "generic", SMALL)
+
+
+@pytest.fixture(scope="module")
+def ecp5(tmp_path_factory):
+    return _run(tmp_path_factory, "ecp5", SMALL, device="25k")
+
+
+# ---- generic ---------------------------------------------------------------------------------
+
+def test_generic_blocks_and_memories(generic):
+    result, workdir = generic
+    stat = json.loads((workdir / "generic.stat.json").read_text())
+    assert set(result["blocks"]) == REUSE_BLOCKS | COMMON_BLOCKS
+    # every leaf cell Yosys counted in the design is a logic cell of one block or a memory
+    design = stat["design"]["num_cells"]
+    assert sum(b["cells"] + b["memories"] for b in result["blocks"].values()) == design
+    assert result["total"]["cells"] == sum(b["cells"] for b in result["blocks"].values())
+    assert result["blocks"]["mac_array"]["transistors"] > 0
+    # memories stay memories: their bits are the configuration's buffers, not flip-flops
+    found = {MEMORY_NAMES[m["name"]]: m["bits"] for m in result["memories"]}
+    assert found == {b.name: b.bits for b in engine_buffers(SMALL)}
+    assert all(b["memories"] == 0 for n, b in result["blocks"].items()
+               if n not in ("io_buffer", "weight_buffer"))
+    assert result["logic_depth"]["gates"] > 0
+
+
+def test_parsers_on_generic_outputs(generic):
+    result, workdir = generic
+    depth = parse_ltp((workdir / "generic.ltp.txt").read_text())
+    assert depth["fc_engine"] == result["logic_depth"]["gates"]
+    memories = parse_memories(json.loads((workdir / "memories.yosys.json").read_text()))
+    assert {m["block"] for m in memories} == {"io_buffer", "weight_buffer"}
+    cmos = parse_stat(json.loads((workdir / "generic.cmos.json").read_text()))
+    raw = json.loads((workdir / "generic.cmos.json").read_text())
+    # own transistors of every block add up to stat's hierarchical figure for the top
+    top = int(raw["modules"]["\\fc_engine"]["estimated_num_transistors"].rstrip("+"))
+    assert sum(b["transistors"] for b in cmos.values()) == top
+
+
+def test_parser_errors():
+    with pytest.raises(ValueError, match="no 'Longest topological path'"):
+        parse_ltp("nothing here")
+    with pytest.raises(ValueError, match="no clock"):
+        parse_nextpnr_report({"fmax": {}, "utilization": {}})
+    assert block_name("\\fc_engine") == "control"
+    assert block_name("\\fc_engine.mac_array") == "mac_array"
+
+
+# ---- ecp5 ------------------------------------------------------------------------------------
+
+def test_ecp5(ecp5):
+    result, workdir = ecp5
+    report = json.loads((workdir / "ecp5.pnr.json").read_text())
+    assert parse_nextpnr_report(report) == {k: result[k] for k in
+                                            ("clock", "fmax_mhz", "constraint_mhz",
+                                             "utilization", "critical_path")}
+    assert 10 < result["fmax_mhz"] < 500
+    # one 9 x 8 bit multiplier per lane, each in one DSP multiplier
+    assert result["utilization"]["MULT18X18D"]["used"] == SMALL.lanes
+    assert result["cells_by_type"]["MULT18X18D"] == SMALL.lanes
+    assert result["utilization"]["TRELLIS_FF"]["used"] > 0
+    assert sum(step["delay_ns"] for step in result["critical_path"]) == pytest.approx(
+        1000 / result["fmax_mhz"], rel=0.05)
+
+
+# ---- asic ------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not LIBERTY.is_file(), reason=f"no Liberty file at {LIBERTY}")
+def test_asic_per_block_area_and_cli_report(tmp_path):
+    out = tmp_path / "report"
+    args = ["synth", "--flow", "asic", "--liberty", str(LIBERTY), "--lanes", str(SMALL.lanes),
+            "--max-inputs", str(SMALL.max_inputs), "--max-outputs", str(SMALL.max_outputs),
+            "--max-clusters", str(SMALL.max_clusters), "-o", str(out), "--json"]
+    assert main(args) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert "ASIC area" in (out / "report.md").read_text()
+    asic = report["asic"]
+    for which in ("reuse", "baseline"):
+        raw = json.loads((out / "logs" / f"asic-{which}" / "asic.stat.json").read_text())
+        blocks = parse_stat(raw)
+        assert blocks == asic[which]["blocks"]
+        # own areas add up to the top module's (hierarchical) area
+        top = raw["modules"]["\\fc_engine"]["area"]
+        assert sum(b.get("area") or 0 for b in blocks.values()) == pytest.approx(top, rel=1e-6)
+        assert "area" not in blocks["io_buffer"] and blocks["io_buffer"]["memories"] > 0
+    assert REUSE_BLOCKS <= set(asic["reuse"]["blocks"])
+    assert not REUSE_BLOCKS & set(asic["baseline"]["blocks"])
+    table = asic["blocks"]
+    for name in REUSE_BLOCKS:
+        assert table[name]["baseline"] == 0 and table[name]["added"] > 0
+    base_total = asic["baseline"]["total"]["area"]
+    assert table["total"]["added_pct_of_baseline"] == pytest.approx(
+        100 * (asic["reuse"]["total"]["area"] - base_total) / base_total, abs=0.01)
+
+
+# ---- memories --------------------------------------------------------------------------------
+
+def test_memory_model_recorded_figures(tmp_path):
+    recorded = tmp_path / "recorded.json"
+    shutil.copy(RECORDED, recorded)
+    model = MemoryModel(recorded=recorded, live=False, venv=tmp_path / "none")
+    for reuse in (True, False):
+        config = dataclasses.replace(EngineConfig(), reuse=reuse)
+        rows = model.figures(engine_buffers(config), 32)
+        assert {r["source"] for r in rows} == {"recorded"}
+        assert {r["name"] for r in rows} >= {"weights", "activation_banks", "change_list"}
+        assert ("index_area" in {r["name"] for r in rows}) == reuse
+    paper = {r: model.figures(paper_buffers(r), 32) for r in (False, True)}
+    area = {r: sum(x["total_area_mm2"] for x in rows) for r, rows in paper.items()}
+    assert area[True] > area[False]
+    weights = next(x for x in paper[False] if x["name"] == "weights")
+    assert weights["total_area_mm2"] == pytest.approx(36 * weights["area_mm2"], rel=1e-5)
+    # energy per access grows with the array (1 MB bank vs 128 KB bank)
+    io = next(x for x in paper[False] if x["name"] == "io_buffer")
+    assert weights["read_pj"] > io["read_pj"] and weights["area_mm2"] > io["area_mm2"]
+
+
+def test_memory_model_without_cacti(tmp_path):
+    model = MemoryModel(recorded=tmp_path / "empty.json", live=False, venv=tmp_path / "none")
+    with pytest.raises(ToolError, match="no recorded CACTI figures for 1 buffer"):
+        model.figures([Buffer("x", 32, 64)], 32)
+
+
+def test_engine_buffers_match_golden_sizes():
+    from golden.io_buffer import io_buffer_bits
+    for config in (EngineConfig(), SMALL, dataclasses.replace(SMALL, reuse=False)):
+        sized = {b.name: b.bits for b in engine_buffers(config)}
+        assert {k: sized[k] for k in io_buffer_bits(config)} == io_buffer_bits(config)
+
+
+# ---- errors and the CLI ----------------------------------------------------------------------
+
+def test_missing_tool_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("YOSYS", str(tmp_path / "no-yosys"))
+    with pytest.raises(ToolError, match="yosys not found"):
+        find_tool("yosys")
+    out = tmp_path / "out"
+    assert main(["synth", "--flow", "generic", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "yosys not found" in err
+    assert not out.exists()
+
+
+def test_missing_liberty_is_one_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["synth", "--flow", "asic", "--liberty", str(tmp_path / "x.lib"), "-o", str(out)]) == 2
+    assert main(["synth", "--flow", "asic", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "no such file" in err[0] and "needs --liberty" in err[1]
+    assert not out.exists()
+
+
+def test_sweep_generic(tmp_path):
+    out = tmp_path / "sweep"
+    assert main(["sweep", "synth", "--flow", "generic", "--lanes", "1,2", "--clusters", "4",
+                 "--max-inputs", "8", "--max-outputs", "4", "-o", str(out), "--json"]) == 0
+    data = json.loads((out / "sweep.json").read_text())
+    assert [(r["lanes"], r["max_clusters"]) for r in data["rows"]] == [(1, 4), (2, 4)]
+    assert data["rows"][1]["cells"] > data["rows"][0]["cells"]   # a second MAC lane costs cells
+    assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["sweep", "synth", "--lanes", "4,x", "-o", str(out)]) == 2
+
+
+# ---- the pipelined output unit the engine uses (timing) --------------------------------------
+
+@pytest.mark.parametrize("activation", ["none", "relu"])
+@pytest.mark.parametrize("shift", [0, 1, 7, 12, 31])
+def test_pipelined_output_unit_matches_golden(activation, shift):
+    config = EngineConfig(lanes=4)
+    rng = np.random.default_rng(shift)
+    words = rng.integers(config.acc_min, config.acc_max, size=(24, config.lanes), endpoint=True)
+    words[0] = [config.acc_min, config.acc_max, 0, -1]
+    dut = OutputUnit(config, latency=2)
+    got = []
+
+    async def tb(ctx):
+        ctx.set(dut.relu, activation == "relu")
+        ctx.set(dut.shift, shift)
+        for k in range(len(words) + 2):
+            if k < len(words):
+                for lane, v in enumerate(words[k]):
+                    ctx.set(dut.acc[lane], int(v))
+            await ctx.tick()
+            if k >= 1:
+                got.append([ctx.get(dut.y[lane]) for lane in range(config.lanes)])
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+    # y after the k-th tick belongs to the word set two ticks earlier
+    assert np.array_equal(np.array(got[:len(words)]),
+                          output_unit(words, activation, shift, config.act_width))
