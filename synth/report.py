@@ -122,6 +122,8 @@ def _fmt(value, digits=2):
     if value is None:
         return "-"
     if isinstance(value, float):
+        if value and abs(value) < 10:
+            return f"{value:.4g}"       # small areas, energies and leakages keep 4 digits
         return f"{value:,.{digits}f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
