@@ -95,6 +95,17 @@ def _require(simulator):
         raise SimulatorMissing(reason)
 
 
+def _have_header(name):
+    """True when the C++ compiler finds ``#include <name>``."""
+    import subprocess
+    try:
+        r = subprocess.run([os.environ.get("CXX", "c++"), "-E", "-x", "c++", "-"],
+                           input=f"#include <{name}>\n", capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0
+
+
 @contextlib.contextmanager
 def _environ(changes):
     saved = {k: os.environ.get(k) for k in changes}
@@ -214,6 +225,9 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
     ``waves`` is None, ``"vcd"`` or ``"fst"`` (Icarus always writes FST).
     """
     _require(simulator)
+    if simulator == "verilator" and waves == "fst" and not _have_header("lz4.h"):
+        raise SimulatorMissing("verilator writes FST through lz4, whose headers are not "
+                               "installed (e.g. apt-get install liblz4-dev): use a .vcd file")
     root = pathlib.Path(build_root) if build_root else default_build_root()
     fingerprint = _fingerprint()
     key = build_key(config, simulator, waves, fingerprint)

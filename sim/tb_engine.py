@@ -282,25 +282,30 @@ class TB:
         start = time.perf_counter()
         await self.go()
         timed_out = False
+        budget = (len(config_writes(self.engine, layer, weights, bias)) + 2 * horizon + 1000)
         if reset_after is None:
-            budget = (len(config_writes(self.engine, layer, weights, bias)) + 2 * horizon + 1000)
             try:
                 await with_timeout(done.wait(), budget * PERIOD_NS, "ns")
             except SimTimeoutError:
                 timed_out = True
         else:
-            while int(self.dut.perf_frames.value) < n_frames:
-                await self.dut.perf_frames.value_change
+            async def reach():
+                while int(self.dut.perf_frames.value) < n_frames:
+                    await self.dut.perf_frames.value_change
+            try:
+                await with_timeout(reach(), budget * PERIOD_NS, "ns")
+            except SimTimeoutError:
+                timed_out = True
             await self.cycles(reset_after[1])
         cycles = int(self.dut.t.value)
         seconds = time.perf_counter() - start
         monitor.cancel()
+        if timed_out:
+            checker._fail(checker.received, "timeout", None, n_frames, checker.received)
         if reset_after is not None:
             await self.reset()
             checker.expected = []           # frames cut off by the reset are not expected
         else:
-            if timed_out:
-                checker._fail(checker.received, "timeout", None, len(frames), checker.received)
             if int(self.dut.framing_error.value):
                 checker._fail(None, "framing_error", None, 0, 1)
         return checker, cycles, seconds

@@ -186,6 +186,22 @@ def test_cli_sim_inputs_file_and_waves(tmp_path):
     assert "$enddefinitions" in text and "i_stream__valid" in text
 
 
+def test_cli_sim_fst_waves_or_clear_error(tmp_path):
+    """FST from Verilator needs the lz4 headers: a waveform when they are there, else one line."""
+    from sim.runner import _have_header
+    waves = tmp_path / "engine.fst"
+    r = deja("sim", "--simulator", "verilator", *SMALL, "--frames", "3", "--waves", str(waves))
+    if _have_header("lz4.h"):
+        assert r.returncode == 0, r.stderr
+        assert waves.read_bytes()[:1] == b"\x00"        # FST header block
+    else:
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.strip() == ("deja sim: error: verilator writes FST through lz4, whose "
+                                    "headers are not installed (e.g. apt-get install "
+                                    "liblz4-dev): use a .vcd file")
+        assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_sim_amaranth_agrees_with_verilator():
     common = [*SMALL, "--frames", "6", "--stall", "0.3", "--seed", "3", "--json"]
     a = deja("sim", "--simulator", "amaranth", *common)
