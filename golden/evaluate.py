@@ -33,6 +33,9 @@ class Workload:
     frame_seconds: float = None
     # operand widths of the integer network (activations are act_width = 8 throughout)
     weight_width: int = 8
+    # False: every linear layer reuses (for networks whose accuracy figure means nothing,
+    # e.g. untrained weights); True: the paper's policy under the accuracy budget
+    policy: bool = True
     notes: list = dataclasses.field(default_factory=list)
 
 
@@ -67,7 +70,10 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
         out, _ = net.run(cal)
         return workload.accuracy(out, cal_ref)
 
-    if clusters == "auto":
+    if not workload.policy:
+        layers = [n.name for n in graph.linear_nodes()]
+        cluster_map = {name: 16 if clusters == "auto" else int(clusters) for name in layers}
+    elif clusters == "auto":
         layers, _ = choose_reuse_layers(graph, cal, accuracy, budget, clusters=max(candidates),
                                         log=log, **quant)
         cluster_map, _ = cluster_search(graph, cal, accuracy, budget, layers, candidates=candidates,
