@@ -251,6 +251,11 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
         sources = [build_dir / f"{TOP}.v", build_dir / f"{ENGINE}.v"]
         env = verilator_env() if simulator == "verilator" else {}
         build_args = []
+        if simulator == "icarus":
+            # Yosys' Verilog starts its combinational always @* blocks through a register
+            # initializer; under cocotb's default -g2012 an initializer raises no event and those
+            # blocks would hold X until an input changes. Verilog-2005 semantics keep the event.
+            build_args = ["-g2005"]
         if simulator == "verilator":
             build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast",
                           "--x-initial", "fast"]
@@ -264,9 +269,12 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
             runner.runtime_objects = _runtime_files(runtime)
         try:
             with _environ(env):
+                # Icarus dumps through the top level's own $dumpfile (cocotb's dump module is
+                # SystemVerilog, which -g2005 refuses); Verilator through its --trace
                 runner.build(sources=sources, hdl_toplevel=TOP, build_dir=build_dir,
                              build_args=build_args, timescale=("1ns", "1ps"),
-                             waves=waves is not None, log_file=log)
+                             defines={"DEJA_DUMP": 1} if waves and simulator == "icarus" else {},
+                             waves=waves is not None and simulator == "verilator", log_file=log)
         except (RuntimeError, SystemExit) as e:
             raise SimulationError(f"{simulator} build failed ({e}); see {log}:\n"
                                   + _tail(log)) from None
@@ -350,7 +358,7 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     if fmt and simulator == "verilator":
         test_args = ["--trace-file", str(trace_file)]
     if fmt and simulator == "icarus":
-        plusargs = [f"+dumpfile_path={trace_file}"]
+        plusargs = [f"+deja_dumpfile={trace_file}"]
     log = test_dir / "sim.log"
     runner = _runner(simulator)
     start = time.perf_counter()

@@ -148,6 +148,14 @@ class Checker:
 
 # ---- the testbench -------------------------------------------------------------------------
 
+def _resolved(value):
+    """An int, or the bit string when X/Z bits make it unresolvable (four-state simulators)."""
+    try:
+        return int(value)
+    except ValueError:
+        return str(value)
+
+
 def _signed_lanes(word, lanes, width):
     mask, sign = (1 << width) - 1, 1 << (width - 1)
     values = []
@@ -301,7 +309,10 @@ class TB:
         seconds = time.perf_counter() - start
         monitor.cancel()
         if timed_out:
-            checker._fail(checker.received, "timeout", None, n_frames, checker.received)
+            state = {name: _resolved(getattr(self.dut, name).value)
+                     for name in ("t", "sent", "beats", "out_frames", "perf_frames", "frames")}
+            checker._fail(checker.received, f"timeout ({state})", None, n_frames,
+                          checker.received)
         if reset_after is not None:
             await self.reset()
             checker.expected = []           # frames cut off by the reset are not expected

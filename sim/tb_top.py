@@ -118,6 +118,8 @@ module {TOP} (
   reg pending = 0;
   wire present = pending | (sent < n_in & valid_bit);
 
+  // unused memory words are X in four-state simulators: only loaded words reach the engine
+  wire cfg_en = state == CFG && cfg_index < n_cfg;
   wire [{aw + dw - 1}:0] cfg_word = cfg_mem[cfg_index];
   wire i_ready, o_valid;
   wire [{ow - 1}:0] o_payload;
@@ -126,10 +128,11 @@ module {TOP} (
 
   {engine} engine (
     .clk(clk), .rst(rst),
-    .cfg__addr(cfg_word[{aw + dw - 1}:{dw}]), .cfg__data(cfg_word[{dw - 1}:0]),
-    .cfg__en(state == CFG && cfg_index < n_cfg),
+    .cfg__addr(cfg_en ? cfg_word[{aw + dw - 1}:{dw}] : {aw}'d0),
+    .cfg__data(cfg_en ? cfg_word[{dw - 1}:0] : {dw}'d0),
+    .cfg__en(cfg_en),
     .start(state == START),
-    .i_stream__payload(in_mem[sent[{ceil_log2(IN_DEPTH) - 1}:0]]),
+    .i_stream__payload(run & present ? in_mem[sent[{ceil_log2(IN_DEPTH) - 1}:0]] : {iw}'d0),
     .i_stream__valid(run & present), .i_stream__ready(i_ready),
     .o_stream__payload(o_payload), .o_stream__valid(o_valid), .o_stream__ready(run & ready_bit),
     .perf(perf), .frames(frames), .framing_error(framing_error)
@@ -171,6 +174,14 @@ module {TOP} (
     end
     frames_q <= frames;
   end
-{tap_text}endmodule
+{tap_text}
+`ifdef DEJA_DUMP
+  reg [8 * 1024 - 1:0] dump_path;
+  initial if ($value$plusargs("deja_dumpfile=%s", dump_path)) begin
+    $dumpfile(dump_path);
+    $dumpvars(0, {TOP});
+  end
+`endif
+endmodule
 `default_nettype wire
 """
