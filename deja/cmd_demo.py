@@ -5,7 +5,7 @@ import golden
 from hw.verilog import engine_verilog
 from sim.demo import run_demo
 
-from .common import add_engine_options, engine_from_args, write_files, table
+from .common import add_engine_options, engine_from_args, check_sequence_options, write_files, table
 
 
 def add_parser(sub):
@@ -27,12 +27,7 @@ def add_parser(sub):
 def run(args):
     from .common import CLIError
     config = engine_from_args(args)
-    if args.frames < 1:
-        raise CLIError(f"--frames {args.frames}: allowed 1 or more")
-    if not 0.0 <= args.similarity <= 1.0:
-        raise CLIError(f"--similarity {args.similarity}: allowed 0..1")
-    if not 0.0 <= args.stall < 1.0:
-        raise CLIError(f"--stall {args.stall}: allowed 0 <= P < 1")
+    check_sequence_options(args)
     if args.speech_frames < 0:
         raise CLIError(f"--speech-frames {args.speech_frames}: allowed 0 or more")
     paths = write_files(args.output, {"fc_engine.v": engine_verilog(config),

@@ -8,7 +8,7 @@ from golden import LayerConfig
 from sim.demo import demo_layer
 from golden import similar_frames
 
-from .common import CLIError, add_engine_options, engine_from_args, table
+from .common import CLIError, add_engine_options, engine_from_args, check_sequence_options, table
 
 SIMULATOR_CHOICES = ("amaranth", "verilator", "icarus")
 
@@ -65,12 +65,7 @@ def _frames(args, config):
 def run(args):
     from sim.simulate import simulate, check_simulator, SimulatorMissing
     config = engine_from_args(args)
-    if args.frames < 1:
-        raise CLIError(f"--frames {args.frames}: allowed 1 or more")
-    if not 0.0 <= args.similarity <= 1.0:
-        raise CLIError(f"--similarity {args.similarity}: allowed 0..1")
-    if not 0.0 <= args.stall < 1.0:
-        raise CLIError(f"--stall {args.stall}: allowed 0 <= P < 1")
+    check_sequence_options(args)
     if args.waves is not None:
         suffix = pathlib.Path(args.waves).suffix.lower()
         allowed = (".vcd",) if args.simulator == "amaranth" else (".vcd", ".fst")

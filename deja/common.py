@@ -8,7 +8,8 @@ import tempfile
 
 from golden.config import ConfigError, EngineConfig
 
-__all__ = ["CLIError", "add_engine_options", "engine_from_args", "write_files", "table"]
+__all__ = ["CLIError", "add_engine_options", "engine_from_args", "check_sequence_options",
+           "write_files", "table"]
 
 
 class CLIError(Exception):
@@ -43,6 +44,16 @@ def engine_from_args(args):
     if args.baseline:
         base["reuse"] = False
     return EngineConfig.from_dict(base)
+
+
+def check_sequence_options(args):
+    """--frames, --similarity and --stall of the commands that run a synthetic sequence."""
+    if args.frames < 1:
+        raise CLIError(f"--frames {args.frames}: allowed 1 or more")
+    if not 0.0 <= args.similarity <= 1.0:
+        raise CLIError(f"--similarity {args.similarity}: allowed 0..1")
+    if not 0.0 <= args.stall < 1.0:
+        raise CLIError(f"--stall {args.stall}: allowed 0 <= P < 1")
 
 
 def write_files(directory, files):
