@@ -46,6 +46,9 @@ class IOBuffer(wiring.Component):
         if cfg.reuse:
             self._shapes["index"] = (cfg.index_width, cfg.max_inputs)
             self._shapes["output"] = (acc_word, cfg.max_blocks)
+        # a one-word area still gets two words: Memory gives depth 1 a 0-bit address, and
+        # the ports keep a 1-bit one so every configuration has the same port shapes
+        self._shapes = {name: (shape, max(2, depth)) for name, (shape, depth) in self._shapes.items()}
         members = {}
         for name, (shape, depth) in self._shapes.items():
             addr_width = max(1, (depth - 1).bit_length())

@@ -26,8 +26,9 @@ class WeightBuffer(wiring.Component):
         cfg = config
         weight_word = data.ArrayLayout(signed(cfg.weight_width), cfg.lanes)
         bias_word = data.ArrayLayout(signed(cfg.acc_width), cfg.lanes)
-        self._weight_depth = cfg.max_blocks * cfg.max_inputs
-        self._bias_depth = cfg.max_blocks
+        # at least two words: Memory gives depth 1 a 0-bit address (see io_buffer.py)
+        self._weight_depth = max(2, cfg.max_blocks * cfg.max_inputs)
+        self._bias_depth = max(2, cfg.max_blocks)
         waw = max(1, (self._weight_depth - 1).bit_length())
         baw = max(1, (self._bias_depth - 1).bit_length())
         self._weight_word, self._bias_word = weight_word, bias_word

@@ -64,6 +64,21 @@ def test_engine_edge_shapes(lanes, inputs, outputs):
                 rtl_run(config, layer, weights, bias, x, **stalls))
 
 
+@pytest.mark.parametrize("lanes, max_inputs, max_outputs, reuse",
+                         [(16, 32, 16, True), (4, 1, 4, True), (4, 1, 4, False)])
+def test_engine_one_word_buffers(lanes, max_inputs, max_outputs, reuse):
+    """Engines whose buffers hold one word (one output block, one input) elaborate and agree."""
+    config = EngineConfig(lanes=lanes, max_inputs=max_inputs, max_outputs=max_outputs, reuse=reuse)
+    rng = np.random.default_rng(lanes + max_inputs)
+    layer = LayerConfig(max_inputs, max_outputs, linear_centroids(-128, 127, 8, 8), shift=6)
+    weights = rng.integers(-128, 128, (max_inputs, max_outputs))
+    bias = rng.integers(-2000, 2000, max_outputs)
+    x = similar_frames(4, max_inputs, 0.5, layer.centroids, 8, seed=2)
+    stalls = dict(input_valid=Pattern(0.3, 5), output_ready=Pattern(0.3, 6))
+    assert_same(golden_run(config, layer, weights, bias, x, **stalls),
+                rtl_run(config, layer, weights, bias, x, **stalls))
+
+
 def test_engine_fixed_backpressure_pattern():
     config, layer, weights, bias = make_case(4, 16, True, 7, 11, seed=9)
     x = similar_frames(6, 7, 0.6, layer.centroids, 8, seed=2)
