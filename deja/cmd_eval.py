@@ -24,6 +24,9 @@ def add_parser(sub):
     p.add_argument("--budget", default="1%", help="accuracy loss allowed by the reuse policy (default 1%%)")
     p.add_argument("--frames", type=int, help="evaluation frames (default: the workload's)")
     p.add_argument("--lanes", type=int, default=16, help="MAC lanes of the cycle model (default 16)")
+    p.add_argument("--energy", choices=("cacti", "table"), default="cacti",
+                   help="buffer access energies: CACTI 32 nm figures recorded by `deja synth` "
+                        "(default), or the documented 45 nm table of golden/perf.py")
     p.add_argument("-o", "--output", metavar="DIR", default="build/eval", help="report directory")
     return p
 
@@ -96,8 +99,18 @@ def run(args):
             workload = build_workload(args.workload, frames=args.frames)
         except (KeyError, WorkloadUnavailable) as e:
             raise CLIError(str(e).strip("'\"")) from None
+    energy = {}
+    if args.energy == "cacti":
+        from synth.memories import perf_energy_table
+        from synth.tools import ToolError
+        try:
+            table, description = perf_energy_table(32)
+            energy = {"energy": table, "energy_model": description}
+        except ToolError as e:
+            workload.notes.append(f"energy: the 45 nm table, CACTI figures unavailable ({e})")
     bar = None if args.json else Progress(len(workload.evaluation), f"{workload.name}")
-    result = evaluate(workload, clusters=clusters, budget=budget, lanes=args.lanes, progress=bar)
+    result = evaluate(workload, clusters=clusters, budget=budget, lanes=args.lanes, progress=bar,
+                      **energy)
     out = pathlib.Path(args.output)
     text = eval_markdown(result)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -58,7 +58,8 @@ def argmax_agreement(output):
 
 
 def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=None,
-             candidates=(8, 16, 32), weight_width=None):
+             candidates=(8, 16, 32), weight_width=None, energy=None,
+             energy_model="Horowitz 45 nm table (golden/perf.py)"):
     """Choose the reusing layers (and clusters with ``clusters="auto"``), run the evaluation
     sequence, and report similarity, reuse, accuracy, cycles, energy and memory per layer."""
     started = time.perf_counter()
@@ -89,7 +90,7 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
     ref = graph.run_float(workload.evaluation)
     plain = quantize_graph(graph, cal, reuse=[], clusters=16, **quant)
     out_plain, _ = plain.run(workload.evaluation)
-    per_layer, total = network_perf(net, stats, lanes=lanes, weight_bytes=-(-quant["weight_width"] // 8))
+    per_layer, total = network_perf(net, stats, lanes=lanes, energy=energy, weight_bytes=-(-quant["weight_width"] // 8))
     rows = []
     for lp in per_layer:
         rows.append({
@@ -116,6 +117,7 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
         "reuse_layers": layers,
         "lanes": lanes,
         "weight_width": quant["weight_width"],
+        "energy_model": energy_model,
         "accuracy": {
             "metric": workload.accuracy_name,
             "with_reuse": workload.accuracy(out, ref),

@@ -235,3 +235,19 @@ def access_energies_pj(rows):
     rows: the hook for golden/perf.py (its ``weight_byte`` / ``io_byte`` entries)."""
     return {r["name"]: {"read_byte_pj": r["read_pj"] / (r["width"] / 8),
                         "write_byte_pj": r["write_pj"] / (r["width"] / 8)} for r in rows}
+
+
+def perf_energy_table(node_nm=32, base=None):
+    """golden/perf.py's per-event energies with the buffer entries from CACTI: the paper's
+    Table II memories (1 MB weight banks, 128 KB I/O buffer banks) at ``node_nm``, read from
+    the recorded figures (no CACTI run). Returns (table, description); raises ToolError when
+    the figures are not recorded."""
+    from golden.perf import ENERGY_45NM_PJ
+    rows = MemoryModel(live=False).figures(paper_buffers(True), node_nm)
+    per_byte = access_energies_pj(rows)
+    table = dict(base or ENERGY_45NM_PJ)
+    table["weight_byte"] = per_byte["weights"]["read_byte_pj"]
+    io = per_byte["io_buffer"]
+    table["io_byte"] = (io["read_byte_pj"] + io["write_byte_pj"]) / 2
+    return table, (f"buffers: CACTI {node_nm} nm (recorded, synth/cacti_recorded.json; paper's "
+                   f"Table II bank sizes); MACs and quantizer: Horowitz 45 nm table (golden/perf.py)")

@@ -41,6 +41,33 @@ def test_evaluate_reports_consistent_figures(tmp_path):
     assert r["memory"]["io_buffer_reuse_bytes"] >= r["memory"]["io_buffer_baseline_bytes"]
 
 
+def test_energy_table_is_applied(tmp_path):
+    """With every per-event energy zero but the MAC's, energy is MACs x that energy."""
+    from golden.perf import ENERGY_45NM_PJ
+    graph = import_onnx(tiny_model(tmp_path / "tiny.onnx"))
+    x = slow_frames(200)
+    workload = Workload("tiny", "test", graph, x[:50], x[50:], "argmax agreement",
+                        argmax_agreement("y"), "Kaldi")
+    table = {k: 0.0 for k in ENERGY_45NM_PJ}
+    table["mac"] = 2.5
+    r = evaluate(workload, clusters=32, budget=0.05, lanes=4, energy=table, energy_model="test")
+    assert r["energy_model"] == "test"
+    assert r["total"]["energy_pj"] == pytest.approx(2.5 * r["total"]["macs"])
+    assert r["total"]["energy_baseline_pj"] == pytest.approx(2.5 * r["total"]["macs_dense"])
+
+
+def test_cacti_energy_table_reads_the_recorded_figures():
+    import json
+    from synth.memories import RECORDED, perf_energy_table
+    table, description = perf_energy_table(32)
+    entries = json.loads(RECORDED.read_text())["entries"]
+    # the 1 MB weight bank: 512-bit words, 16,384 deep, at 32 nm
+    bank = next(e for e in entries.values() if e["inputs"] == {
+        "width": 512, "depth": 16384, "tech_node_nm": 32, "n_rw_ports": 1, "n_banks": 1})
+    assert table["weight_byte"] == pytest.approx(bank["outputs"]["read_pj"] / 64, rel=1e-5)
+    assert "CACTI 32 nm" in description and table["mac"] > 0
+
+
 def test_policy_with_zero_budget_can_only_keep_exact_layers(tmp_path):
     graph = import_onnx(tiny_model(tmp_path / "tiny.onnx"))
     x = slow_frames(200, seed=1)
