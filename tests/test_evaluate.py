@@ -144,3 +144,65 @@ def test_cli_eval_silero_on_real_speech(tmp_path):
         assert (l["macs"] < l["macs_dense"]) == l["reuse_enabled"] or l["input_similarity"] == 0
     assert 0.9 <= result["accuracy"]["without_reuse"] <= 1
     assert (out / "eval.json").exists() and (out / "eval.md").exists()
+
+
+def test_cli_eval_user_wav(tmp_path):
+    """A WAV sequence is cut into consecutive windows of the model's input size (16 samples)."""
+    import wave
+    model = tiny_model(tmp_path / "tiny.onnx")
+    frames = slow_frames(80)                                      # (80, 2, 8)
+    samples = np.clip(np.round(frames.reshape(-1) / 8 * 32767), -32768, 32767).astype("<i2")
+    with wave.open(str(tmp_path / "seq.wav"), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(samples.tobytes() + b"\0\0")               # one sample more than 80 windows
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model), "--input",
+                        str(tmp_path / "seq.wav"), "--clusters", "32", "-o", str(tmp_path / "o"),
+                        "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["calibration_frames"] == 20 and result["frames"] == 60
+
+
+def test_cli_eval_user_tflite_on_video(tmp_path):
+    """A user's TFLite model (the cached BlazeFace) on a user's video file."""
+    import av
+    from golden.workloads import WorkloadUnavailable, blazeface_tflite
+    try:
+        model = blazeface_tflite()
+    except WorkloadUnavailable as e:
+        pytest.skip(str(e))
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+        for k in range(8):
+            img = np.full((64, 96, 3), 30 + 10 * k, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model), "--input", str(path),
+                        "--frames", "3", "-o", str(tmp_path / "o"), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["calibration_frames"] == 2 and result["frames"] == 3
+    assert len(result["layers"]) == 37
+
+
+@pytest.mark.parametrize("model_name, input_name, message", [
+    ("m.pt", "x.npy", "--model {d}/m.pt: unknown model format '.pt': allowed .onnx, .tflite"),
+    ("tiny.onnx", "x.txt", "--input {d}/x.txt: unknown sequence format '.txt': allowed .npy, .wav, .mp4"),
+    ("tiny.onnx", "x.wav", "--input {d}/x.wav: not a 16-bit PCM WAV file"),
+    ("tiny.onnx", "x.mp4", "--input {d}/x.mp4: a video needs a model with a square RGB input, this one takes (2, 8)"),
+])
+def test_cli_eval_user_input_errors(tmp_path, model_name, input_name, message):
+    tiny_model(tmp_path / "tiny.onnx")
+    (tmp_path / "m.pt").write_bytes(b"torch")
+    (tmp_path / input_name).write_bytes(b"garbage")
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(tmp_path / model_name),
+                        "--input", str(tmp_path / input_name), "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("deja eval: error: " + message.format(d=tmp_path)), r.stderr
+    assert not (tmp_path / "o").exists()
