@@ -100,7 +100,7 @@ class FCEngine(wiring.Component):
         self.mac_array = MACArray(config)
         self.output_unit = OutputUnit(config, latency=2)
         if config.reuse:
-            self.quantizer = Quantizer(config)
+            self.quantizer = Quantizer(config, latency=1)
             self.centroid_table = CentroidTable(config)
             self.delta_subtractor = DeltaSubtractor(config)
             self.skip_logic = SkipLogic(config)
@@ -206,7 +206,7 @@ class FCEngine(wiring.Component):
             s2_q_old = Signal(cfg.index_width)
             m.d.comb += [
                 io.index_read.addr.eq(scan_count),
-                quant.x.eq(s1_x),
+                quant.x.eq(self.i_stream.payload.data),      # latency 1: index at t+1, as s1_x
                 quant.thresholds.eq(table.thresholds),
                 quant.clusters.eq(clusters),
                 table.index_a.eq(s2_q_new),

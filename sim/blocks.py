@@ -27,11 +27,12 @@ def _run(dut, testbench, clocked=False):
     sim.run()
 
 
-def rtl_quantize(config, centroids, xs):
-    """Quantizer with the thresholds of ``centroids`` (golden.centroid_table layout)."""
+def rtl_quantize(config, centroids, xs, latency=0):
+    """Quantizer with the thresholds of ``centroids`` (golden.centroid_table layout); with
+    ``latency=1`` one operand per clock, each index read one cycle after its operand."""
     from golden.centroid_table import centroid_table
     _, thresholds = centroid_table(centroids, config.max_clusters)
-    dut = Quantizer(config)
+    dut = Quantizer(config, latency=latency)
     out = []
 
     async def tb(ctx):
@@ -40,8 +41,10 @@ def rtl_quantize(config, centroids, xs):
         ctx.set(dut.clusters, len(centroids))
         for x in xs:
             ctx.set(dut.x, int(x))
+            if latency:
+                await ctx.tick()
             out.append(ctx.get(dut.index))
-    _run(dut, tb)
+    _run(dut, tb, clocked=bool(latency))
     return np.array(out, dtype=np.int64)
 
 

@@ -41,6 +41,17 @@ def test_quantizer(config, data):
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+@SETTINGS
+@given(data=st.data())
+def test_registered_quantizer(config, data):
+    """latency=1 (the engine's): one operand per clock, the same indices one cycle later."""
+    centroids = data.draw(centroids_for(config))
+    xs = data.draw(st.lists(st.integers(config.act_min, config.act_max), min_size=1, max_size=20))
+    xs += extremes(config)
+    assert list(rtl_quantize(config, centroids, xs, latency=1)) == list(quantize(xs, centroids))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
 def test_quantizer_saturates_at_both_ends(config):
     centroids = (-10, 10) if config.max_clusters == 2 else tuple(range(-8, 8 * config.max_clusters - 8, 8))
     q = rtl_quantize(config, centroids, [config.act_min, config.act_max])
