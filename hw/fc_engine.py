@@ -1,4 +1,4 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, signed
+from amaranth.hdl import Module, Signal, Mux, Cat, Const, Value, signed
 from amaranth.lib import wiring, data, stream
 from amaranth.lib.wiring import In, Out
 
@@ -418,17 +418,25 @@ class FCEngine(wiring.Component):
             "output_reads": (is_op(_Op.LOAD) & ~first) if reuse else 0,
             "output_writes": is_op(_Op.STORE) if reuse else 0,
         }
+        # Each cycle's increment is registered before it is added, so the control decode and
+        # the 32-bit carry chain sit in different cycles (together they were the ECP5 critical
+        # path after the quantizer). The frame's totals and ``frames`` are published one cycle
+        # after its last operation, when its last increment has reached the adder.
+        publish = Signal()
+        m.d.sync += publish.eq(last_op & ~self.start)
         for name in Counters.FIELDS:
             running = Signal(32, name=f"run_{name}")
-            following = Signal(32, name=f"next_{name}")
-            m.d.comb += following.eq(running + increments[name])
+            pending = Signal(32, name=f"inc_{name}")
+            total = Signal(32, name=f"total_{name}")
+            m.d.comb += total.eq(running + pending)
             with m.If(self.start):
-                m.d.sync += running.eq(0)
-            with m.Elif(last_op):
-                m.d.sync += [running.eq(0), getattr(self.perf, name).eq(following)]
+                m.d.sync += [running.eq(0), pending.eq(0)]
+            with m.Elif(publish):
+                m.d.sync += [running.eq(0), pending.eq(increments[name]),
+                             getattr(self.perf, name).eq(total)]
             with m.Else():
-                m.d.sync += running.eq(following)
-        with m.If(last_op):
+                m.d.sync += [running.eq(total), pending.eq(increments[name])]
+        with m.If(publish):
             m.d.sync += self.frames.eq(self.frames + 1)
         with m.If(self.start):
             m.d.sync += first.eq(1)
