@@ -31,7 +31,7 @@ PLOTS = {"ecp5": ("LUT", "Fmax MHz"), "generic": ("cells", "depth"), "asic": ("a
 
 
 # engine options that stay fixed over the grid (lanes and max_clusters are the grid)
-_FIXED = ("act_width", "weight_width", "acc_width", "max_inputs", "max_outputs")
+_FIXED = ("act_width", "weight_width", "acc_width", "max_inputs", "max_outputs", "max_layers")
 
 
 def _ints(text):

@@ -17,7 +17,7 @@ class CLIError(Exception):
 
 
 _ENGINE_OPTIONS = ("lanes", "act_width", "weight_width", "acc_width", "max_clusters",
-                   "max_inputs", "max_outputs")
+                   "max_inputs", "max_outputs", "max_layers")
 
 
 def add_engine_options(parser):

@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = [
     "ConfigError", "EngineConfig", "LayerConfig", "ACTIVATIONS",
-    "Region", "Register", "config_writes", "check_weights", "DEFAULT",
+    "Region", "Register", "config_writes", "network_writes", "check_weights", "DEFAULT",
 ]
 
 
@@ -47,7 +47,12 @@ class EngineConfig:
     act_width, weight_width, acc_width : int
         Signed widths of activations (and centroids), weights, and accumulators/biases.
     max_clusters, max_inputs, max_outputs : int
-        Sizes of the centroid table, the index area / change list, and the output area.
+        Largest C, N and M of one layer: the centroid table, the change list, the output block
+        count.
+    max_layers : int
+        Entries of the layer table: FC layers run in order for every frame, the activation
+        banks carrying one layer's outputs to the next. The weight buffer, index area and
+        output area hold ``max_layers`` layers of the largest size.
     scan_width : int
         Inputs scanned per cycle (only 1 is implemented).
     reuse : bool
@@ -60,6 +65,7 @@ class EngineConfig:
     max_clusters: int = 32
     max_inputs: int = 512
     max_outputs: int = 512
+    max_layers: int = 1
     scan_width: int = 1
     reuse: bool = True
 
@@ -73,6 +79,7 @@ class EngineConfig:
                    " (at most 2**act_width distinct centroids)" if 2 ** self.act_width < 64 else "")
         _check_int("max_inputs", self.max_inputs, 1, 65536)
         _check_int("max_outputs", self.max_outputs, 1, 65536)
+        _check_int("max_layers", self.max_layers, 1, 64)
         _check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")
         if not isinstance(self.reuse, bool):
             raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
@@ -96,6 +103,25 @@ class EngineConfig:
     @property
     def max_blocks(self):
         return -(-self.max_outputs // self.lanes)
+
+    @property
+    def layer_bits(self):
+        return ceil_log2(self.max_layers)
+
+    @property
+    def weight_depth(self):
+        """Words of the weight buffer (one word: ``lanes`` weights of one input, one block)."""
+        return self.max_layers * self.max_blocks * self.max_inputs
+
+    @property
+    def index_depth(self):
+        """Entries of the index area."""
+        return self.max_layers * self.max_inputs
+
+    @property
+    def block_depth(self):
+        """Blocks of the output area and of the bias memory."""
+        return self.max_layers * self.max_blocks
 
     @property
     def input_index_width(self):
@@ -139,9 +165,9 @@ class EngineConfig:
 
     @property
     def cfg_offset_width(self):
-        weight_words = self.max_blocks * self.max_inputs
-        bias_offsets = self.max_blocks << ceil_log2(self.lanes)
-        return max(4, ceil_log2(weight_words), ceil_log2(bias_offsets), self.index_width)
+        bias_offsets = self.block_depth << ceil_log2(self.lanes)
+        return max(4 + self.layer_bits, ceil_log2(self.weight_depth), ceil_log2(bias_offsets),
+                   self.index_width + self.layer_bits)
 
     @property
     def cfg_addr_width(self):
@@ -205,12 +231,16 @@ class LayerConfig:
         ``"none"`` or ``"relu"``, applied to the pre-activation output before requantization.
     shift : int
         Requantization: rounding arithmetic right shift of the activated output.
+    reuse : bool
+        ``False`` runs the layer in baseline mode on a reuse engine: every input changed,
+        d_i = x_i, outputs from the bias (the paper's layers that are not quantized).
     """
     inputs: int
     outputs: int
     centroids: tuple
     activation: str = "relu"
     shift: int = 0
+    reuse: bool = True
 
     def __post_init__(self):
         _check_int("inputs", self.inputs, 1, 1 << 20)
@@ -228,6 +258,8 @@ class LayerConfig:
             raise ConfigError(f"activation = {self.activation!r} is not supported: "
                               f"allowed {', '.join(ACTIVATIONS)}")
         _check_int("shift", self.shift, 0, 47)
+        if not isinstance(self.reuse, bool):
+            raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
 
     @property
     def clusters(self):
@@ -299,26 +331,55 @@ class Region:
 
 
 class Register:
+    """Layer table entry l, register r: offset ``l << 4 | r`` of the REGISTER region."""
     INPUTS = 0
     OUTPUTS = 1
     CLUSTERS = 2
     ACTIVATION = 3
     SHIFT = 4
     BLOCKS = 5
+    REUSE = 6
+    WEIGHT_BASE = 7      # first weight word of the layer
+    BLOCK_BASE = 8       # first block of the layer's biases and output area
+    INDEX_BASE = 9       # first entry of the layer's index area
+    # global registers, in entry 0 (engines with max_layers > 1 only)
+    LAYERS = 10          # layers the network runs per frame
+    STREAM_BLOCKS = 11   # output blocks of the last layer: beats per output frame
+
+    BITS = 4
 
 
 def config_writes(engine, layer, weights, bias):
-    """The host programme that loads a layer: a list of ``(address, data)`` writes.
+    """The host programme that loads one layer: :func:`network_writes` of a one-layer network."""
+    return network_writes(engine, [(layer, weights, bias)])
 
-    Weights go one memory word (the ``lanes`` weights of one input for one output block) per
-    write; biases one element per write, including the zero padding of the last block, so that
-    padding lanes always compute 0.
+
+def network_writes(engine, layers):
+    """The host programme that loads a network: a list of ``(address, data)`` writes.
+
+    ``layers`` is a sequence of ``(LayerConfig, weights, bias)`` run in this order every
+    frame; layer l's inputs are layer l-1's outputs. Each layer's weights, biases, index area
+    and output area are placed after the previous layer's. Weights go one memory word (the
+    ``lanes`` weights of one input for one output block) per write; biases one element per
+    write, including the zero padding of the last block, so that padding lanes compute 0.
     """
     from .weight_buffer import weight_words
     from .quantizer import thresholds
 
-    w, b = check_weights(engine, layer, weights, bias)
+    layers = list(layers)
+    _check_int("layers", len(layers), 1, engine.max_layers, " (engine max_layers)")
+    checked = []
+    for k, (layer, w, b) in enumerate(layers):
+        try:
+            w, b = check_weights(engine, layer, w, b)
+        except ConfigError as e:
+            raise (ConfigError(f"layer {k}: {e}") if len(layers) > 1 else e) from None
+        if k and layer.inputs != layers[k - 1][0].outputs:
+            raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal the outputs of "
+                              f"layer {k - 1} ({layers[k - 1][0].outputs})")
+        checked.append((layer, w, b))
     shift = engine.cfg_offset_width
+    lane_bits = ceil_log2(engine.lanes)
 
     def addr(region, offset):
         return (region << shift) | offset
@@ -332,26 +393,42 @@ def config_writes(engine, layer, weights, bias):
     def signed(v, width):
         return int(v) & ((1 << width) - 1)
 
-    blocks = layer.blocks(engine.lanes)
-    writes = [
-        (addr(Region.REGISTER, Register.INPUTS), layer.inputs),
-        (addr(Region.REGISTER, Register.OUTPUTS), layer.outputs),
-        (addr(Region.REGISTER, Register.CLUSTERS), layer.clusters),
-        (addr(Region.REGISTER, Register.ACTIVATION), ACTIVATIONS.index(layer.activation)),
-        (addr(Region.REGISTER, Register.SHIFT), layer.shift),
-        (addr(Region.REGISTER, Register.BLOCKS), blocks),
-    ]
-    if engine.reuse:
-        for k, c in enumerate(layer.centroids):
-            writes.append((addr(Region.CENTROID, k), signed(c, engine.act_width)))
-        for k, t in enumerate(thresholds(layer.centroids)):
-            writes.append((addr(Region.THRESHOLD, k), signed(t, engine.act_width)))
-    for index, word in enumerate(weight_words(w, engine.lanes)):
-        writes.append((addr(Region.WEIGHT, index), pack(word, engine.weight_width)))
-    lane_bits = ceil_log2(engine.lanes)
-    padded = np.zeros(blocks * engine.lanes, dtype=np.int64)
-    padded[:layer.outputs] = b
-    for o, v in enumerate(padded):
-        offset = ((o // engine.lanes) << lane_bits) | (o % engine.lanes)
-        writes.append((addr(Region.BIAS, offset), signed(v, engine.acc_width)))
+    writes = []
+    weight_base = block_base = index_base = 0
+    for k, (layer, w, b) in enumerate(checked):
+        blocks = layer.blocks(engine.lanes)
+        reg = {
+            Register.INPUTS: layer.inputs,
+            Register.OUTPUTS: layer.outputs,
+            Register.CLUSTERS: layer.clusters,
+            Register.ACTIVATION: ACTIVATIONS.index(layer.activation),
+            Register.SHIFT: layer.shift,
+            Register.BLOCKS: blocks,
+        }
+        if engine.reuse:
+            reg[Register.REUSE] = int(layer.reuse)
+        if engine.max_layers > 1:
+            reg[Register.WEIGHT_BASE] = weight_base
+            reg[Register.BLOCK_BASE] = block_base
+            reg[Register.INDEX_BASE] = index_base
+            if k == 0:
+                reg[Register.LAYERS] = len(checked)
+                reg[Register.STREAM_BLOCKS] = checked[-1][0].blocks(engine.lanes)
+        writes += [(addr(Region.REGISTER, k << Register.BITS | r), v) for r, v in reg.items()]
+        if engine.reuse:
+            table = k << engine.index_width
+            for i, c in enumerate(layer.centroids):
+                writes.append((addr(Region.CENTROID, table | i), signed(c, engine.act_width)))
+            for i, t in enumerate(thresholds(layer.centroids)):
+                writes.append((addr(Region.THRESHOLD, table | i), signed(t, engine.act_width)))
+        for i, word in enumerate(weight_words(w, engine.lanes)):
+            writes.append((addr(Region.WEIGHT, weight_base + i), pack(word, engine.weight_width)))
+        padded = np.zeros(blocks * engine.lanes, dtype=np.int64)
+        padded[:layer.outputs] = b
+        for o, v in enumerate(padded):
+            offset = ((block_base + o // engine.lanes) << lane_bits) | (o % engine.lanes)
+            writes.append((addr(Region.BIAS, offset), signed(v, engine.acc_width)))
+        weight_base += blocks * layer.inputs
+        block_base += blocks
+        index_base += layer.inputs
     return writes

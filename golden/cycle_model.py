@@ -14,19 +14,30 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 - busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
 - the output streamer sends frame f's bank once it is complete (last bank write + 1) and the
   previous frame's last beat has gone: one read cycle, then one beat per accepted cycle.
+
+An engine with a layer table (max_layers > 1) runs the network's layers in order for every
+frame, and every layer starts with LAYER_SWITCH cycles, in which the engine loads the layer's
+centroids and the previous layer's last block reaches its activation bank (its STORE writes
+the bank 7 cycles after issue); the switch to layer 0 follows the start strobe or the previous
+frame's last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous
+layer's outputs from a hidden activation bank, one input per cycle without bubbles. Only the
+last layer waits for a free output bank. A layer's STORE of block b writes its hidden bank
+(layers before the last) at issue + 7, like the output bank.
 """
 
 import dataclasses
 
 import numpy as np
 
-__all__ = ["Pattern", "busy_cycles", "schedule", "SCAN_DRAIN", "INDEX_WRITE_LATENCY",
-           "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "cycle_bound"]
+__all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
+           "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
+           "cycle_bound"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 2
 OUTPUT_WRITE_LATENCY = 5
 BANK_WRITE_LATENCY = 7
+LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 
 
 class Pattern:
@@ -77,8 +88,11 @@ class Pattern:
         return t
 
 
-def busy_cycles(engine, layer, n_changed):
-    return layer.inputs + SCAN_DRAIN + layer.blocks(engine.lanes) * (n_changed + 2)
+def busy_cycles(engine, layer, n_changed, *, switch=False):
+    """Busy cycles of one layer in one frame; ``switch``: the engine has a layer table
+    (max_layers > 1), so the layer starts with LAYER_SWITCH cycles."""
+    return (LAYER_SWITCH if switch else 0) + layer.inputs + SCAN_DRAIN + \
+        layer.blocks(engine.lanes) * (n_changed + 2)
 
 
 def cycle_bound(engine, layer, n_changed):
@@ -88,78 +102,125 @@ def cycle_bound(engine, layer, n_changed):
 
 
 @dataclasses.dataclass
-class FrameTiming:
+class LayerTiming:
     scan_start: int
-    accepts: np.ndarray         # accept cycle of each input
+    accepts: np.ndarray         # cycle each input enters the scan
     correct_start: int
     n_changed: int
+
+
+@dataclasses.dataclass
+class FrameTiming:
+    layers: list                # LayerTiming of each layer
     stall_cycles: int
-    bank_complete: int          # first cycle the frame's activation bank is complete
+    bank_complete: int          # first cycle the frame's output bank is complete
     beats: list                 # accept cycle of each output beat
+
+    # the one-layer view
+    scan_start = property(lambda self: self.layers[0].scan_start)
+    accepts = property(lambda self: self.layers[0].accepts)
+    correct_start = property(lambda self: self.layers[-1].correct_start)
+    n_changed = property(lambda self: self.layers[-1].n_changed)
 
 
 @dataclasses.dataclass
 class Schedule:
     frames: list
 
-    def trace(self, engine, layer, result, changes):
-        """Cycle-stamped events ``(cycle, kind, address, values)``, sorted."""
+    def trace(self, engine, layers, results, changes):
+        """Cycle-stamped events ``(cycle, kind, address, values)``, sorted.
+
+        ``layers`` are the network's LayerConfigs, ``results[l]`` layer l's RunResult and
+        ``changes[l][f] = (changed input indices, their new cluster indices, first)``.
+        Index and output areas are addressed with the layer's base (golden.network_writes);
+        hidden bank writes (``"bank_write"``, layers before the last) by block.
+        """
         lanes = engine.lanes
-        blocks = layer.blocks(lanes)
         events = []
-        for f, (timing, (idx, q, first)) in enumerate(zip(self.frames, changes)):
-            n = timing.n_changed
-            if engine.reuse:
-                for i, qi in zip(idx, q):
-                    events.append((int(timing.accepts[i]) + INDEX_WRITE_LATENCY, "index_write",
-                                   int(i), (int(qi),)))
-            z = np.zeros(blocks * lanes, dtype=np.int64)
-            z[:layer.outputs] = result.preactivations[f]
-            y = np.zeros(blocks * lanes, dtype=np.int64)
-            y[:layer.outputs] = result.outputs[f]
-            for b in range(blocks):
-                store = timing.correct_start + b * (n + 2) + n + 1
-                if engine.reuse:
-                    events.append((store + OUTPUT_WRITE_LATENCY, "output_write", b,
-                                   tuple(int(v) for v in z[b * lanes:(b + 1) * lanes])))
-                events.append((timing.beats[b], "beat", b,
-                               tuple(int(v) for v in y[b * lanes:(b + 1) * lanes])))
+        index_base = block_base = 0
+        for l, layer in enumerate(layers):
+            blocks = layer.blocks(lanes)
+            reuse = engine.reuse and layer.reuse
+            hidden = l < len(layers) - 1
+            result = results[l]
+            for f, frame in enumerate(self.frames):
+                timing = frame.layers[l]
+                idx, q, _ = changes[l][f]
+                n = timing.n_changed
+                if reuse:
+                    for i, qi in zip(idx, q):
+                        events.append((int(timing.accepts[i]) + INDEX_WRITE_LATENCY,
+                                       "index_write", index_base + int(i), (int(qi),)))
+                z = np.zeros(blocks * lanes, dtype=np.int64)
+                z[:layer.outputs] = result.preactivations[f]
+                y = np.zeros(blocks * lanes, dtype=np.int64)
+                y[:layer.outputs] = result.outputs[f]
+                for b in range(blocks):
+                    store = timing.correct_start + b * (n + 2) + n + 1
+                    if reuse:
+                        events.append((store + OUTPUT_WRITE_LATENCY, "output_write",
+                                       block_base + b,
+                                       tuple(int(v) for v in z[b * lanes:(b + 1) * lanes])))
+                    values = tuple(int(v) for v in y[b * lanes:(b + 1) * lanes])
+                    if hidden:
+                        events.append((store + BANK_WRITE_LATENCY, "bank_write", b, values))
+                    else:
+                        events.append((frame.beats[b], "beat", b, values))
+            index_base += layer.inputs
+            block_base += blocks
         events.sort()
         return events
 
 
 def schedule(engine, layer, n_changed, *, input_valid=None, output_ready=None):
-    """Timing of a frame sequence with ``n_changed[f]`` changed inputs in frame f."""
+    """Timing of a one-layer frame sequence with ``n_changed[f]`` changed inputs in frame f."""
+    return schedule_network(engine, [layer], [[n] for n in n_changed],
+                            input_valid=input_valid, output_ready=output_ready)
+
+
+def schedule_network(engine, layers, n_changed, *, input_valid=None, output_ready=None):
+    """Timing of a frame sequence through ``layers``; ``n_changed[f][l]`` changed inputs of
+    layer l in frame f."""
     valid = input_valid or Pattern.always()
     ready = output_ready or Pattern.always()
-    n_inputs = layer.inputs
-    blocks = layer.blocks(engine.lanes)
+    switch = LAYER_SWITCH if engine.max_layers > 1 else 0
+    out_blocks = layers[-1].blocks(engine.lanes)
     frames = []
-    scan_start = 0
-    last_accept = -1                # accept cycle of the previous input beat
+    t = 0                           # first cycle of the frame's next layer
+    last_accept = -1                # accept cycle of the previous input-stream beat
     stream_end = []                 # cycle of each frame's last accepted output beat
-    for f, n in enumerate(n_changed):
-        accepts = np.empty(n_inputs, dtype=np.int64)
-        for i in range(n_inputs):
-            presented = valid.next_one(last_accept + 1)
-            last_accept = max(presented, scan_start if i == 0 else last_accept + 1)
-            accepts[i] = last_accept
-        scan_done = last_accept + SCAN_DRAIN + 1
-        # ping-pong: this frame's bank was last used two frames ago; wait until it has drained
-        bank_free = stream_end[f - 2] + 1 if f >= 2 else 0
-        correct_start = max(scan_done, bank_free)
-        ops = blocks * (n + 2)
-        stall = (last_accept - scan_start + 1 - n_inputs) + (correct_start - scan_done)
-        last_store = correct_start + ops - 1
-        bank_complete = last_store + BANK_WRITE_LATENCY + 1
+    for f, counts in enumerate(n_changed):
+        stall = 0
+        timings = []
+        for l, (layer, n) in enumerate(zip(layers, counts)):
+            scan_start = t + switch
+            n_inputs = layer.inputs
+            if l == 0:
+                accepts = np.empty(n_inputs, dtype=np.int64)
+                for i in range(n_inputs):
+                    presented = valid.next_one(last_accept + 1)
+                    last_accept = max(presented, scan_start if i == 0 else last_accept + 1)
+                    accepts[i] = last_accept
+                stall += int(accepts[-1]) - scan_start + 1 - n_inputs
+            else:
+                accepts = scan_start + np.arange(n_inputs, dtype=np.int64)
+            scan_done = int(accepts[-1]) + SCAN_DRAIN + 1
+            correct_start = scan_done
+            if l == len(layers) - 1:
+                # ping-pong: this frame's output bank was last used two frames ago
+                bank_free = stream_end[f - 2] + 1 if f >= 2 else 0
+                correct_start = max(scan_done, bank_free)
+                stall += correct_start - scan_done
+            timings.append(LayerTiming(scan_start, accepts, correct_start, n))
+            t = correct_start + layer.blocks(engine.lanes) * (n + 2)
+        bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
         read = max(bank_complete, stream_end[f - 1] + 1 if f >= 1 else 0)
         beats = []
         visible = read + 1
-        for _ in range(blocks):
-            t = ready.next_one(visible)
-            beats.append(t)
-            visible = t + 1
+        for _ in range(out_blocks):
+            beat = ready.next_one(visible)
+            beats.append(beat)
+            visible = beat + 1
         stream_end.append(beats[-1])
-        frames.append(FrameTiming(scan_start, accepts, correct_start, n, stall, bank_complete, beats))
-        scan_start = correct_start + ops
+        frames.append(FrameTiming(timings, stall, bank_complete, beats))
     return Schedule(frames)

@@ -26,7 +26,8 @@ from .skip_logic import change_list
 from .output_unit import output_unit
 from .cycle_model import busy_cycles
 
-__all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run"]
+__all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
+           "golden_network_run"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -46,6 +47,9 @@ class Counters:
     def as_dict(self):
         return dataclasses.asdict(self)
 
+    def __add__(self, other):
+        return Counters(**{f: getattr(self, f) + getattr(other, f) for f in Counters.FIELDS})
+
 
 Counters.FIELDS = tuple(f.name for f in dataclasses.fields(Counters))
 
@@ -57,12 +61,15 @@ class RunResult:
     ``outputs`` is (frames, M) post-activation outputs; ``preactivations`` is (frames, M)
     accumulator values; ``counters`` one :class:`Counters` per frame; ``trace`` the
     cycle-stamped events ``(cycle, kind, address, values)`` with kind one of
-    ``"index_write"``, ``"output_write"``, ``"beat"`` (empty when not requested).
+    ``"index_write"``, ``"output_write"``, ``"bank_write"``, ``"beat"`` (empty when not
+    requested). For a network, outputs and preactivations are the last layer's, counters the
+    frame's totals over all layers, and ``layers`` one RunResult per layer (golden only).
     """
     outputs: np.ndarray
     preactivations: np.ndarray
     counters: list
     trace: list = dataclasses.field(default_factory=list)
+    layers: list = dataclasses.field(default_factory=list)
 
 
 def _exact_product(d, w, bound):
@@ -235,19 +242,51 @@ def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output
     ``input_valid`` and ``output_ready`` are :class:`golden.cycle_model.Pattern` objects (or
     ``None`` for no bubbles / no backpressure), the same ones the RTL harness uses.
     """
-    from .cycle_model import schedule
-    model = FCEngine(engine, layer, weights, bias)
-    result, changed = model.run(frames)
-    if engine.reuse:
-        q = quantize(np.asarray(frames), layer.centroids)
-        changes = [(np.flatnonzero(ch), qf[ch], f == 0) for f, (ch, qf) in enumerate(zip(changed, q))]
-    else:
-        changes = [(np.flatnonzero(ch), None, True) for ch in changed]
-    counters = result.counters
-    timing = schedule(engine, layer, [len(ch[0]) for ch in changes],
-                      input_valid=input_valid, output_ready=output_ready)
-    result.counters = [dataclasses.replace(c, stall_cycles=t.stall_cycles)
-                       for c, t in zip(counters, timing.frames)]
+    return golden_network_run(engine, [(layer, weights, bias)], frames, input_valid=input_valid,
+                              output_ready=output_ready, trace=trace)
+
+
+def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready=None,
+                       trace=True):
+    """Run a frame sequence through a network of FC layers, ``(LayerConfig, weights, bias)``
+    in order (golden.network_writes loads it), each frame through every layer in turn.
+
+    Layer l's input sequence is layer l-1's output sequence, so each layer runs over the
+    whole sequence at once (:meth:`FCEngine.run`); the cycle model then interleaves them.
+    """
+    from .config import network_writes
+    from .cycle_model import schedule_network, LAYER_SWITCH
+    layers = list(layers)
+    network_writes(engine, layers)          # validates shapes, chaining and capacity
+    switch = LAYER_SWITCH if engine.max_layers > 1 else 0
+    x = np.asarray(frames)
+    results, changes = [], []
+    for layer, weights, bias in layers:
+        mode = engine.replace(reuse=engine.reuse and layer.reuse)
+        model = FCEngine(mode, layer, weights, bias)
+        result, changed = model.run(x)
+        if mode.reuse:
+            q = quantize(x, layer.centroids)
+            changes.append([(np.flatnonzero(ch), qf[ch], f == 0)
+                            for f, (ch, qf) in enumerate(zip(changed, q))])
+        else:
+            changes.append([(np.flatnonzero(ch), None, True) for ch in changed])
+        for c in result.counters:
+            c.cycles += switch
+        results.append(result)
+        x = result.outputs
+    n_changed = [[len(changes[l][f][0]) for l in range(len(layers))] for f in range(len(x))]
+    timing = schedule_network(engine, [layer for layer, _, _ in layers], n_changed,
+                              input_valid=input_valid, output_ready=output_ready)
+    totals = []
+    for f, frame in enumerate(timing.frames):
+        total = Counters()
+        for result in results:
+            total = total + result.counters[f]
+        total.stall_cycles = frame.stall_cycles
+        totals.append(total)
+    last = results[-1]
+    out = RunResult(last.outputs, last.preactivations, totals, layers=results)
     if trace:
-        result.trace = timing.trace(engine, layer, result, changes)
-    return result
+        out.trace = timing.trace(engine, [layer for layer, _, _ in layers], results, changes)
+    return out

@@ -1,4 +1,4 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, Value, signed
+from amaranth.hdl import Module, Signal, Mux, Cat, Const, Array, signed
 from amaranth.lib import wiring, data, stream
 from amaranth.lib.wiring import In, Out
 
@@ -129,30 +129,68 @@ class FCEngine(wiring.Component):
             m.submodules.delta_subtractor = sub = self.delta_subtractor
             m.submodules.skip_logic = skip = self.skip_logic
 
-        # ---- layer registers and configuration writes -------------------------------------
-        n_inputs = Signal(range(cfg.max_inputs + 1), init=1)
-        n_outputs = Signal(range(cfg.max_outputs + 1), init=1)
-        clusters = Signal(range(cfg.max_clusters + 1), init=2)
-        relu = Signal()
-        shift = Signal(range(cfg.acc_width))
-        n_blocks = Signal(range(cfg.max_blocks + 1), init=1)
+        # ---- layer table and configuration writes -----------------------------------------
+        # One entry per layer (golden.config.Register). The datapath reads the entry of the
+        # current layer, which only changes at the end of a layer switch, when the previous
+        # layer's pipeline has drained: so no stage needs its own copy of the registers.
+        multi = cfg.max_layers > 1
+        entry_layout = data.StructLayout({
+            "inputs": range(cfg.max_inputs + 1),
+            "outputs": range(cfg.max_outputs + 1),
+            "clusters": range(cfg.max_clusters + 1),
+            "relu": 1,
+            "shift": range(cfg.acc_width),
+            "blocks": range(cfg.max_blocks + 1),
+            "reuse": 1,
+            "weight_base": range(cfg.weight_depth),
+            "block_base": range(cfg.block_depth),
+            "index_base": range(cfg.index_depth),
+        })
+        entries = [Signal(entry_layout, name=f"layer{k}", init={
+            "inputs": 1, "outputs": 1, "clusters": 2, "blocks": 1, "reuse": 1})
+            for k in range(cfg.max_layers)]
+        layer = Signal(range(cfg.max_layers))          # the layer being run
+        n_layers = Signal(range(cfg.max_layers + 1), init=1)
+        stream_blocks = Signal(range(cfg.max_blocks + 1), init=1)
+        cur = Array(entries)[layer] if multi else entries[0]
+        n_inputs, n_outputs, n_blocks = cur.inputs, cur.outputs, cur.blocks
+        layer_reuse = cur.reuse if reuse else Const(0)
+        last_layer = (layer == n_layers - 1) if multi else Const(1)
+        if not multi:
+            stream_blocks = n_blocks
+
+        def based(address, field):
+            return address + getattr(cur, field) if multi else address
 
         region = self.cfg.addr[cfg.cfg_offset_width:]
         offset = self.cfg.addr[:cfg.cfg_offset_width]
+        reg_index = offset[:Register.BITS]
+        reg_layer = offset[Register.BITS:Register.BITS + cfg.layer_bits]
+        fields = {
+            Register.INPUTS: "inputs", Register.OUTPUTS: "outputs",
+            Register.CLUSTERS: "clusters", Register.SHIFT: "shift", Register.BLOCKS: "blocks",
+        }
+        if reuse:
+            fields[Register.REUSE] = "reuse"
+        if multi:
+            fields.update({Register.WEIGHT_BASE: "weight_base",
+                           Register.BLOCK_BASE: "block_base", Register.INDEX_BASE: "index_base"})
         with m.If(self.cfg.en & (region == Region.REGISTER)):
-            with m.Switch(offset):
-                with m.Case(Register.INPUTS):
-                    m.d.sync += n_inputs.eq(self.cfg.data)
-                with m.Case(Register.OUTPUTS):
-                    m.d.sync += n_outputs.eq(self.cfg.data)
-                with m.Case(Register.CLUSTERS):
-                    m.d.sync += clusters.eq(self.cfg.data)
-                with m.Case(Register.ACTIVATION):
-                    m.d.sync += relu.eq(self.cfg.data == 1)
-                with m.Case(Register.SHIFT):
-                    m.d.sync += shift.eq(self.cfg.data)
-                with m.Case(Register.BLOCKS):
-                    m.d.sync += n_blocks.eq(self.cfg.data)
+            for k, entry in enumerate(entries):
+                with m.If((reg_layer == k) if multi else Const(1)):
+                    with m.Switch(reg_index):
+                        for index, name in fields.items():
+                            with m.Case(index):
+                                m.d.sync += getattr(entry, name).eq(self.cfg.data)
+                        with m.Case(Register.ACTIVATION):
+                            m.d.sync += entry.relu.eq(self.cfg.data == 1)
+            if multi:
+                with m.If(reg_layer == 0):
+                    with m.Switch(reg_index):
+                        with m.Case(Register.LAYERS):
+                            m.d.sync += n_layers.eq(self.cfg.data)
+                        with m.Case(Register.STREAM_BLOCKS):
+                            m.d.sync += stream_blocks.eq(self.cfg.data)
         if reuse:
             m.d.comb += [
                 table.write_centroid.eq(self.cfg.en & (region == Region.CENTROID)),
@@ -160,6 +198,9 @@ class FCEngine(wiring.Component):
                 table.write_addr.eq(offset),
                 table.write_data.eq(self.cfg.data[:cfg.act_width]),
             ]
+            if multi:
+                m.d.comb += table.write_layer.eq(
+                    offset[cfg.index_width:cfg.index_width + cfg.layer_bits])
         lane_bits = ceil_log2(cfg.lanes)
         m.d.comb += [
             wb.weight_write.addr.eq(offset),
@@ -173,10 +214,36 @@ class FCEngine(wiring.Component):
 
         # ---- sequence and frame state -----------------------------------------------------
         first = Signal()              # this frame is a first execution of the sequence
-        bank = Signal()               # activation bank this frame writes
+        bank = Signal()               # output bank this frame writes
         busy = Signal(2)              # bank claimed by a frame and not yet streamed out
         complete = Signal(2)          # bank fully written, waiting for / being streamed
         n_changed = Signal(range(cfg.max_inputs + 1))
+
+        # ---- layer switch (max_layers > 1): the next layer scans a hidden bank -------------
+        target = Signal.like(layer)   # layer the switch leads to
+        from_bank = Signal()          # the scan reads the previous layer's outputs
+        scan_x = Signal(signed(cfg.act_width))
+        if multi:
+            fetch_word = Signal(range(cfg.max_blocks))
+            fetch_lane = Signal(range(cfg.lanes))
+            scan_lane = Signal(range(cfg.lanes))
+            fetch = Signal()
+            m.d.comb += [
+                from_bank.eq(layer != 0),
+                # layer r reads the hidden bank layer r-1 wrote: 2 + ((r - 1) & 1)
+                io.scan_read.addr.eq(Cat(fetch_word[:io.block_bits], ~target[0], Const(1, 1))),
+                scan_x.eq(Mux(from_bank,
+                              io.scan_read.data.as_value().word_select(scan_lane, cfg.act_width),
+                              self.i_stream.payload.data)),
+            ]
+            with m.If(fetch):
+                m.d.sync += [scan_lane.eq(fetch_lane), fetch_lane.eq(fetch_lane + 1)]
+                with m.If(fetch_lane == cfg.lanes - 1):
+                    m.d.sync += [fetch_lane.eq(0), fetch_word.eq(fetch_word + 1)]
+            m.d.comb += table.load_layer.eq(target) if reuse else []
+        else:
+            m.d.comb += scan_x.eq(self.i_stream.payload.data)
+        switch_count = Signal(range(cycle_model.LAYER_SWITCH))
 
         # ---- scan: accept, quantize + read index, compare + delta, append change ---------
         scan_count = Signal(range(cfg.max_inputs))
@@ -187,10 +254,11 @@ class FCEngine(wiring.Component):
         s3_d = Signal(signed(cfg.delta_width))
         s2_changed = Signal()
 
-        m.d.comb += accept.eq(self.i_stream.valid & self.i_stream.ready)
+        in_scan = Signal()
+        m.d.comb += accept.eq(Mux(from_bank, in_scan, self.i_stream.valid & self.i_stream.ready))
         m.d.sync += [
             s1_valid.eq(accept),
-            s1_x.eq(self.i_stream.payload.data),
+            s1_x.eq(scan_x),
             s1_i.eq(scan_count),
             s2_valid.eq(s1_valid),
             s2_x.eq(s1_x),
@@ -198,34 +266,35 @@ class FCEngine(wiring.Component):
             s3_valid.eq(s2_valid & s2_changed),
             s3_i.eq(s2_i),
         ]
-        with m.If(accept & (self.i_stream.payload.last != (scan_count == n_inputs - 1))):
+        with m.If(accept & ~from_bank &
+                  (self.i_stream.payload.last != (scan_count == n_inputs - 1))):
             m.d.sync += self.framing_error.eq(1)
 
         if reuse:
             s2_q_new = Signal(cfg.index_width)
             s2_q_old = Signal(cfg.index_width)
             m.d.comb += [
-                io.index_read.addr.eq(scan_count),
-                quant.x.eq(self.i_stream.payload.data),      # latency 1: index at t+1, as s1_x
+                io.index_read.addr.eq(based(scan_count, "index_base")),
+                quant.x.eq(scan_x),                          # latency 1: index at t+1, as s1_x
                 quant.thresholds.eq(table.thresholds),
-                quant.clusters.eq(clusters),
+                quant.clusters.eq(cur.clusters),
                 table.index_a.eq(s2_q_new),
                 table.index_b.eq(s2_q_old),
                 skip.q_new.eq(s2_q_new),
                 skip.q_old.eq(s2_q_old),
                 skip.first.eq(first),
-                s2_changed.eq(skip.changed),
+                s2_changed.eq(skip.changed | ~layer_reuse),
                 sub.new.eq(table.centroid_a),
                 sub.old.eq(table.centroid_b),
                 sub.first.eq(first),
-                io.index_write.addr.eq(s2_i),
+                io.index_write.addr.eq(based(s2_i, "index_base")),
                 io.index_write.data.eq(s2_q_new),
-                io.index_write.en.eq(s2_valid & s2_changed),
+                io.index_write.en.eq(s2_valid & s2_changed & layer_reuse),
             ]
             m.d.sync += [
                 s2_q_new.eq(quant.index),
                 s2_q_old.eq(io.index_read.data),
-                s3_d.eq(sub.delta),
+                s3_d.eq(Mux(layer_reuse, sub.delta, s2_x)),   # a layer in baseline mode: d = x
             ]
         else:
             m.d.comb += s2_changed.eq(1)
@@ -256,23 +325,42 @@ class FCEngine(wiring.Component):
         m.d.comb += remaining.eq(n_outputs - lane_base)
         m.d.comb += active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))
 
+        layer_end = Signal()          # STORE of the layer's last block
         with m.FSM(name="control"):
             with m.State("SCAN"):
-                m.d.comb += self.i_stream.ready.eq(1)
-                m.d.comb += stall.eq(~accept)
+                m.d.comb += [self.i_stream.ready.eq(~from_bank), in_scan.eq(1), stall.eq(~accept)]
+                if multi:
+                    m.d.comb += fetch.eq(from_bank)
                 with m.If(accept):
                     m.d.sync += scan_count.eq(scan_count + 1)
                     with m.If(scan_count == n_inputs - 1):
                         m.d.sync += [scan_count.eq(0), drain.eq(0)]
                         m.next = "DRAIN"
+                if multi:
+                    # start of sequence (between frames): switch to layer 0 as after a frame
+                    with m.If(self.start):
+                        m.d.sync += [target.eq(0), fetch_word.eq(0), fetch_lane.eq(0)]
+                        m.next = "SWITCH"
+            if multi:
+                with m.State("SWITCH"):
+                    # the previous layer's last STORE reaches its bank; load the next table
+                    m.d.sync += switch_count.eq(switch_count + 1)
+                    with m.If(switch_count == cycle_model.LAYER_SWITCH - 1):
+                        m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
+                        if reuse:
+                            m.d.comb += table.load.eq(1)
+                        m.d.sync += [layer.eq(target), switch_count.eq(0)]
+                        m.next = "SCAN"
             with m.State("DRAIN"):
                 # let the last input reach the change list before reading its length
                 m.d.sync += drain.eq(drain + 1)
                 with m.If(drain == self.scan_drain - 1):
                     m.next = "ISSUE"
             with m.State("ISSUE"):
-                # the frame's first operation claims its output bank; wait until it has drained
-                m.d.comb += stall.eq((phase == _Op.LOAD) & (blk == 0) & busy.bit_select(bank, 1))
+                # the frame's first output operation claims its output bank; wait until the
+                # bank has drained
+                m.d.comb += stall.eq((phase == _Op.LOAD) & (blk == 0) & last_layer &
+                                     busy.bit_select(bank, 1))
                 m.d.comb += [issue.eq(~stall), op.eq(phase)]
                 with m.If(issue):
                     with m.Switch(phase):
@@ -293,25 +381,36 @@ class FCEngine(wiring.Component):
                                 lane_base.eq(lane_base + cfg.lanes),
                             ]
                             with m.If(blk == n_blocks - 1):
-                                m.d.comb += last_op.eq(1)
+                                m.d.comb += [layer_end.eq(1), last_op.eq(last_layer)]
                                 m.d.sync += [
                                     blk.eq(0), weight_base.eq(0), lane_base.eq(0),
-                                    n_changed.eq(0), first.eq(0), bank.eq(~bank),
+                                    n_changed.eq(0),
                                 ]
-                                m.next = "SCAN"
+                                with m.If(last_layer):
+                                    m.d.sync += [first.eq(0), bank.eq(~bank)]
+                                if multi:
+                                    m.d.sync += [
+                                        target.eq(Mux(last_layer, 0, layer + 1)),
+                                        fetch_word.eq(0), fetch_lane.eq(0),
+                                    ]
+                                    m.next = "SWITCH"
+                                else:
+                                    m.next = "SCAN"
 
         m.d.comb += io.change_read.addr.eq(entry)
 
         # Operation pipeline: tags travel with the op; stage k holds the op issued k cycles ago.
         tag_layout = data.StructLayout({
-            "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": 1, "last": 1,
+            "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": io.bank_bits,
+            "last": 1,
         })
         tags = [Signal(tag_layout, name=f"op{k}") for k in range(8)]
         m.d.comb += [
             tags[0].op.eq(Mux(issue, op, _Op.NONE)),
             tags[0].blk.eq(blk),
-            tags[0].first.eq(first | (not reuse)),
-            tags[0].bank.eq(bank),
+            tags[0].first.eq(first | ~layer_reuse),
+            # the last layer writes the frame's output bank; a hidden layer l writes 2 + (l & 1)
+            tags[0].bank.eq(Mux(last_layer, bank, Cat(layer[0], Const(1, 1))) if multi else bank),
             tags[0].last.eq(last_op),
         ]
         for k in range(1, 8):
@@ -321,7 +420,7 @@ class FCEngine(wiring.Component):
         c2_d, c3_d, c4_d = (Signal(signed(cfg.delta_width), name=f"c{k}_delta") for k in (2, 3, 4))
         c4_w = Signal.like(wb.weight_read.data)
         m.d.sync += [
-            c1_base.eq(weight_base),
+            c1_base.eq(based(weight_base, "weight_base")),
             # t+1: change-list entry arrives; form the weight address
             c2_addr.eq(c1_base + io.change_read.data.index),
             c2_d.eq(io.change_read.data.delta),
@@ -336,11 +435,11 @@ class FCEngine(wiring.Component):
             mac.mul.eq(tags[4].op == _Op.MAC),
             mac.delta.eq(c4_d),
             mac.weights.eq(c4_w),
-            wb.bias_read.addr.eq(tags[4].blk),
+            wb.bias_read.addr.eq(based(tags[4].blk, "block_base")),
         ]
         load_data = wb.bias_read.data
         if reuse:
-            m.d.comb += io.output_read.addr.eq(tags[4].blk)
+            m.d.comb += io.output_read.addr.eq(based(tags[4].blk, "block_base"))
             load_data = Mux(tags[5].first, wb.bias_read.data.as_value(),
                             io.output_read.data.as_value())
         # t+5: accumulate; a STORE writes back the block and hands it to the output unit
@@ -350,12 +449,12 @@ class FCEngine(wiring.Component):
         ]
         if reuse:
             m.d.comb += [
-                io.output_write.addr.eq(tags[5].blk),
+                io.output_write.addr.eq(based(tags[5].blk, "block_base")),
                 io.output_write.data.eq(mac.acc),
-                io.output_write.en.eq(tags[5].op == _Op.STORE),
+                io.output_write.en.eq((tags[5].op == _Op.STORE) & layer_reuse),
             ]
         # t+6, t+7: the output unit's two stages (activation and shift, rounding and saturation)
-        m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(relu), ou.shift.eq(shift)]
+        m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(cur.relu), ou.shift.eq(cur.shift)]
         # t+7: write the activation bank
         m.d.comb += [
             io.bank_write.addr.eq(Cat(tags[7].blk[:io.block_bits], tags[7].bank)),
@@ -364,7 +463,7 @@ class FCEngine(wiring.Component):
         ]
         set_complete = Signal(2)
         with m.If((tags[7].op == _Op.STORE) & tags[7].last):
-            m.d.comb += set_complete.eq(Mux(tags[7].bank, 0b10, 0b01))
+            m.d.comb += set_complete.eq(Mux(tags[7].bank[0], 0b10, 0b01))
 
         # ---- output streamer: drains complete banks in frame order ------------------------
         out_bank = Signal()
@@ -386,10 +485,10 @@ class FCEngine(wiring.Component):
             with m.If(complete.bit_select(out_bank, 1) & ~issued_all):
                 m.d.sync += [
                     out_valid.eq(1),
-                    out_last.eq(out_blk == n_blocks - 1),
+                    out_last.eq(out_blk == stream_blocks - 1),
                     out_blk.eq(out_blk + 1),
                 ]
-                with m.If(out_blk == n_blocks - 1):
+                with m.If(out_blk == stream_blocks - 1):
                     m.d.sync += [issued_all.eq(1), out_blk.eq(0)]
             with m.Else():
                 m.d.sync += out_valid.eq(0)
@@ -397,7 +496,7 @@ class FCEngine(wiring.Component):
             m.d.comb += clear.eq(Mux(out_bank, 0b10, 0b01))
             m.d.sync += [out_bank.eq(~out_bank), issued_all.eq(0)]
         claim = Signal(2)
-        with m.If(issue & (phase == _Op.LOAD) & (blk == 0)):
+        with m.If(issue & (phase == _Op.LOAD) & (blk == 0) & last_layer):
             m.d.comb += claim.eq(Mux(bank, 0b10, 0b01))
         m.d.sync += [
             complete.eq((complete | set_complete) & ~clear),
@@ -413,10 +512,10 @@ class FCEngine(wiring.Component):
             "inputs_changed": s3_valid,
             "macs": Mux(is_op(_Op.MAC), active_lanes, 0),
             "weight_words": is_op(_Op.MAC),
-            "index_reads": accept if reuse else 0,
-            "index_writes": (s2_valid & s2_changed) if reuse else 0,
-            "output_reads": (is_op(_Op.LOAD) & ~first) if reuse else 0,
-            "output_writes": is_op(_Op.STORE) if reuse else 0,
+            "index_reads": accept & layer_reuse,
+            "index_writes": s2_valid & s2_changed & layer_reuse,
+            "output_reads": is_op(_Op.LOAD) & ~first & layer_reuse,
+            "output_writes": is_op(_Op.STORE) & layer_reuse,
         }
         # Each cycle's increment is registered before it is added, so the control decode and
         # the 32-bit carry chain sit in different cycles (together they were the ECP5 critical

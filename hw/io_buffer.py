@@ -16,7 +16,8 @@ class IOBuffer(wiring.Component):
       ``lanes`` outputs (reuse engines only);
     - two ping-pong activation banks: one frame's post-activation outputs are written into one
       bank while the previous frame's are streamed out of the other, so output backpressure
-      never stalls the datapath;
+      never stalls the datapath; engines with ``max_layers > 1`` have two more (hidden) banks,
+      which carry one layer's outputs to the next layer's scan (``scan_read``);
     - the change list ``(i, d_i)`` written by the scan and read by the correct phase.
 
     All read ports are synchronous (data one cycle after the address), as block RAM is.
@@ -25,7 +26,8 @@ class IOBuffer(wiring.Component):
     -------
     index_read, index_write : memory ports of the index area (absent if ``reuse=False``)
     output_read, output_write : memory ports of the output area (absent if ``reuse=False``)
-    bank_read, bank_write : memory ports of the activation banks (address MSB = bank)
+    bank_read, bank_write : memory ports of the activation banks (address MSBs = bank)
+    scan_read : second read port of the activation banks (``max_layers > 1`` only)
     change_read, change_write : memory ports of the change list
     """
 
@@ -39,13 +41,14 @@ class IOBuffer(wiring.Component):
         acc_word = data.ArrayLayout(signed(cfg.acc_width), cfg.lanes)
         act_word = data.ArrayLayout(signed(cfg.act_width), cfg.lanes)
         block_bits = max(1, (cfg.max_blocks - 1).bit_length())
+        self.bank_bits = 2 if cfg.max_layers > 1 else 1
         self._shapes = {
             "change": (self.change_layout, cfg.max_inputs),
-            "bank": (act_word, 2 << block_bits),
+            "bank": (act_word, 1 << (block_bits + self.bank_bits)),
         }
         if cfg.reuse:
-            self._shapes["index"] = (cfg.index_width, cfg.max_inputs)
-            self._shapes["output"] = (acc_word, cfg.max_blocks)
+            self._shapes["index"] = (cfg.index_width, cfg.index_depth)
+            self._shapes["output"] = (acc_word, cfg.block_depth)
         # a one-word area still gets two words: Memory gives depth 1 a 0-bit address, and
         # the ports keep a 1-bit one so every configuration has the same port shapes
         self._shapes = {name: (shape, max(2, depth)) for name, (shape, depth) in self._shapes.items()}
@@ -54,6 +57,8 @@ class IOBuffer(wiring.Component):
             addr_width = max(1, (depth - 1).bit_length())
             members[f"{name}_read"] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
             members[f"{name}_write"] = Out(WritePort.Signature(addr_width=addr_width, shape=shape))
+            if name == "bank" and cfg.max_layers > 1:
+                members["scan_read"] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
         self.block_bits = block_bits
         super().__init__(members)
 
@@ -64,4 +69,6 @@ class IOBuffer(wiring.Component):
             m.submodules[f"{name}_area"] = memory
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_read")), memory.read_port())
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")), memory.write_port())
+            if name == "bank" and self._config.max_layers > 1:
+                wiring.connect(m, wiring.flipped(self.scan_read), memory.read_port())
         return m

@@ -12,8 +12,9 @@ class WeightBuffer(wiring.Component):
     """Weights and biases (golden/weight_buffer.py gives the layout).
 
     One weight word holds the ``lanes`` weights of one input for one output block, at address
-    ``block * N + input``; one bias word holds a block's ``lanes`` biases and is written one
-    lane at a time.
+    ``weight_base + block * N + input``; one bias word holds a block's ``lanes`` biases, at
+    ``block_base + block``, and is written one lane at a time. Each layer of a network has its
+    own bases (golden.network_writes).
 
     Members
     -------
@@ -27,8 +28,8 @@ class WeightBuffer(wiring.Component):
         weight_word = data.ArrayLayout(signed(cfg.weight_width), cfg.lanes)
         bias_word = data.ArrayLayout(signed(cfg.acc_width), cfg.lanes)
         # at least two words: Memory gives depth 1 a 0-bit address (see io_buffer.py)
-        self._weight_depth = max(2, cfg.max_blocks * cfg.max_inputs)
-        self._bias_depth = max(2, cfg.max_blocks)
+        self._weight_depth = max(2, cfg.weight_depth)
+        self._bias_depth = max(2, cfg.block_depth)
         waw = max(1, (self._weight_depth - 1).bit_length())
         baw = max(1, (self._bias_depth - 1).bit_length())
         self._weight_word, self._bias_word = weight_word, bias_word

@@ -5,7 +5,7 @@ Names are imported lazily so that the cocotb testbench, which runs inside the si
 does not pay for importing Amaranth.
 """
 
-__all__ = ["rtl_run", "SimulationTimeout"]
+__all__ = ["rtl_run", "rtl_network_run", "SimulationTimeout"]
 
 
 def __getattr__(name):

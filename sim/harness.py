@@ -1,7 +1,8 @@
 """Run the FC engine in Amaranth's simulator like a function, with golden's result type.
 
-``rtl_run(config, layer, weights, bias, frames)`` loads the layer through the configuration
-port, pulses start-of-sequence, streams the frames in (with the bubbles of ``input_valid``),
+``rtl_run(config, layer, weights, bias, frames)`` (or ``rtl_network_run(config, layers,
+frames)`` for a network of ``(layer, weights, bias)``) loads the layers through the
+configuration port, pulses start-of-sequence, streams the frames in (with the bubbles of ``input_valid``),
 drains the outputs (with the backpressure of ``output_ready``), and returns a
 :class:`golden.RunResult` whose trace is sampled from the DUT's own memory ports. Comparing it
 with :func:`golden.golden_run` on the same patterns is the cycle-by-cycle check.
@@ -11,10 +12,10 @@ import numpy as np
 from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
-from golden import Counters, RunResult, Pattern, config_writes, check_weights
+from golden import Counters, RunResult, Pattern, network_writes
 from hw import FCEngine
 
-__all__ = ["rtl_run", "SimulationTimeout", "unpack_lanes"]
+__all__ = ["rtl_run", "rtl_network_run", "SimulationTimeout", "unpack_lanes"]
 
 
 class SimulationTimeout(RuntimeError):
@@ -33,18 +34,25 @@ def unpack_lanes(word, lanes, width, signed=True):
     return tuple(out)
 
 
-def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_ready=None,
-            vcd=None, trace=True, max_cycles=None):
+def rtl_run(config, layer, weights, bias, frames, **options):
     """Simulate ``frames`` (F x N) as one sequence on the RTL of ``config``; see module doc."""
-    weights, bias = check_weights(config, layer, weights, bias)
-    frames = np.asarray(frames, dtype=np.int64).reshape(-1, layer.inputs)
+    return rtl_network_run(config, [(layer, weights, bias)], frames, **options)
+
+
+def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=None, vcd=None,
+                    trace=True, max_cycles=None):
+    """Simulate ``frames`` (F x N of the first layer) through a network; see module doc."""
+    writes = network_writes(config, layers)
+    first_layer, layer = layers[0][0], layers[-1][0]
+    frames = np.asarray(frames, dtype=np.int64).reshape(-1, first_layer.inputs)
     valid = input_valid or Pattern.always()
     ready = output_ready or Pattern.always()
-    writes = config_writes(config, layer, weights, bias)
     lanes, n_frames = config.lanes, len(frames)
     blocks = layer.blocks(lanes)
+    # the last layer's blocks in the output area (layers are placed one after another)
+    last_block_base = sum(l.blocks(lanes) for l, _, _ in layers[:-1])
     if max_cycles is None:
-        worst = layer.inputs + 8 + blocks * (layer.inputs + 2) + 8
+        worst = sum(l.inputs + 16 + l.blocks(lanes) * (l.inputs + 2) + 8 for l, _, _ in layers)
         max_cycles = 64 + n_frames * worst * 40
 
     dut = FCEngine(config)
@@ -53,7 +61,7 @@ def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_re
     events = result.trace
 
     flat = frames.reshape(-1)
-    lasts = np.tile(np.arange(layer.inputs) == layer.inputs - 1, n_frames)
+    lasts = np.tile(np.arange(first_layer.inputs) == first_layer.inputs - 1, n_frames)
     act_mask = (1 << config.act_width) - 1
 
     async def testbench(ctx):
@@ -72,6 +80,7 @@ def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_re
         if trace and config.reuse:
             taps = [("index_write", io.index_write, 1, config.index_width, False),
                     ("output_write", io.output_write, lanes, config.acc_width, True)]
+        block_mask = (1 << io.block_bits) - 1
         in_payload = dut.i_stream.payload.as_value()
         out_payload = dut.o_stream.payload.as_value()
         out_data_bits = lanes * config.act_width
@@ -94,6 +103,11 @@ def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_re
                 if ctx.get(port.en):
                     events.append((t, kind, ctx.get(port.addr),
                                    unpack_lanes(ctx.get(Value.cast(port.data)), n, width, signed)))
+            if trace and ctx.get(io.bank_write.en):
+                address = ctx.get(io.bank_write.addr)
+                if address >> io.block_bits >= 2:         # a hidden bank: a layer's outputs
+                    events.append((t, "bank_write", address & block_mask, unpack_lanes(
+                        ctx.get(Value.cast(io.bank_write.data)), lanes, config.act_width)))
             if ctx.get(dut.o_stream.valid) and ready[t]:
                 word = ctx.get(out_payload)
                 values = unpack_lanes(word, lanes, config.act_width)
@@ -116,9 +130,11 @@ def rtl_run(config, layer, weights, bias, frames, *, input_valid=None, output_re
         result.outputs[:] = outputs[:, :layer.outputs]
         if trace and config.reuse:
             # the output area is written once per block per frame, in order
-            stored = [values for _, kind, _, values in sorted(events) if kind == "output_write"]
-            z = np.array(stored, dtype=np.int64).reshape(n_frames, blocks * lanes)
-            result.preactivations[:] = z[:, :layer.outputs]
+            stored = [values for _, kind, address, values in sorted(events)
+                      if kind == "output_write" and address >= last_block_base]
+            if stored:      # the last layer reuses
+                z = np.array(stored, dtype=np.int64).reshape(n_frames, blocks * lanes)
+                result.preactivations[:] = z[:, :layer.outputs]
 
     sim = Simulator(dut)
     sim.add_clock(1e-8)

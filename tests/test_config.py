@@ -122,9 +122,49 @@ def test_config_writes_cover_every_word():
     writes = config_writes(config, layer, rng.integers(-5, 5, (5, 6)), rng.integers(-5, 5, 6))
     regions = [addr >> config.cfg_offset_width for addr, _ in writes]
     blocks = 2
-    assert regions.count(0) == 6                      # layer registers
+    assert regions.count(0) == 7                      # layer registers, reuse flag included
     assert regions.count(1) == 4 and regions.count(2) == 3   # centroids, thresholds
     assert regions.count(3) == blocks * 5             # one word per (block, input)
     assert regions.count(4) == blocks * 4             # biases including padding lanes
     assert len(set(addr for addr, _ in writes)) == len(writes)
     assert all(0 <= data < 2 ** config.cfg_data_width for _, data in writes)
+
+
+def test_network_writes_place_layers_one_after_another():
+    """Each layer's registers sit in its own table entry; weights, biases and index areas of
+    layer 1 start where layer 0's end; the global registers name the layer count and the
+    output frame's blocks."""
+    from golden import network_writes
+    from golden.config import Region, Register
+    config = EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_layers=3)
+    rng = np.random.default_rng(1)
+    shapes = [(5, 6), (6, 3)]
+    layers = [(LayerConfig(n, m, (-8, 0, 8)), rng.integers(-5, 5, (n, m)), rng.integers(-5, 5, m))
+              for n, m in shapes]
+    writes = dict(network_writes(config, layers))
+    shift = config.cfg_offset_width
+    reg = lambda l, r: writes[(Region.REGISTER << shift) | (l << Register.BITS) | r]
+    assert [reg(l, Register.INPUTS) for l in (0, 1)] == [5, 6]
+    assert [reg(l, Register.WEIGHT_BASE) for l in (0, 1)] == [0, 2 * 5]
+    assert [reg(l, Register.BLOCK_BASE) for l in (0, 1)] == [0, 2]
+    assert [reg(l, Register.INDEX_BASE) for l in (0, 1)] == [0, 5]
+    assert reg(0, Register.LAYERS) == 2 and reg(0, Register.STREAM_BLOCKS) == 1
+    weights = sorted(a & ((1 << shift) - 1) for a in writes if a >> shift == Region.WEIGHT)
+    assert weights == list(range(2 * 5 + 1 * 6))
+
+
+def test_network_errors_name_the_layer():
+    from golden import network_writes
+    config = EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_layers=2)
+    z = lambda *shape: np.zeros(shape, dtype=np.int64)
+    a = (LayerConfig(5, 6, (0, 1)), z(5, 6), z(6))
+    b = (LayerConfig(7, 2, (0, 1)), z(7, 2), z(2))
+    with pytest.raises(ConfigError) as e:
+        network_writes(config, [a, b])
+    assert str(e.value) == "layer 1: inputs = 7 must equal the outputs of layer 0 (6)"
+    with pytest.raises(ConfigError) as e:
+        network_writes(config, [a, (LayerConfig(6, 2, (0, 1)), z(6, 3), z(2))])
+    assert str(e.value).startswith("layer 1: weights have shape (6, 3)")
+    with pytest.raises(ConfigError) as e:
+        network_writes(config, [a, a, a])
+    assert str(e.value) == "layers = 3 is out of range: allowed 1..2 (engine max_layers)"

@@ -1,0 +1,180 @@
+"""FC networks the engine runs whole: a chain of FC layers, every frame through every layer.
+
+An :class:`FCNetwork` is what the engine's layer table holds (golden.network_writes loads it):
+per layer a :class:`LayerConfig` (with its reuse flag), the integer weights (N x M) and biases.
+It comes from an imported, quantized network (:func:`from_int_network`, the same integer
+layers ``deja eval`` evaluates), from a built-in workload (:data:`NETWORK_NAMES`), or from a
+``.npz`` file written by :meth:`FCNetwork.save`.
+"""
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+from .config import ConfigError, EngineConfig, LayerConfig
+
+__all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload"]
+
+NETWORK_NAMES = ("kaldi-mlp",)
+
+
+@dataclasses.dataclass(frozen=True)
+class FCNetwork:
+    """A chain of FC layers: ``layers[l] = (LayerConfig, weights, bias)``.
+
+    ``input_frac``: the input frames are real values times ``2**input_frac``, rounded (the
+    scale the network was calibrated with); ``description`` says where it came from.
+    """
+    name: str
+    layers: tuple
+    input_frac: int = 0
+    description: str = ""
+
+    def __post_init__(self):
+        layers = tuple(self.layers)
+        if not layers:
+            raise ConfigError("a network needs at least one layer")
+        for k, (layer, w, b) in enumerate(layers):
+            if k and layer.inputs != layers[k - 1][0].outputs:
+                raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal the outputs "
+                                  f"of layer {k - 1} ({layers[k - 1][0].outputs})")
+        object.__setattr__(self, "layers", layers)
+
+    @property
+    def inputs(self):
+        return self.layers[0][0].inputs
+
+    @property
+    def outputs(self):
+        return self.layers[-1][0].outputs
+
+    def engine_config(self, **params):
+        """The smallest engine (``max_*``) that holds this network; ``params`` set the rest
+        (lanes, widths, reuse)."""
+        shapes = [layer for layer, _, _ in self.layers]
+        params.setdefault("max_inputs", max(l.inputs for l in shapes))
+        params.setdefault("max_outputs", max(l.outputs for l in shapes))
+        params.setdefault("max_layers", len(shapes))
+        params.setdefault("max_clusters", max(32, max(l.clusters for l in shapes)))
+        weight_bits = max(int(np.abs(w).max(initial=0)).bit_length() + 1 for _, w, _ in self.layers)
+        params.setdefault("weight_width", max(8, weight_bits))
+        return EngineConfig(**params)
+
+    def save(self, path):
+        """Write the network as ``.npz`` (layer configurations as JSON, arrays as int64)."""
+        arrays = {}
+        for k, (_, w, b) in enumerate(self.layers):
+            arrays[f"weights{k}"] = np.asarray(w, dtype=np.int64)
+            arrays[f"bias{k}"] = np.asarray(b, dtype=np.int64)
+        meta = {"name": self.name, "input_frac": self.input_frac,
+                "description": self.description,
+                "layers": [layer.to_dict() for layer, _, _ in self.layers]}
+        path = pathlib.Path(path)
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "wb") as f:
+            np.savez(f, network=np.array(json.dumps(meta)), **arrays)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path):
+        path = pathlib.Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["network"]))
+                arrays = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise ConfigError(f"network file {path} does not exist") from None
+        except (OSError, ValueError, KeyError) as e:
+            raise ConfigError(f"network file {path} is not a deja network (.npz written by "
+                              f"FCNetwork.save): {e}") from None
+        layers = []
+        for k, d in enumerate(meta.get("layers", [])):
+            layer = LayerConfig.from_dict(d)
+            w, b = arrays.get(f"weights{k}"), arrays.get(f"bias{k}")
+            if w is None or b is None:
+                raise ConfigError(f"network file {path}: layer {k} has no weights{k}/bias{k}")
+            if w.shape != (layer.inputs, layer.outputs) or b.shape != (layer.outputs,):
+                raise ConfigError(f"network file {path}: layer {k} weights {w.shape} / bias "
+                                  f"{b.shape} do not match inputs = {layer.inputs}, "
+                                  f"outputs = {layer.outputs}")
+            layers.append((layer, w, b))
+        return cls(meta.get("name", path.stem), tuple(layers), int(meta.get("input_frac", 0)),
+                   meta.get("description", ""))
+
+
+def from_int_network(network, name="network", description=""):
+    """The engine's layers for an integer network that is a chain of FC layers (the ReLU, if
+    any, folded into each layer's output unit), as :func:`golden.network.quantize_graph` builds
+    it. Anything else is one clear error naming the node."""
+    from .layers import FC
+    layers = []
+    previous = network.graph.input
+    for int_layer in network.layers:
+        node = int_layer.node
+        linear = int_layer.layer
+        if node.op != "fc" or not isinstance(getattr(linear, "linear", None), FC):
+            raise ConfigError(f"node {node.name!r} is a {node.op!r}: the engine runs chains of "
+                              f"FC layers (conv and lstm layers are not implemented in hw/)")
+        if list(node.inputs) != [previous]:
+            raise ConfigError(f"node {node.name!r} does not take the previous layer's output: "
+                              f"the engine runs a chain of FC layers")
+        w = linear.linear.weights
+        n, m = w.shape
+        centroids = linear.centroids if linear.reuse else (0, 1)
+        layers.append((LayerConfig(n, m, centroids, activation=linear.activation,
+                                   shift=linear.shift, reuse=linear.reuse),
+                       w, linear.bias.reshape(m)))
+        previous = node.output
+    return FCNetwork(name, tuple(layers), network.input_frac, description)
+
+
+def kaldi_mlp_graph(seed=0, widths=(360, 64, 128, 128, 128, 128, 32)):
+    """The paper's Kaldi MLP shape (six FC layers on 9 x 40 spliced filterbanks, FC1 without
+    ReLU, the last layer linear), scaled down so a frame runs in a few thousand cycles; the
+    p-norm pooling between the paper's layers is left out (the engine runs FC chains).
+    Seeded random weights, as golden.workload_networks.kaldi_mlp."""
+    from .network import Graph, Node
+    rng = np.random.default_rng(seed)
+    nodes = []
+    x = "features"
+    last = len(widths) - 2
+    for k, (n, m) in enumerate(zip(widths[:-1], widths[1:])):
+        w = rng.normal(0, 1 / np.sqrt(n), (n, m))
+        out = f"h{k + 1}"
+        nodes.append(Node(f"FC{k + 1}", "fc", [x], out,
+                          {"weight": w, "bias": rng.normal(0, 0.1, m), "relu": 0 < k < last}))
+        x = out
+    return Graph(nodes, "features", (widths[0],), [x])
+
+
+def network_workload(name, frames=None, clusters=16):
+    """A built-in network and its evaluation input: ``(FCNetwork, int frames, IntNetwork)``.
+
+    ``kaldi-mlp``: :func:`kaldi_mlp_graph` quantized on 10 s of the fbank workload's
+    calibration speech, every layer reusing with ``clusters`` clusters; input: the spliced
+    filterbanks of the recorded speech after it (10 ms frames).
+    """
+    if name not in NETWORK_NAMES:
+        raise ConfigError(f"unknown network {name!r}: allowed {', '.join(NETWORK_NAMES)} "
+                          f"or a .npz file")
+    from .network import quantize_graph
+    from .workload_networks import fbank_workload
+    workload = fbank_workload(frames)
+    graph = kaldi_mlp_graph()
+    int_network = quantize_graph(graph, workload.calibration, clusters=clusters)
+    network = from_int_network(
+        int_network, name, "Kaldi-shaped MLP 360-64-128-128-128-128-32 (seeded random weights, "
+        "p-norm left out) on 9 x 40 log-mel filterbanks of asterisk-core-sounds-en-wav speech")
+    x = int_network.quantize_input(workload.evaluation)
+    return network, x, int_network
+
+
+def load_network(name_or_path, frames=None):
+    """``(FCNetwork, frames or None)``: a built-in name brings its workload's frames, a
+    ``.npz`` file none (the caller supplies them)."""
+    if str(name_or_path).endswith(".npz"):
+        return FCNetwork.load(name_or_path), None
+    network, x, _ = network_workload(name_or_path, frames)
+    return network, x

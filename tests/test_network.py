@@ -1,0 +1,155 @@
+"""Networks of FC layers on the engine's layer table: golden against independent references,
+RTL against golden cycle by cycle (verification levels 2 and 4 for multi-layer engines)."""
+
+import numpy as np
+import pytest
+
+from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
+                    linear_centroids, similar_frames, cycle_bound)
+from golden.fc_network import FCNetwork, from_int_network, network_workload
+from sim import rtl_network_run
+
+
+def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k, ((n, m), flag) in enumerate(zip(shapes, reuse_flags)):
+        layer = LayerConfig(n, m, linear_centroids(-128, 127, [16, 4, 32][k % 3], 8),
+                            activation=["relu", "none"][(seed + k) % 2],
+                            shift=int(rng.integers(6, 10)), reuse=flag)
+        layers.append((layer, rng.integers(-128, 128, (n, m)), rng.integers(-3000, 3000, m)))
+    config = EngineConfig(lanes=lanes, max_inputs=32, max_outputs=32, reuse=reuse,
+                          max_layers=max_layers or len(shapes))
+    return config, layers
+
+
+def chain_reference(layers, frames, reuse=True):
+    """Independent reference: each layer from scratch, b + c[q(x)] W (reuse layers) or b + x W
+    (baseline layers), ReLU, rounding shift and saturation written out in plain NumPy."""
+    x = np.asarray(frames, dtype=np.int64)
+    for layer, w, b in layers:
+        if reuse and layer.reuse:
+            c = np.asarray(layer.centroids)
+            t = (c[:-1] + c[1:] + 1) >> 1                   # DESIGN.md thresholds
+            x = c[(x[..., None] >= t).sum(axis=-1)]
+        z = b + x @ w
+        if layer.activation == "relu":
+            z = np.maximum(z, 0)
+        if layer.shift:
+            z = (z + (1 << (layer.shift - 1))) >> layer.shift
+        x = np.clip(z, -128, 127)
+    return x
+
+
+def assert_same(expected, got):
+    assert np.array_equal(got.outputs, expected.outputs)
+    assert got.counters == expected.counters
+    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
+        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
+    assert len(got.trace) == len(expected.trace)
+
+
+CASES = [
+    # lanes, shapes, per-layer reuse, reuse engine, stalls
+    (4, [(13, 19), (19, 7), (7, 10)], [True, False, True], True, True),
+    (1, [(5, 6), (6, 3)], [True, True], True, False),
+    (16, [(20, 32), (32, 17), (17, 9), (9, 3)], [False, True, True, True], True, True),
+    (5, [(11, 12), (12, 13)], [True, True], True, True),
+    (4, [(13, 19), (19, 7), (7, 10)], [True, True, True], False, True),
+]
+
+
+@pytest.mark.parametrize("lanes, shapes, flags, reuse, stalls", CASES,
+                         ids=[f"L{c[0]}-{len(c[1])}layers-{'reuse' if c[3] else 'base'}"
+                              f"{'-stall' if c[4] else ''}" for c in CASES])
+def test_network_trace_matches_golden(lanes, shapes, flags, reuse, stalls):
+    """Index, output-area and hidden-bank writes of every layer and every output beat happen
+    in the cycle golden's cycle model says, with golden's values; counters agree per frame."""
+    seed = lanes + len(shapes)
+    config, layers = make_network(shapes, flags, seed, lanes=lanes, reuse=reuse)
+    x = similar_frames(5, shapes[0][0], 0.5, layers[0][0].centroids, 8, seed=seed)
+    options = dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1)) if stalls else {}
+    expected = golden_network_run(config, layers, x, **options)
+    assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
+    assert any(kind == "bank_write" for _, kind, _, _ in expected.trace)
+    got = rtl_network_run(config, layers, x, **options)
+    assert_same(expected, got)
+    for f, total in enumerate(expected.counters):
+        assert total.cycles <= sum(cycle_bound(config, layer, r.counters[f].inputs_changed)
+                                   for (layer, _, _), r in zip(layers, expected.layers))
+
+
+def test_one_layer_network_on_a_layer_table_engine():
+    """An engine with a layer table runs a one-layer network too (with the layer switch)."""
+    config, layers = make_network([(9, 6)], [True], seed=3, max_layers=3)
+    x = similar_frames(4, 9, 0.5, layers[0][0].centroids, 8, seed=3)
+    options = dict(input_valid=Pattern(0.5, 1), output_ready=Pattern(0.5, 2))
+    expected = golden_network_run(config, layers, x, **options)
+    assert np.array_equal(expected.outputs, chain_reference(layers, x))
+    assert_same(expected, rtl_network_run(config, layers, x, **options))
+
+
+def test_network_long_run_has_no_drift():
+    """2,000 frames of a random walk through three reuse layers: golden equals recomputing
+    every layer from scratch on every frame."""
+    config, layers = make_network([(24, 20), (20, 16), (16, 8)], [True, True, True], seed=7)
+    x = similar_frames(2000, 24, 0.8, layers[0][0].centroids, 8, seed=7)
+    result = golden_network_run(config, layers, x, trace=False)
+    assert np.array_equal(result.outputs, chain_reference(layers, x))
+    changed = [sum(c.inputs_changed for c in r.counters[1:]) for r in result.layers]
+    assert all(0 < c < 1999 * layer.inputs for c, (layer, _, _) in zip(changed, layers))
+
+
+def test_kaldi_mlp_golden_equals_the_evaluated_integer_network():
+    """The engine's golden model of the built-in Kaldi-shaped MLP gives exactly the outputs of
+    the integer network ``deja eval`` evaluates (golden/network.py, a separate implementation),
+    on real filterbank frames."""
+    network, x, int_network = network_workload("kaldi-mlp", frames=60)
+    config = network.engine_config(lanes=16)
+    result = golden_network_run(config, network.layers, x, trace=False)
+    int_network.start_sequence()
+    floats, _ = int_network.run(x / 2.0 ** int_network.input_frac)
+    frac = int_network.layers[-1].frac
+    reference = np.round(floats[int_network.graph.outputs[0]] * 2.0 ** frac).astype(np.int64)
+    assert np.array_equal(result.outputs, reference)
+    assert result.outputs.shape == (60, 32)
+    # real speech: the later frames reuse part of every layer's work
+    for layer_result in result.layers:
+        changed = np.mean([c.inputs_changed / c.inputs_scanned for c in layer_result.counters[1:]])
+        assert 0.05 < changed < 0.95
+
+
+def test_network_file_round_trip_and_errors(tmp_path):
+    config, layers = make_network([(6, 5), (5, 4)], [True, False], seed=2)
+    network = FCNetwork("two", tuple(layers), input_frac=3, description="test")
+    path = tmp_path / "net.npz"
+    network.save(path)
+    loaded = FCNetwork.load(path)
+    assert [l for l, _, _ in loaded.layers] == [l for l, _, _ in layers]
+    for (_, w, b), (_, w2, b2) in zip(layers, loaded.layers):
+        assert np.array_equal(w, w2) and np.array_equal(b, b2)
+    assert loaded.input_frac == 3 and loaded.engine_config(lanes=4).max_layers == 2
+    with pytest.raises(ConfigError) as e:
+        FCNetwork.load(tmp_path / "missing.npz")
+    assert str(e.value) == f"network file {tmp_path / 'missing.npz'} does not exist"
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ConfigError) as e:
+        FCNetwork.load(tmp_path / "bad.npz")
+    assert str(e.value).startswith(f"network file {tmp_path / 'bad.npz'} is not a deja network")
+    with pytest.raises(ConfigError) as e:
+        FCNetwork("bad", (layers[1], layers[0]))
+    assert str(e.value) == "layer 1: inputs = 6 must equal the outputs of layer 0 (4)"
+
+
+def test_networks_beyond_fc_chains_are_refused():
+    from golden.network import Graph, Node, quantize_graph
+    rng = np.random.default_rng(0)
+    graph = Graph([Node("FC1", "fc", ["x"], "h", {"weight": rng.normal(0, 1, (4, 4)),
+                                                  "bias": np.zeros(4)}),
+                   Node("pool", "max_pool", ["h"], "p", {"kernel": 2, "stride": 2})],
+                  "x", (4,), ["p"])
+    int_network = quantize_graph(graph, rng.normal(0, 1, (20, 4)))
+    with pytest.raises(ConfigError) as e:
+        from_int_network(int_network)
+    assert str(e.value) == ("node 'pool' is a 'max_pool': the engine runs chains of FC layers "
+                            "(conv and lstm layers are not implemented in hw/)")
