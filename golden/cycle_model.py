@@ -107,6 +107,7 @@ class LayerTiming:
     accepts: np.ndarray         # cycle each input enters the scan
     correct_start: int
     n_changed: int
+    stall_cycles: int           # input bubbles (layer 0), waiting for the output bank (last)
 
 
 @dataclasses.dataclass
@@ -193,6 +194,7 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
         stall = 0
         timings = []
         for l, (layer, n) in enumerate(zip(layers, counts)):
+            stall_before = stall
             scan_start = t + switch
             n_inputs = layer.inputs
             if l == 0:
@@ -211,7 +213,8 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
                 bank_free = stream_end[f - 2] + 1 if f >= 2 else 0
                 correct_start = max(scan_done, bank_free)
                 stall += correct_start - scan_done
-            timings.append(LayerTiming(scan_start, accepts, correct_start, n))
+            timings.append(LayerTiming(scan_start, accepts, correct_start, n,
+                                       stall - stall_before))
             t = correct_start + layer.blocks(engine.lanes) * (n + 2)
         bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
         read = max(bank_complete, stream_end[f - 1] + 1 if f >= 1 else 0)

@@ -281,9 +281,9 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
     totals = []
     for f, frame in enumerate(timing.frames):
         total = Counters()
-        for result in results:
+        for result, layer_timing in zip(results, frame.layers):
+            result.counters[f].stall_cycles = layer_timing.stall_cycles
             total = total + result.counters[f]
-        total.stall_cycles = frame.stall_cycles
         totals.append(total)
     last = results[-1]
     out = RunResult(last.outputs, last.preactivations, totals, layers=results)

@@ -1,4 +1,4 @@
-"""I/O buffer: the index area, the output area and the two ping-pong activation banks.
+"""I/O buffer: the index area, the output area and the ping-pong activation banks.
 
 The golden twin of hw/io_buffer.py is the sizing: what each area holds, in bits, for one
 engine configuration. The areas' contents are state of :class:`golden.fc_engine.FCEngine`.
@@ -14,7 +14,11 @@ def io_buffer_bits(engine):
         "activation_banks": 2 * words * engine.act_width,
         "change_list": engine.max_inputs * (engine.input_index_width + engine.delta_width),
     }
+    if engine.max_layers > 1:
+        # two more banks carry one layer's outputs to the next layer's scan
+        areas["hidden_banks"] = 2 * words * engine.act_width
     if engine.reuse:
-        areas["index_area"] = engine.max_inputs * engine.index_width
-        areas["output_area"] = words * engine.acc_width
+        # every layer of the layer table keeps its own indices and outputs
+        areas["index_area"] = engine.index_depth * engine.index_width
+        areas["output_area"] = engine.block_depth * engine.lanes * engine.acc_width
     return areas

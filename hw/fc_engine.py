@@ -79,6 +79,11 @@ class FCEngine(wiring.Component):
         Counters of the last completed frame (golden.Counters).
     frames : ``Out(32)``
         Frames completed; increments when ``perf`` is updated.
+    layer_perf, layer_index, layers_done : ``Out(perf_layout())``, ``Out(layer_bits)``,
+    ``Out(32)`` (``max_layers > 1`` only)
+        Counters of the last completed layer, its index in the layer table, and the number of
+        layers completed (increments when ``layer_perf`` is updated). A layer's counters
+        include the layer switch that precedes it; ``perf`` is their sum over the frame.
     framing_error : ``Out(1)``
         Sticky: an input beat's ``last`` disagreed with the layer's N.
     """
@@ -93,6 +98,8 @@ class FCEngine(wiring.Component):
             "perf": Out(perf_layout()),
             "frames": Out(32),
             "framing_error": Out(1),
+            **({"layer_perf": Out(perf_layout()), "layer_index": Out(config.layer_bits),
+                "layers_done": Out(32)} if config.max_layers > 1 else {}),
         })
         # Sub-blocks are built here so testbenches can observe their ports (trace taps).
         self.io_buffer = IOBuffer(config)
@@ -523,18 +530,27 @@ class FCEngine(wiring.Component):
         # after its last operation, when its last increment has reached the adder.
         publish = Signal()
         m.d.sync += publish.eq(last_op & ~self.start)
-        for name in Counters.FIELDS:
-            running = Signal(32, name=f"run_{name}")
-            pending = Signal(32, name=f"inc_{name}")
-            total = Signal(32, name=f"total_{name}")
-            m.d.comb += total.eq(running + pending)
-            with m.If(self.start):
-                m.d.sync += [running.eq(0), pending.eq(0)]
-            with m.Elif(publish):
-                m.d.sync += [running.eq(0), pending.eq(increments[name]),
-                             getattr(self.perf, name).eq(total)]
-            with m.Else():
-                m.d.sync += [running.eq(total), pending.eq(increments[name])]
+        sets = [("", publish, self.perf)]
+        if multi:
+            publish_layer = Signal()
+            m.d.sync += publish_layer.eq(layer_end & ~self.start)
+            sets.append(("layer_", publish_layer, self.layer_perf))
+            with m.If(publish_layer):
+                m.d.sync += [self.layers_done.eq(self.layers_done + 1),
+                             self.layer_index.eq(layer)]
+        for prefix, publish_set, perf in sets:
+            for name in Counters.FIELDS:
+                running = Signal(32, name=f"{prefix}run_{name}")
+                pending = Signal(32, name=f"{prefix}inc_{name}")
+                total = Signal(32, name=f"{prefix}total_{name}")
+                m.d.comb += total.eq(running + pending)
+                with m.If(self.start):
+                    m.d.sync += [running.eq(0), pending.eq(0)]
+                with m.Elif(publish_set):
+                    m.d.sync += [running.eq(0), pending.eq(increments[name]),
+                                 getattr(perf, name).eq(total)]
+                with m.Else():
+                    m.d.sync += [running.eq(total), pending.eq(increments[name])]
         with m.If(publish):
             m.d.sync += self.frames.eq(self.frames + 1)
         with m.If(self.start):

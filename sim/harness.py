@@ -56,6 +56,8 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         max_cycles = 64 + n_frames * worst * 40
 
     dut = FCEngine(config)
+    multi = config.max_layers > 1
+    layer_counters = [[] for _ in layers]
     result = RunResult(np.zeros((n_frames, layer.outputs), dtype=np.int64),
                        np.zeros((n_frames, layer.outputs), dtype=np.int64), [], [])
     events = result.trace
@@ -84,7 +86,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         in_payload = dut.i_stream.payload.as_value()
         out_payload = dut.o_stream.payload.as_value()
         out_data_bits = lanes * config.act_width
-        t, sent, pending, beats, frames_seen = 0, 0, False, 0, 0
+        t, sent, pending, beats, frames_seen, layers_seen = 0, 0, False, 0, 0, 0
         total_beats = n_frames * blocks
         outputs = np.zeros((n_frames, blocks * lanes), dtype=np.int64)
         while beats < total_beats:
@@ -118,6 +120,12 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
                 if bool(word >> out_data_bits) != (b == blocks - 1):
                     raise AssertionError(f"frame {f} block {b}: o_stream.last is wrong")
                 beats += 1
+            if multi:
+                done = ctx.get(dut.layers_done)
+                if done != layers_seen:
+                    layer_counters[ctx.get(dut.layer_index)].append(Counters(**{
+                        name: ctx.get(getattr(dut.layer_perf, name)) for name in Counters.FIELDS}))
+                    layers_seen = done
             frames_done = ctx.get(dut.frames)
             if frames_done != frames_seen:
                 result.counters.append(Counters(**{
@@ -145,4 +153,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     else:
         sim.run()
     events.sort()
+    if multi:
+        empty = np.zeros((n_frames, 0), dtype=np.int64)
+        result.layers = [RunResult(empty, empty, counters) for counters in layer_counters]
     return result

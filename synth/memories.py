@@ -58,15 +58,18 @@ def engine_buffers(config):
     """
     lanes = config.lanes
     buffers = [
-        Buffer("weights", lanes * config.weight_width, config.max_blocks * config.max_inputs),
-        Buffer("biases", lanes * config.acc_width, config.max_blocks),
+        Buffer("weights", lanes * config.weight_width, config.weight_depth),
+        Buffer("biases", lanes * config.acc_width, config.block_depth),
         Buffer("activation_banks", lanes * config.act_width, config.max_blocks, instances=2),
         Buffer("change_list", config.input_index_width + config.delta_width, config.max_inputs),
     ]
+    if config.max_layers > 1:
+        buffers.append(Buffer("hidden_banks", lanes * config.act_width, config.max_blocks,
+                              instances=2))
     if config.reuse:
         buffers += [
-            Buffer("index_area", config.index_width, config.max_inputs, reuse_only=True),
-            Buffer("output_area", lanes * config.acc_width, config.max_blocks, reuse_only=True),
+            Buffer("index_area", config.index_width, config.index_depth, reuse_only=True),
+            Buffer("output_area", lanes * config.acc_width, config.block_depth, reuse_only=True),
         ]
     # one sizing for the I/O buffer: golden/io_buffer.py is the specification
     spec = io_buffer_bits(config)

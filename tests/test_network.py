@@ -44,6 +44,8 @@ def chain_reference(layers, frames, reuse=True):
 def assert_same(expected, got):
     assert np.array_equal(got.outputs, expected.outputs)
     assert got.counters == expected.counters
+    # every layer's counters, frame by frame (the engine publishes them per layer)
+    assert [r.counters for r in got.layers] == [r.counters for r in expected.layers]
     for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
         assert e == g, f"trace event {k}: golden {e}, RTL {g}"
     assert len(got.trace) == len(expected.trace)
