@@ -1,7 +1,8 @@
 """deja bench: throughput figures measured in one run (ratios, never a timed test).
 
 ``golden``: the golden model against dense float; ``sim``: simulated cycles per second of the
-Amaranth simulator and of Verilator on the same checked workload.
+Amaranth simulator and of Verilator on the same checked workload; ``network``: Verilator frames
+per wall-clock second of a built-in network (kaldi-mlp) on its real input, checked against golden.
 """
 
 from golden.bench import bench_golden
@@ -10,10 +11,13 @@ from .common import CLIError, table
 
 
 def add_parser(sub):
-    p = sub.add_parser("bench", help="benchmarks: golden model vs dense float, Verilator vs Amaranth")
-    p.add_argument("target", choices=["golden", "sim"], help="what to benchmark")
+    p = sub.add_parser("bench", help="benchmarks: golden model vs dense float, Verilator vs "
+                                     "Amaranth, Verilator frames/s of a network")
+    p.add_argument("target", choices=["golden", "sim", "network"], help="what to benchmark")
     p.add_argument("--frames", type=int, default=100, help="frames in the sequence (default 100)")
     p.add_argument("--similarity", type=float, default=0.5, help="input similarity (default 0.5)")
+    p.add_argument("--network", default="kaldi-mlp",
+                   help="built-in network of the network benchmark (default kaldi-mlp)")
     return p
 
 
@@ -24,6 +28,8 @@ def run(args):
         raise CLIError(f"--frames {args.frames}: allowed 2 or more")
     if args.target == "sim":
         return _bench_sim(args)
+    if args.target == "network":
+        return _bench_network(args)
     result = bench_golden(similarity=args.similarity, frames=args.frames)
     if not args.json:
         print(f"{result['layer']}, {result['clusters']} clusters, similarity "
@@ -61,4 +67,33 @@ def _bench_sim(args):
         print(f"\nVerilator / Amaranth: {result['ratio_verilator_over_amaranth']:.1f}x   "
               f"(Verilator build {result['verilator_build_seconds']:.1f} s"
               f"{', cached' if result['verilator_build_cached'] else ''})")
+    return result
+
+
+def _bench_network(args):
+    from golden.fc_network import NETWORK_NAMES
+    from sim.bench import bench_network
+    from sim.simulate import check_simulator, SimulatorMissing
+    if args.network not in NETWORK_NAMES:
+        raise CLIError(f"--network {args.network}: unknown network: allowed "
+                       f"{', '.join(NETWORK_NAMES)}")
+    try:
+        check_simulator("verilator")
+    except SimulatorMissing as e:
+        raise CLIError(str(e)) from None
+    result = bench_network(args.network, frames=args.frames)
+    if not args.json:
+        print(f"network {result['network']} ({result['shape']}), {result['engine']['lanes']} lanes, "
+              f"{result['frames']} frames of its real input on Verilator, checked against golden "
+              f"({result['mismatches']} mismatches)\n")
+        print(table([
+            ["simulated cycles / s", f"{result['verilator_cycles_per_second']:.0f}"],
+            ["frames / s (simulation)", f"{result['verilator_frames_per_second']:.1f}"],
+            ["frames / s (simulator process)", f"{result['verilator_frames_per_second_process']:.1f}"],
+            ["cycles per frame, reuse (RTL)", f"{result['cycles_per_frame_mean']:.1f}"],
+            ["cycles per frame, baseline (golden)", f"{result['baseline_cycles_per_frame_mean']:.1f}"],
+            ["RTL speedup vs baseline", f"{result['speedup']:.2f}x"],
+            ["build (s)", f"{result['verilator_build_seconds']:.1f}"
+                          + (" (cached)" if result["verilator_build_cached"] else "")],
+        ], ["", "value"]))
     return result

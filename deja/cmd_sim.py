@@ -1,4 +1,9 @@
-"""deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked against golden."""
+"""deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked against golden.
+
+By default one synthetic FC layer; ``--network`` runs a whole network of FC layers (a built-in
+one on its workload's frames, or a .npz file on ``--inputs``) on the engine sized for it, and
+reports the RTL speedup over the golden cycle model's baseline accelerator.
+"""
 
 import pathlib
 
@@ -8,7 +13,8 @@ from golden import LayerConfig
 from sim.demo import demo_layer
 from golden import similar_frames
 
-from .common import CLIError, add_engine_options, engine_from_args, check_sequence_options, table
+from .common import (CLIError, add_engine_options, engine_from_args, check_sequence_options, table,
+                     add_network_option, network_from_args, network_engine, load_inputs)
 
 SIMULATOR_CHOICES = ("amaranth", "verilator", "icarus")
 
@@ -19,11 +25,12 @@ def add_parser(sub):
     p.add_argument("--simulator", choices=SIMULATOR_CHOICES, default="verilator",
                    help="simulator (default verilator)")
     add_engine_options(p)
+    add_network_option(p, "run a network of FC layers instead of one synthetic layer")
     p.add_argument("--frames", type=int, default=100, help="frames in the sequence (default 100)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--similarity", type=float, default=0.9,
+    source.add_argument("--similarity", type=float,
                         help="fraction of inputs that keep their cluster frame to frame "
-                             "(default 0.9)")
+                             "(default 0.9; synthetic frames only)")
     source.add_argument("--inputs", metavar="FILE.npy",
                         help="frames (F x N integer activations) instead of synthetic ones")
     p.add_argument("--stall", type=float, default=0.0,
@@ -40,19 +47,7 @@ def _frames(args, config):
         x = similar_frames(args.frames, layer.inputs, args.similarity, layer.centroids,
                            config.act_width, seed=args.seed)
         return layer, weights, bias, x
-    path = pathlib.Path(args.inputs)
-    if not path.is_file():
-        raise CLIError(f"--inputs {args.inputs}: no such file")
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise CLIError(f"--inputs {args.inputs}: not a .npy array ({e})") from None
-    if x.ndim != 2 or not np.issubdtype(x.dtype, np.integer) or x.size == 0:
-        raise CLIError(f"--inputs {args.inputs}: expected a non-empty (frames, inputs) integer "
-                       f"array, got shape {x.shape} of {x.dtype}")
-    if x.min() < config.act_min or x.max() > config.act_max:
-        raise CLIError(f"--inputs {args.inputs}: values must be act_width = {config.act_width} "
-                       f"bit ({config.act_min}..{config.act_max}), found {int(x.min())}..{int(x.max())}")
+    x = load_inputs(args.inputs, config)
     if x.shape[1] > config.max_inputs:
         raise CLIError(f"--inputs {args.inputs}: {x.shape[1]} inputs per frame, engine "
                        f"max_inputs = {config.max_inputs}")
@@ -62,10 +57,30 @@ def _frames(args, config):
     return layer, weights, bias, x
 
 
+def _network(args):
+    """The network, its engine and its frames (``--inputs`` or the built-in workload's)."""
+    network, x = network_from_args(args, args.frames)
+    config = network_engine(args, network)
+    if args.inputs is not None:
+        x = load_inputs(args.inputs, config, network.inputs,
+                        f" for network {args.network}")
+    elif x is None:
+        raise CLIError(f"--network {args.network}: a network file needs --inputs FILE.npy, a "
+                       f"(frames, {network.inputs}) integer array")
+    return network, config, x[:args.frames]
+
+
 def run(args):
     from sim.simulate import simulate, check_simulator, SimulatorMissing
-    config = engine_from_args(args)
+    if args.network is not None and args.similarity is not None:
+        raise CLIError("--similarity: not allowed with --network (its frames are real inputs)")
+    if args.similarity is None:
+        args.similarity = 0.9
     check_sequence_options(args)
+    if args.network is None:
+        config = engine_from_args(args)
+    else:
+        network, config, x = _network(args)
     if args.waves is not None:
         suffix = pathlib.Path(args.waves).suffix.lower()
         allowed = (".vcd",) if args.simulator == "amaranth" else (".vcd", ".fst")
@@ -80,17 +95,27 @@ def run(args):
         check_simulator(args.simulator)
     except SimulatorMissing as e:
         raise CLIError(str(e)) from None
-    layer, weights, bias, x = _frames(args, config)
+    if args.network is None:
+        layer, weights, bias, x = _frames(args, config)
     from sim.runner import SimulationError
+    from sim.simulate import simulate_fc_network
+    options = dict(simulator=args.simulator, stall=args.stall, seed=args.seed, waves=args.waves)
     try:
-        report = simulate(config, layer, weights, bias, x, simulator=args.simulator,
-                          stall=args.stall, seed=args.seed, waves=args.waves)
+        if args.network is not None:
+            report = simulate_fc_network(network, x, config, **options)
+        else:
+            report = simulate(config, layer, weights, bias, x, **options)
     except SimulatorMissing as e:
         raise CLIError(str(e)) from None
     except SimulationError as e:
         raise CLIError(str(e).splitlines()[0]) from None
-    report.update(engine=config.to_dict(), layer=layer.to_dict(), stall=args.stall,
-                  seed=args.seed, waves=args.waves)
+    report.update(engine=config.to_dict(), stall=args.stall, seed=args.seed, waves=args.waves)
+    if args.network is not None:
+        report.pop("layer_counters", None)          # per layer and frame: see layer_totals
+        if not args.json:
+            _print_network(args, network, config, report)
+        return report
+    report["layer"] = layer.to_dict()
     if not args.json:
         cpf = report["cycles_per_frame"]
         print(f"{args.simulator}: FC {layer.inputs} -> {layer.outputs}, {layer.clusters} clusters, "
@@ -113,3 +138,30 @@ def run(args):
         if args.waves:
             print(f"waveform: {args.waves}")
     return report
+
+
+def _print_network(args, network, config, report):
+    cpf = report["cycles_per_frame"]
+    print(f"{args.simulator}: network {network.name}, {len(network.layers)} FC layers "
+          f"{report['shape']}, {config.lanes} lanes, {report['frames']} frames, stall {args.stall:g}")
+    rows = [["frames checked", report["frames"]],
+            ["mismatches", report["mismatches"]],
+            ["cycles per frame, reuse (RTL, mean)",
+             f"{report['cycles_per_frame_mean']:.1f}" if cpf else "-"],
+            ["cycles per frame, baseline (golden, mean)",
+             f"{report['baseline_cycles_per_frame_mean']:.1f}"],
+            ["RTL speedup vs baseline", f"{report['speedup']:.2f}x" if cpf else "-"],
+            ["MACs avoided", f"{report['macs_avoided_percent']:.1f} %"],
+            ["inputs changed (all layers)", f"{report['totals']['inputs_changed']} / "
+                                            f"{report['totals']['inputs_scanned']}"],
+            ["simulated cycles", report["cycles"]],
+            ["simulated cycles / s", f"{report['cycles_per_second']:.0f}"],
+            ["frames / s (wall clock)", f"{report['frames_per_second']:.1f}"]]
+    if "build_seconds" in report:
+        rows.append(["build (s)", f"{report['build_seconds']:.1f}"
+                                  + (" (cached)" if report["build_cached"] else "")])
+    print(table(rows, ["", "value"]))
+    if report["first_mismatch"]:
+        print(f"first mismatch: {report['first_mismatch']}")
+    if args.waves:
+        print(f"waveform: {args.waves}")

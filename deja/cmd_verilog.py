@@ -1,24 +1,51 @@
-"""deja verilog: write the engine's Verilog and its configuration JSON."""
+"""deja verilog: write the engine's Verilog and its configuration JSON (and, with --network,
+the engine sized for a network of FC layers, and the network as network.npz)."""
+
+import pathlib
+import tempfile
 
 from hw.verilog import engine_verilog
 
-from .common import add_engine_options, engine_from_args, write_files
+from .common import (add_engine_options, engine_from_args, write_files, add_network_option,
+                     network_from_args, network_engine)
 
 
 def add_parser(sub):
     p = sub.add_parser("verilog", help="generate Verilog for an engine configuration")
     add_engine_options(p)
+    add_network_option(p, "size the engine for this network and write it as network.npz")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="output directory")
     p.add_argument("--name", default="fc_engine", help="top module name (default fc_engine)")
     return p
 
 
+def _npz_bytes(network):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "network.npz"
+        network.save(path)
+        return path.read_bytes()
+
+
 def run(args):
-    config = engine_from_args(args)
+    network = None
+    if args.network is not None:
+        network, _ = network_from_args(args)
+        config = network_engine(args, network)
+    else:
+        config = engine_from_args(args)
     text = engine_verilog(config, name=args.name)
-    paths = write_files(args.output, {f"{args.name}.v": text, "config.json": config.to_json() + "\n"})
+    files = {f"{args.name}.v": text, "config.json": config.to_json() + "\n"}
+    if network is not None:
+        files["network.npz"] = _npz_bytes(network)
+    paths = write_files(args.output, files)
     result = {"verilog": paths[0], "config": paths[1], "top": args.name,
               "engine": config.to_dict(), "lines": text.count("\n")}
+    if network is not None:
+        result.update(network=paths[2], network_name=network.name,
+                      layers=[layer.to_dict() for layer, _, _ in network.layers])
     if not args.json:
         print(f"wrote {paths[0]} ({result['lines']} lines, top module {args.name}) and {paths[1]}")
+        if network is not None:
+            print(f"wrote {paths[2]} (network {network.name}, {len(network.layers)} FC layers, "
+                  f"engine max_layers = {config.max_layers}, lanes = {config.lanes})")
     return result

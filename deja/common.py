@@ -9,6 +9,7 @@ import tempfile
 from golden.config import ConfigError, EngineConfig
 
 __all__ = ["CLIError", "add_engine_options", "engine_from_args", "check_sequence_options",
+           "add_network_option", "network_from_args", "network_engine", "load_inputs",
            "write_files", "table"]
 
 
@@ -56,15 +57,74 @@ def check_sequence_options(args):
         raise CLIError(f"--stall {args.stall}: allowed 0 <= P < 1")
 
 
+def add_network_option(parser, help_text):
+    from golden.fc_network import NETWORK_NAMES
+    parser.add_argument("--network", metavar="NAME|FILE.npz",
+                        help=f"{help_text} (built-in: {', '.join(NETWORK_NAMES)}; or a .npz file "
+                             f"written by FCNetwork.save)")
+
+
+def network_from_args(args, frames=None):
+    """``(FCNetwork, frames or None)`` of ``--network``: a built-in name brings its workload's
+    first ``frames`` frames, a .npz file none."""
+    from golden.fc_network import NETWORK_NAMES, load_network
+    name = args.network
+    if name.endswith(".npz"):
+        if not pathlib.Path(name).is_file():
+            raise CLIError(f"--network {name}: no such file")
+    elif name not in NETWORK_NAMES:
+        raise CLIError(f"--network {name}: unknown network: allowed {', '.join(NETWORK_NAMES)} "
+                       f"or a .npz file")
+    return load_network(name, frames)
+
+
+def network_engine(args, network):
+    """The engine sized for ``network`` (``FCNetwork.engine_config``); engine options given on
+    the command line override its sizes. Raises ConfigError unless the network fits."""
+    from golden import network_writes
+    if args.config:
+        raise CLIError("--config: not allowed with --network (the engine is sized for the network)")
+    params = {name: getattr(args, name) for name in _ENGINE_OPTIONS
+              if getattr(args, name) is not None}
+    if args.baseline:
+        params["reuse"] = False
+    config = network.engine_config(**params)
+    network_writes(config, network.layers)
+    return config
+
+
+def load_inputs(path_text, config, inputs=None, what=""):
+    """Frames from a .npy file: a (frames, N) integer array of ``act_width``-bit values; with
+    ``inputs``, N must be ``inputs`` (``what`` names who needs them)."""
+    import numpy as np
+    path = pathlib.Path(path_text)
+    if not path.is_file():
+        raise CLIError(f"--inputs {path_text}: no such file")
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise CLIError(f"--inputs {path_text}: not a .npy array ({e})") from None
+    shape_ok = x.ndim == 2 and x.size > 0 and (inputs is None or x.shape[1] == inputs)
+    if not shape_ok or not np.issubdtype(x.dtype, np.integer):
+        expected = "(frames, inputs)" if inputs is None else f"(frames, {inputs})"
+        raise CLIError(f"--inputs {path_text}: expected a non-empty {expected} integer array"
+                       f"{what}, got shape {x.shape} of {x.dtype}")
+    if x.min() < config.act_min or x.max() > config.act_max:
+        raise CLIError(f"--inputs {path_text}: values must be act_width = {config.act_width} "
+                       f"bit ({config.act_min}..{config.act_max}), found {int(x.min())}..{int(x.max())}")
+    return x.astype(np.int64)
+
+
 def write_files(directory, files):
-    """Write ``{name: text}`` into ``directory`` all or nothing (no partial output on error)."""
+    """Write ``{name: text or bytes}`` into ``directory`` all or nothing (no partial output on
+    error)."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     staged = []
     try:
         for name, text in files.items():
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
-            with os.fdopen(fd, "w") as f:
+            with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
                 f.write(text)
             staged.append((tmp, directory / name))
     except BaseException:

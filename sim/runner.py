@@ -30,7 +30,7 @@ from golden import EngineConfig
 from .tb_top import TOP, tb_top_verilog, has_preactivation_tap
 
 __all__ = ["SIMULATORS", "SimulatorMissing", "SimulationError", "available", "build",
-           "run_case", "default_build_root", "verilator_env"]
+           "run_case", "case_layers", "default_build_root", "verilator_env"]
 
 SIMULATORS = ("verilator", "icarus")
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -331,12 +331,14 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
              outputs=False):
     """Run one case on ``simulator``; returns the testbench's report dict (see sim.tb_engine).
 
-    ``case`` is a dict: ``layer`` (LayerConfig), ``weights``, ``bias`` and ``phases``, a list of
-    dicts with ``frames`` (F x N), ``input_valid`` / ``output_ready`` pattern specs
+    ``case`` is a dict: ``layers``, a network as a list of ``(LayerConfig, weights, bias)``
+    (or, for one layer, ``layer`` (LayerConfig), ``weights`` and ``bias``), and ``phases``, a
+    list of dicts with ``frames`` (F x N), ``input_valid`` / ``output_ready`` pattern specs
     (:func:`sim.tb_engine.pattern_spec`) and optionally ``reset_after`` = (frames completed,
     extra cycles): assert reset there instead of finishing the phase. ``waves`` is a path to a
     .vcd or .fst file to write. With ``outputs``, the report also holds ``outputs`` and
-    ``preactivations``: per phase, the (frames, M) arrays the testbench received.
+    ``preactivations``: per phase, the (frames, M) arrays the testbench received (M of the
+    last layer; for pre-activations, the outputs of every reuse layer side by side).
     """
     fmt = _waves_format(waves)
     build_dir, build_seconds, cached = build(config, simulator, waves=fmt, build_root=build_root)
@@ -395,13 +397,24 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     return report
 
 
+def case_layers(case):
+    """The network of a case: ``case["layers"]``, or its one ``layer``, ``weights``, ``bias``."""
+    if "layers" in case:
+        return list(case["layers"])
+    return [(case["layer"], case["weights"], case["bias"])]
+
+
 def _write_case(path, config, case):
-    arrays = {"weights": np.asarray(case["weights"], dtype=np.int64),
-              "bias": np.asarray(case["bias"], dtype=np.int64)}
+    layers = case_layers(case)
+    arrays = {}
+    for k, (_, w, b) in enumerate(layers):
+        arrays[f"weights{k}"] = np.asarray(w, dtype=np.int64)
+        arrays[f"bias{k}"] = np.asarray(b, dtype=np.int64)
     phases = []
     for k, phase in enumerate(case["phases"]):
         arrays[f"frames{k}"] = np.asarray(phase["frames"], dtype=np.int64)
         phases.append({key: value for key, value in phase.items() if key != "frames"})
-    meta = {"engine": config.to_dict(), "layer": case["layer"].to_dict(), "phases": phases,
+    meta = {"engine": config.to_dict(), "layers": [layer.to_dict() for layer, _, _ in layers],
+            "phases": phases,
             "fail_fast": case.get("fail_fast", False)}
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)

@@ -1,8 +1,10 @@
 """Run a frame sequence on a chosen simulator and report it the same way for all of them.
 
-``simulate(config, layer, weights, bias, frames, simulator=...)`` returns frames, mismatches
-(0, or the first one with frame, what, index, expected, got), cycles per frame, counters and
-simulated cycles per second. ``amaranth`` runs sim/harness.py in-process; ``verilator`` and
+``simulate(config, layer, weights, bias, frames, simulator=...)`` (one layer) and
+``simulate_network(config, layers, frames, simulator=...)`` (a list of ``(LayerConfig, weights,
+bias)``) return frames, mismatches (0, or the first one with frame, what, index, expected,
+got), cycles per frame, counters (per frame, totals over the layers) and simulated cycles per
+second. ``amaranth`` runs sim/harness.py in-process; ``verilator`` and
 ``icarus`` run the cocotb testbench (sim/tb_engine.py) on the generated Verilog. Both compare
 against the same golden model and cycle model (:class:`sim.tb_engine.Model`, ``Checker``).
 """
@@ -12,11 +14,12 @@ import time
 import numpy as np
 
 from golden import Counters, Pattern
-from .harness import rtl_run
+from .harness import rtl_network_run
 from .runner import run_case, available, SimulatorMissing, SIMULATORS as COCOTB_SIMULATORS
 from .tb_engine import Model, Checker, Frame, pattern_spec, make_pattern
 
-__all__ = ["SIMULATORS", "simulate", "stall_specs", "SimulatorMissing", "check_simulator"]
+__all__ = ["SIMULATORS", "simulate", "simulate_network", "simulate_fc_network", "stall_specs",
+           "SimulatorMissing", "check_simulator"]
 
 SIMULATORS = ("amaranth",) + COCOTB_SIMULATORS
 
@@ -39,43 +42,93 @@ def check_simulator(simulator):
             raise SimulatorMissing(reason)
 
 
-def _amaranth(config, layer, weights, bias, frames, valid_spec, ready_spec, waves):
+def _amaranth(config, layers, frames, valid_spec, ready_spec, waves):
     if waves is not None and not str(waves).lower().endswith(".vcd"):
         raise ValueError(f"waveform file {waves}: the Amaranth simulator writes .vcd only")
     valid, ready = make_pattern(valid_spec), make_pattern(ready_spec)
-    model = Model(config, layer, weights, bias, frames, valid, ready)
+    model = Model(config, layers, frames, valid, ready)
     checker = Checker(model.frames)
     start = time.perf_counter()
-    got = rtl_run(config, layer, weights, bias, frames, input_valid=valid, output_ready=ready,
-                  vcd=waves, trace=True)
+    got = rtl_network_run(config, layers, frames, input_valid=valid, output_ready=ready,
+                          vcd=waves, trace=True)
     seconds = time.perf_counter() - start
-    blocks = layer.blocks(config.lanes)
+    blocks = layers[-1][0].blocks(config.lanes)
     beats = [t for t, kind, _, _ in got.trace if kind == "beat"]
     for f in range(len(frames)):
         # the harness itself raises on a wrong o_stream.last, so the flags it saw were right
+        per_layer = ([(l, r.counters[f]) for l, r in enumerate(got.layers)]
+                     if config.max_layers > 1 else None)
         checker.frame(Frame(got.outputs[f], got.counters[f], beats[f * blocks:(f + 1) * blocks],
-                            [b == blocks - 1 for b in range(blocks)]))
+                            [b == blocks - 1 for b in range(blocks)], None, per_layer))
     cycles = beats[-1] + 1 if beats else 0
     return {"frames": checker.received, "mismatches": checker.mismatches,
             "first_mismatch": checker.first, "cycles": cycles, "sim_seconds": seconds,
             "cycles_per_second": cycles / seconds, "cycles_per_frame": checker.cycles,
-            "counters": checker.counters, "simulator": "amaranth"}
+            "counters": checker.counters, "layer_counters": checker.layer_counters,
+            "simulator": "amaranth"}
 
 
-def simulate(config, layer, weights, bias, frames, *, simulator="verilator", stall=0.0, seed=1,
-             waves=None, build_root=None):
-    """Run ``frames`` as one sequence on ``simulator``, checked against golden; see module doc."""
+def simulate(config, layer, weights, bias, frames, **options):
+    """Run ``frames`` as one sequence through one layer on a simulator; see module doc."""
+    return simulate_network(config, [(layer, weights, bias)], frames, **options)
+
+
+def simulate_network(config, layers, frames, *, simulator="verilator", stall=0.0, seed=1,
+                     waves=None, build_root=None):
+    """Run ``frames`` (F x N of the first layer) as one sequence through the network ``layers``
+    on ``simulator``, checked against golden; see module doc."""
     check_simulator(simulator)
     frames = np.asarray(frames, dtype=np.int64)
+    layers = list(layers)
     valid_spec, ready_spec = stall_specs(stall, seed)
     if simulator == "amaranth":
-        report = _amaranth(config, layer, weights, bias, frames, valid_spec, ready_spec, waves)
+        report = _amaranth(config, layers, frames, valid_spec, ready_spec, waves)
     else:
-        case = {"layer": layer, "weights": weights, "bias": bias,
+        case = {"layers": layers,
                 "phases": [{"frames": frames, "input_valid": valid_spec,
                             "output_ready": ready_spec}]}
         report = run_case(config, case, simulator, waves=waves, build_root=build_root)
     report["totals"] = {name: int(sum(c[name] for c in report["counters"]))
                         for name in Counters.FIELDS}
     report["failed"] = report["mismatches"] != 0 or report["frames"] != len(frames)
+    return report
+
+
+def simulate_fc_network(network, frames, config=None, **options):
+    """:func:`simulate_network` of a :class:`golden.fc_network.FCNetwork`, with the figures of
+    ``deja sim --network``: RTL cycles per frame against the golden cycle model's baseline
+    (the same network on ``config.replace(reuse=False)``, same stall patterns), the RTL speedup,
+    MACs avoided and frames per wall-clock second. ``config`` defaults to
+    ``network.engine_config()``; ``options`` are those of :func:`simulate_network`.
+    """
+    from golden import golden_network_run
+    config = config or network.engine_config()
+    frames = np.asarray(frames, dtype=np.int64)
+    layers = list(network.layers)
+    report = simulate_network(config, layers, frames, **options)
+    valid, ready = (make_pattern(spec) for spec in stall_specs(options.get("stall", 0.0),
+                                                                options.get("seed", 1)))
+    baseline = golden_network_run(config.replace(reuse=False), layers, frames,
+                                  input_valid=valid, output_ready=ready, trace=False)
+    base_cycles = [c.cycles + c.stall_cycles for c in baseline.counters]
+    base_macs = sum(c.macs for c in baseline.counters)
+    cycles = report["cycles_per_frame"]
+    n = max(report["frames"], 1)
+    report.update(
+        network=network.name,
+        layers=[layer.to_dict() for layer, _, _ in layers],
+        shape="-".join(str(s) for s in [network.inputs] + [l.outputs for l, _, _ in layers]),
+        cycles_per_frame_mean=float(np.mean(cycles)) if cycles else None,
+        baseline_cycles_per_frame=base_cycles,
+        baseline_cycles_per_frame_mean=float(np.mean(base_cycles)),
+        speedup=(sum(base_cycles[:len(cycles)]) / sum(cycles)) if cycles else None,
+        baseline_macs=base_macs,
+        macs_avoided=1 - report["totals"]["macs"] / base_macs if base_macs else 0.0,
+        frames_per_second=report["frames"] / max(report["sim_seconds"], 1e-9))
+    report["macs_avoided_percent"] = 100 * report["macs_avoided"]
+    if report.get("layer_counters"):
+        report["layer_totals"] = [{name: int(sum(frame[l][name] for frame in report["layer_counters"]))
+                                   for name in Counters.FIELDS} for l in range(len(layers))]
+    if "wall_seconds" in report:
+        report["frames_per_second_process"] = n / max(report["wall_seconds"], 1e-9)
     return report

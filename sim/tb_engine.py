@@ -3,13 +3,17 @@
 :class:`TB` owns the clock, the reset, the configuration loader and input-stream driver (both
 bulk: the whole programme and every input beat are handed to the Verilog stimulus player at
 once), the output-stream monitor (wakes once per output frame), a model fed from golden/
-(:func:`golden.golden_run` and :func:`golden.schedule`) and an in-order checker. Idle and
-backpressure are :class:`golden.Pattern` generators (none, a fixed cycle, seeded random), the
-same objects golden's cycle model reads, materialized into bit patterns for the player.
+(:func:`golden.golden_network_run` and :func:`golden.schedule_network`) and an in-order checker.
+Idle and backpressure are :class:`golden.Pattern` generators (none, a fixed cycle, seeded
+random), the same objects golden's cycle model reads, materialized into bit patterns for the
+player. The design under test runs a network: a list of ``(LayerConfig, weights, bias)`` (one
+layer is the one-element list), loaded by :func:`golden.network_writes`.
 
-Every frame is checked for its outputs, its ``o_stream.last`` flags, its ten performance counters
-(cycles and stall cycles included) and the cycle of every output beat against golden's cycle
-model. The case comes from ``$DEJA_CASE`` (written by sim/runner.py) and the report goes to
+Every frame is checked for its outputs (the last layer's), its ``o_stream.last`` flags, its ten
+performance counters (totals over the layers; cycles and stall cycles included), on engines with
+a layer table every layer's counters too, the cycle of every output beat against golden's cycle
+model and, on reuse engines, the pre-activation outputs every reuse layer writes to the output
+area. The case comes from ``$DEJA_CASE`` (written by sim/runner.py) and the report goes to
 ``$DEJA_REPORT``; the cocotb test fails on any mismatch.
 """
 
@@ -21,11 +25,13 @@ import time
 
 import numpy as np
 
-from golden import (Counters, EngineConfig, LayerConfig, Pattern, config_writes, golden_run,
-                    schedule)
-from .tb_top import STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH, capture_depth
+from golden import (Counters, EngineConfig, LayerConfig, Pattern, network_writes,
+                    golden_network_run, schedule_network)
+from .tb_top import (STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH, capture_depth, tap_depth,
+                     layer_depth)
 
-__all__ = ["pattern_spec", "make_pattern", "pattern_words", "TB", "PERIOD_NS"]
+__all__ = ["pattern_spec", "make_pattern", "pattern_words", "tapped_layers", "Model", "Checker",
+           "Frame", "TB", "PERIOD_NS"]
 
 PERIOD_NS = 10
 
@@ -78,21 +84,37 @@ class Frame:
     beats: list                 # cycle of each output beat
     lasts: list = None          # o_stream.last of each beat
     preactivations: np.ndarray = None   # output-area writes (reuse engines with the tap)
+    layer_counters: list = None         # (layer index, Counters) of each layer (layer tables)
+
+
+def tapped_layers(engine, layers):
+    """Indices of the layers that write the output area (reuse layers on a reuse engine):
+    the pre-activation tap sees their blocks, layer after layer, every frame."""
+    return [k for k, (layer, _, _) in enumerate(layers) if engine.reuse and layer.reuse]
 
 
 class Model:
-    """Expected frames of a sequence: golden outputs and counters, golden cycle model beats."""
+    """Expected frames of a sequence through ``layers``: golden outputs, counters and the
+    pre-activations of every tapped layer (concatenated), golden cycle model beats."""
 
-    def __init__(self, engine, layer, weights, bias, frames, input_valid, output_ready):
-        result = golden_run(engine, layer, weights, bias, frames, input_valid=input_valid,
-                            output_ready=output_ready, trace=False)
-        timing = schedule(engine, layer, [c.inputs_changed for c in result.counters],
-                          input_valid=input_valid, output_ready=output_ready)
-        blocks = layer.blocks(engine.lanes)
+    def __init__(self, engine, layers, frames, input_valid, output_ready):
+        layers = list(layers)
+        result = golden_network_run(engine, layers, frames, input_valid=input_valid,
+                                    output_ready=output_ready, trace=False)
+        n_changed = [[r.counters[f].inputs_changed for r in result.layers]
+                     for f in range(len(result.counters))]
+        timing = schedule_network(engine, [layer for layer, _, _ in layers], n_changed,
+                                  input_valid=input_valid, output_ready=output_ready)
+        blocks = layers[-1][0].blocks(engine.lanes)
+        tapped = tapped_layers(engine, layers)
+        z = (np.concatenate([result.layers[k].preactivations for k in tapped], axis=1)
+             if tapped else None)
         self.frames = [Frame(result.outputs[f], result.counters[f], timing.frames[f].beats,
                              [b == blocks - 1 for b in range(blocks)],
-                             result.preactivations[f] if engine.reuse else None)
-                       for f in range(len(frames))]
+                             z[f] if z is not None else None,
+                             [(l, r.counters[f]) for l, r in enumerate(result.layers)]
+                             if engine.max_layers > 1 else None)
+                       for f in range(len(result.counters))]
         self.last_cycle = timing.frames[-1].beats[-1] if self.frames else 0
 
 
@@ -106,6 +128,7 @@ class Checker:
         self.first = None
         self.cycles = []            # busy + stall cycles of each frame (DUT counters)
         self.counters = []
+        self.layer_counters = []
         self.outputs = []
         self.preactivations = []
 
@@ -120,6 +143,8 @@ class Checker:
         self.received += 1
         self.cycles.append(got.counters.cycles + got.counters.stall_cycles)
         self.counters.append(got.counters.as_dict())
+        if got.layer_counters is not None:
+            self.layer_counters.append([c.as_dict() for _, c in got.layer_counters])
         self.outputs.append(got.outputs)
         if got.preactivations is not None:
             self.preactivations.append(got.preactivations)
@@ -134,6 +159,15 @@ class Checker:
             e, g = getattr(exp.counters, name), getattr(got.counters, name)
             if e != g:
                 self._fail(f, f"counter {name}", None, int(e), int(g))
+        if exp.layer_counters is not None and got.layer_counters is not None:
+            for (el, ec), (gl, gc) in zip(exp.layer_counters, got.layer_counters):
+                if el != gl:
+                    self._fail(f, "layer index", el, el, gl)
+                    continue
+                for name in Counters.FIELDS:
+                    e, g = getattr(ec, name), getattr(gc, name)
+                    if e != g:
+                        self._fail(f, f"layer {el} counter {name}", None, int(e), int(g))
         for b, (e, g) in enumerate(zip(exp.beats, got.beats)):
             if e != g:
                 self._fail(f, "beat cycle", b, int(e), int(g))
@@ -176,6 +210,8 @@ class TB:
         self.engine = engine
         self.workdir = pathlib.Path(workdir)
         self.cap = capture_depth(engine)
+        self.tap_cap = tap_depth(engine)
+        self.layer_cap = layer_depth(engine)
         self.log = dut._log
         for name in ("rst", "load", "go"):
             getattr(dut, name).value = 0
@@ -199,14 +235,15 @@ class TB:
         self.dut.rst.value = 0
         await self.cycles(1)
 
-    async def load(self, layer, weights, bias, frames, valid_words, ready_words):
+    async def load(self, layers, frames, valid_words, ready_words):
         """Bulk-load the configuration programme, the input beats and both stream patterns."""
         e = self.engine
-        writes = config_writes(e, layer, weights, bias)
+        writes = network_writes(e, layers)
+        n_inputs = layers[0][0].inputs
         flat = np.asarray(frames, dtype=np.int64).reshape(-1)
         if len(flat) > IN_DEPTH:
             raise ValueError(f"{len(flat)} input beats: the player holds {IN_DEPTH}")
-        lasts = np.tile(np.arange(layer.inputs) == layer.inputs - 1, len(frames))
+        lasts = np.tile(np.arange(n_inputs) == n_inputs - 1, len(frames))
         beats = (flat & ((1 << e.act_width) - 1)) | (lasts.astype(np.int64) << e.act_width)
         dw, aw = e.cfg_data_width, e.cfg_addr_width
         w = self.workdir
@@ -228,11 +265,15 @@ class TB:
         await self.cycles(1)
         self.dut.go.value = 0
 
-    async def monitor(self, layer, checker, n_frames, done):
-        """Output monitor: per completed output frame, read its beats and counters."""
+    async def monitor(self, layers, checker, n_frames, done):
+        """Output monitor: per completed output frame, read its beats, its counters and the
+        output-area writes of its tapped layers."""
         dut, e = self.dut, self.engine
+        layer = layers[-1][0]
         blocks, lanes, width = layer.blocks(e.lanes), e.lanes, e.act_width
         data_bits = lanes * width
+        tapped = [layers[k][0] for k in tapped_layers(e, layers)]
+        z_blocks = sum(l.blocks(lanes) for l in tapped)
         seen = 0
         while seen < n_frames:
             await dut.out_frames.value_change
@@ -249,48 +290,67 @@ class TB:
                 counters = Counters(*[(perf >> (32 * i)) & 0xFFFFFFFF
                                       for i in range(len(Counters.FIELDS))])
                 z = None
-                if self.z_tap is not None:
+                if self.z_tap is not None and tapped:
+                    k = seen * z_blocks
                     z = []
-                    for k in range(first, first + blocks):
-                        word = self.z_tap[k % (2 * self.cap)].value.to_unsigned()
-                        z.extend(_signed_lanes(word, lanes, e.acc_width))
-                    z = np.array(z[:layer.outputs], dtype=np.int64)
+                    for l in tapped:
+                        layer_z = []
+                        for _ in range(l.blocks(lanes)):
+                            word = self.z_tap[k % self.tap_cap].value.to_unsigned()
+                            layer_z.extend(_signed_lanes(word, lanes, e.acc_width))
+                            k += 1
+                        z.extend(layer_z[:l.outputs])
+                    z = np.array(z, dtype=np.int64)
+                per_layer = None
+                if e.max_layers > 1:
+                    per_layer = []
+                    for k in range(seen * len(layers), (seen + 1) * len(layers)):
+                        word = dut.layer_mem[k % self.layer_cap].value.to_unsigned()
+                        per_layer.append((word >> (32 * len(Counters.FIELDS)), Counters(
+                            *[(word >> (32 * i)) & 0xFFFFFFFF
+                              for i in range(len(Counters.FIELDS))])))
                 checker.frame(Frame(np.array(values[:layer.outputs], dtype=np.int64), counters,
-                                    beats, lasts, z))
+                                    beats, lasts, z, per_layer))
                 seen += 1
         done.set()
 
-    async def run_phase(self, layer, weights, bias, frames, input_valid=None, output_ready=None,
+    async def run_phase(self, layers, frames, input_valid=None, output_ready=None,
                         reset_after=None, inject=None):
-        """One sequence: load, go, check every frame; returns ``(checker, cycles, seconds)``.
+        """One sequence through ``layers``: load, go, check every frame; returns ``(checker,
+        cycles, seconds)``.
 
         With ``reset_after = (k, extra)``, reset is asserted ``extra`` cycles after the k-th
         frame's counters appear (mid-frame), and only the frames received until then are checked.
         ``inject`` (tests of the testbench itself) makes the DUT see something other than the
-        model: ``{"bias": (o, delta)}`` adds delta to bias o, ``{"output_ready": spec}``
-        replaces the DUT's backpressure pattern.
+        model: ``{"bias": (o, delta)}`` adds delta to bias o of the first layer (``(o, delta,
+        l)``: of layer l), ``{"output_ready": spec}`` replaces the DUT's backpressure pattern.
         """
         from cocotb.triggers import Event, with_timeout, SimTimeoutError
         inject = inject or {}
-        model = Model(self.engine, layer, weights, bias, frames, input_valid, output_ready)
+        layers = [(layer, np.asarray(w, dtype=np.int64), np.array(b, dtype=np.int64))
+                  for layer, w, b in layers]
+        model = Model(self.engine, layers, frames, input_valid, output_ready)
         horizon = model.last_cycle + 64
-        dut_bias = np.array(bias, dtype=np.int64)
+        dut_layers = list(layers)
         if "bias" in inject:
-            o, delta = inject["bias"]
-            dut_bias[o] += delta
+            o, delta, l = (list(inject["bias"]) + [0])[:3]
+            layer, w, b = dut_layers[l]
+            b = b.copy()
+            b[o] += delta
+            dut_layers[l] = (layer, w, b)
         dut_ready = output_ready
         if "output_ready" in inject:
             dut_ready = make_pattern(inject["output_ready"])
-        await self.load(layer, weights, dut_bias, frames, pattern_words(input_valid, horizon),
+        await self.load(dut_layers, frames, pattern_words(input_valid, horizon),
                         pattern_words(dut_ready, horizon))
         checker = Checker(model.frames)
         done = Event()
         n_frames = len(frames) if reset_after is None else reset_after[0]
-        monitor = self._cocotb.start_soon(self.monitor(layer, checker, len(frames), done))
+        monitor = self._cocotb.start_soon(self.monitor(layers, checker, len(frames), done))
         start = time.perf_counter()
         await self.go()
         timed_out = False
-        budget = (len(config_writes(self.engine, layer, weights, bias)) + 2 * horizon + 1000)
+        budget = len(network_writes(self.engine, layers)) + 2 * horizon + 1000
         if reset_after is None:
             try:
                 await with_timeout(done.wait(), budget * PERIOD_NS, "ns")
@@ -333,15 +393,19 @@ async def _engine_sequence(dut):
     """Run every phase of the case and write the report; fail on any mismatch."""
     meta, arrays = _load_case(os.environ["DEJA_CASE"])
     engine = EngineConfig.from_dict(meta["engine"])
-    layer = LayerConfig.from_dict(meta["layer"])
+    layers = [(LayerConfig.from_dict(d), arrays[f"weights{k}"], arrays[f"bias{k}"])
+              for k, d in enumerate(meta["layers"])]
+    outputs = layers[-1][0].outputs
+    z_width = sum(layers[k][0].outputs for k in tapped_layers(engine, layers))
     tb = TB(dut, engine, workdir=pathlib.Path(os.environ["DEJA_CASE"]).parent)
     await tb.reset()
     report = {"phases": [], "frames": 0, "mismatches": 0, "first_mismatch": None,
-              "cycles": 0, "sim_seconds": 0.0, "cycles_per_frame": [], "counters": []}
+              "cycles": 0, "sim_seconds": 0.0, "cycles_per_frame": [], "counters": [],
+              "layer_counters": []}
     received = {}
     for k, phase in enumerate(meta["phases"]):
         checker, cycles, seconds = await tb.run_phase(
-            layer, arrays["weights"], arrays["bias"], arrays[f"frames{k}"],
+            layers, arrays[f"frames{k}"],
             make_pattern(phase.get("input_valid")), make_pattern(phase.get("output_ready")),
             phase.get("reset_after"), phase.get("inject"))
         report["phases"].append({"frames": checker.received, "mismatches": checker.mismatches,
@@ -355,10 +419,12 @@ async def _engine_sequence(dut):
         report["sim_seconds"] += seconds
         report["cycles_per_frame"].extend(checker.cycles)
         report["counters"].extend(checker.counters)
+        report["layer_counters"].extend(checker.layer_counters)
         tb.log.info("phase %d: %d frames, %d mismatches, %d cycles in %.3f s", k,
                     checker.received, checker.mismatches, cycles, seconds)
-        received[f"out{k}"] = np.array(checker.outputs, dtype=np.int64).reshape(-1, layer.outputs)
-        received[f"z{k}"] = np.array(checker.preactivations, dtype=np.int64).reshape(-1, layer.outputs)
+        received[f"out{k}"] = np.array(checker.outputs, dtype=np.int64).reshape(-1, outputs)
+        received[f"z{k}"] = (np.array(checker.preactivations, dtype=np.int64).reshape(-1, z_width)
+                             if z_width else np.zeros((checker.received, 0), dtype=np.int64))
     np.savez(pathlib.Path(os.environ["DEJA_REPORT"]).with_suffix(".npz"), **received)
     report["preactivation_tap"] = tb.z_tap is not None
     report["cycles_per_second"] = report["cycles"] / max(report["sim_seconds"], 1e-9)

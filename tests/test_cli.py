@@ -83,3 +83,102 @@ def test_demo_json_agrees(tmp_path):
     assert result["cycles_reuse"] < result["cycles_baseline"]
     assert 0 < result["macs_avoided"] < 1
     assert (tmp_path / "d" / "fc_engine.v").exists()
+
+
+# ---- networks: deja sim --network, deja verilog --network -------------------------------------
+
+def small_network(path):
+    """A 2-layer network file (reuse, then baseline mode) and its engine."""
+    import numpy as np
+    from golden import LayerConfig, linear_centroids
+    from golden.fc_network import FCNetwork
+    rng = np.random.default_rng(4)
+    layers = [(LayerConfig(12, 9, linear_centroids(-128, 127, 8, 8), shift=8),
+               rng.integers(-128, 128, (12, 9)), rng.integers(-2000, 2000, 9)),
+              (LayerConfig(9, 5, linear_centroids(-128, 127, 8, 8), activation="none", shift=7,
+                           reuse=False),
+               rng.integers(-128, 128, (9, 5)), rng.integers(-2000, 2000, 5))]
+    network = FCNetwork("small", tuple(layers))
+    network.save(path)
+    return network
+
+
+def test_sim_network_kaldi_mlp_on_verilator():
+    r = deja("sim", "--network", "kaldi-mlp", "--frames", "20", "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["network"] == "kaldi-mlp" and result["shape"] == "360-64-128-128-128-128-32"
+    assert result["frames"] == 20 and result["mismatches"] == 0
+    assert result["first_mismatch"] is None
+    assert result["speedup"] > 1 and 0 < result["macs_avoided_percent"] < 100
+    assert result["baseline_cycles_per_frame_mean"] > result["cycles_per_frame_mean"]
+    assert result["cycles_per_second"] > 0 and result["frames_per_second"] > 0
+    assert result["engine"]["max_layers"] == 6 and result["engine"]["lanes"] == 16
+    assert len(result["layer_totals"]) == 6
+    assert result["totals"]["inputs_scanned"] == 20 * (360 + 64 + 4 * 128)
+
+
+def test_sim_network_file_on_amaranth(tmp_path):
+    import numpy as np
+    from golden import golden_network_run
+    network = small_network(tmp_path / "net.npz")
+    x = np.random.default_rng(1).integers(-128, 128, (4, 12))
+    np.save(tmp_path / "x.npy", x)
+    r = deja("sim", "--network", str(tmp_path / "net.npz"), "--inputs", str(tmp_path / "x.npy"),
+             "--simulator", "amaranth", "--lanes", "4", "--stall", "0.3", "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["frames"] == 4 and result["mismatches"] == 0
+    config = network.engine_config(lanes=4)
+    assert result["engine"] == config.to_dict()
+    expected = golden_network_run(config, network.layers, x, trace=False)
+    assert result["totals"]["macs"] == sum(c.macs for c in expected.counters)
+
+
+def test_verilog_network_writes_engine_config_and_network(tmp_path):
+    from golden.fc_network import FCNetwork
+    network = small_network(tmp_path / "net.npz")
+    out = tmp_path / "v"
+    r = deja("verilog", "--network", str(tmp_path / "net.npz"), "--lanes", "4", "-o", str(out),
+             "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    config = EngineConfig.from_json((out / "config.json").read_text())
+    assert config == network.engine_config(lanes=4) and config.max_layers == 2
+    assert result["engine"] == config.to_dict() and result["network_name"] == "small"
+    assert "module fc_engine(" in (out / "fc_engine.v").read_text()
+    loaded = FCNetwork.load(out / "network.npz")
+    assert [l for l, _, _ in loaded.layers] == [l for l, _, _ in network.layers]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "fc_engine.v", "network.npz"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sim", "--network", "resnet"],
+     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp or a .npz file"),
+    (["verilog", "--network", "resnet", "-o", "OUT"],
+     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp or a .npz file"),
+    (["sim", "--network", "NET"],
+     "deja sim: error: --network NET: a network file needs --inputs FILE.npy, a (frames, 12) "
+     "integer array"),
+    (["sim", "--network", "NET", "--inputs", "X"],
+     "deja sim: error: --inputs X: expected a non-empty (frames, 12) integer array for network "
+     "NET, got shape (3, 7) of int64"),
+    (["sim", "--network", "missing.npz"], "deja sim: error: --network missing.npz: no such file"),
+    (["verilog", "--network", "NET", "--max-inputs", "8", "-o", "OUT"],
+     "deja verilog: error: layer 0: inputs = 12 is out of range: allowed 1..8 (engine max_inputs)"),
+    (["bench", "network", "--network", "resnet"],
+     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp"),
+])
+def test_network_errors_are_one_line_exit_2(tmp_path, args, message):
+    import numpy as np
+    small_network(tmp_path / "net.npz")
+    np.save(tmp_path / "x.npy", np.zeros((3, 7), dtype=np.int64))
+    names = {"OUT": str(tmp_path / "OUT"), "NET": str(tmp_path / "net.npz"),
+             "X": str(tmp_path / "x.npy")}
+    r = deja(*[names.get(a, a) for a in args], cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    for short, full in names.items():
+        message = message.replace(f" {short}", f" {full}")
+    assert lines == [message], r.stderr
+    assert not (tmp_path / "OUT").exists(), "no partial output on error"

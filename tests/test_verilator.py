@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from golden import (EngineConfig, LayerConfig, linear_centroids, similar_frames, golden_run,
-                    full_recompute, baseline_layer, Pattern)
+                    golden_network_run, full_recompute, baseline_layer, Pattern)
 from golden.output_unit import output_unit
 from sim.runner import run_case, available
 from sim.tb_engine import pattern_spec, make_pattern
@@ -252,3 +252,103 @@ def test_bench_sim_json(request):
     result = json.loads(r.stdout)
     assert result["mismatches"] == {"amaranth": 0, "verilator": 0} and result["same_cycles"]
     assert result["ratio_verilator_over_amaranth"] > 1
+
+
+# ---- networks: the layer table under cocotb ----------------------------------------------------
+
+def network_case(layers, frames, stall="none", **extra):
+    valid, ready = STALLS[stall]
+    return {"layers": layers,
+            "phases": [{"frames": frames, "input_valid": valid, "output_ready": ready, **extra}]}
+
+
+def chain(config, layers, frames):
+    """Independent reference of a network: each layer from scratch (full recompute for reuse
+    layers, b + x W for baseline ones), then the output unit; returns the last layer's outputs
+    and the pre-activations of the reuse layers side by side (what the tap sees)."""
+    x, z_reuse = np.asarray(frames, dtype=np.int64), []
+    for layer, w, b in layers:
+        if config.reuse and layer.reuse:
+            z = full_recompute(layer, w, b, x)
+            z_reuse.append(z)
+        else:
+            z = baseline_layer(w, b, x)
+        x = output_unit(z, layer.activation, layer.shift, config.act_width)
+    return x, (np.concatenate(z_reuse, axis=1) if z_reuse else None)
+
+
+def three_layers(seed=8):
+    """A random 3-layer network on a 3-entry layer table; the middle layer in baseline mode."""
+    rng = np.random.default_rng(seed)
+    shapes, flags, clusters = [(13, 19), (19, 7), (7, 10)], [True, False, True], [16, 2, 32]
+    layers = []
+    for k, ((n, m), flag, c) in enumerate(zip(shapes, flags, clusters)):
+        layer = LayerConfig(n, m, linear_centroids(-128, 127, c, 8), activation=["relu", "none"][k % 2],
+                            shift=int(rng.integers(6, 10)), reuse=flag)
+        layers.append((layer, rng.integers(-128, 128, (n, m)), rng.integers(-3000, 3000, m)))
+    config = EngineConfig(lanes=4, max_inputs=32, max_outputs=32, max_layers=3)
+    return config, layers
+
+
+@pytest.mark.parametrize("stall", list(STALLS))
+def test_three_layer_network_on_verilator(stall):
+    """Reuse, baseline-mode and reuse layers chained on the layer table: outputs, counters,
+    beat cycles and every reuse layer's pre-activations equal golden and the plain chain."""
+    config, layers = three_layers()
+    x = similar_frames(12, 13, 0.6, layers[0][0].centroids, 8, seed=len(stall))
+    report = run_case(config, network_case(layers, x, stall), "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == 12
+    outputs, z = chain(config, layers, x)
+    assert np.array_equal(report["outputs"][0], outputs)
+    assert np.array_equal(report["preactivations"][0], z)
+    assert z.shape == (12, 19 + 10)             # layers 0 and 2 reuse, layer 1 does not
+    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
+    expected = golden_network_run(config, layers, x, input_valid=valid, output_ready=ready,
+                                  trace=False)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
+                                        for f in range(12)]
+    assert [c["inputs_scanned"] for c in report["counters"]] == [13 + 19 + 7] * 12
+    assert all(frame[1]["inputs_changed"] == 19 for frame in report["layer_counters"])
+
+
+@pytest.mark.parametrize("inject, what, frame", [
+    ({"bias": [2, 5000, 1]}, {"output", "preactivation"}, 0),   # baseline-mode middle layer
+    ({"bias": [5, -1, 2]}, {"output", "preactivation"}, 0),     # last layer
+    ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])}, {"beat cycle", "counter stall_cycles"},
+     None),
+])
+def test_network_testbench_catches_injected_faults(inject, what, frame):
+    config, layers = three_layers()
+    x = similar_frames(4, 13, 0.5, layers[0][0].centroids, 8, seed=2)
+    report = run_case(config, network_case(layers, x, "none", inject=inject), "verilator")
+    assert report["mismatches"] > 0
+    assert report["first_mismatch"]["what"] in what
+    if frame is not None:
+        assert report["first_mismatch"]["frame"] == frame
+
+
+def test_kaldi_mlp_on_verilator_300_frames_with_stalls():
+    """The built-in Kaldi-shaped MLP (six reuse layers) on 300 frames of real filterbank speech
+    with random bubbles and backpressure: every frame's outputs, counters, beat cycles and the
+    pre-activations of all six layers equal golden; the outputs equal the plain chain."""
+    from golden.fc_network import network_workload
+    network, x, _ = network_workload("kaldi-mlp", frames=300)
+    config = network.engine_config(lanes=16)
+    report = run_case(config, network_case(list(network.layers), x, "random"), "verilator",
+                      outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == 300 and report["phases"][0]["expected_left"] == 0
+    outputs, z = chain(config, network.layers, x)
+    assert np.array_equal(report["outputs"][0], outputs)
+    assert np.array_equal(report["preactivations"][0], z)
+    stalls = dict(input_valid=Pattern(0.5, 5), output_ready=Pattern(0.5, 6))
+    expected = golden_network_run(config, network.layers, x, trace=False, **stalls)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
+                                        for f in range(300)]
+    assert sum(c["stall_cycles"] for c in report["counters"]) > 0
+    # real speech: far fewer MACs than recomputing every layer
+    assert sum(c["macs"] for c in report["counters"]) < 0.8 * 300 * sum(
+        layer.blocks(16) * 16 * layer.inputs for layer, _, _ in network.layers)
