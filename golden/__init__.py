@@ -5,7 +5,7 @@ Pure: imports neither amaranth nor cocotb. hw/ implements exactly what is writte
 
 from .config import (ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weights, config_writes,
                      network_writes)
-from .quantizer import quantize, thresholds, linear_centroids
+from .quantizer import quantize, thresholds, quantization_table, linear_centroids
 from .fc_engine import (Counters, RunResult, FCEngine, full_recompute, baseline_layer, golden_run,
                         golden_network_run)
 from .cycle_model import Pattern, schedule, schedule_network, busy_cycles, cycle_bound
@@ -14,7 +14,7 @@ from .sequences import similar_frames
 __all__ = [
     "ConfigError", "EngineConfig", "LayerConfig", "DEFAULT", "check_weights", "config_writes",
     "network_writes",
-    "quantize", "thresholds", "linear_centroids",
+    "quantize", "thresholds", "quantization_table", "linear_centroids",
     "Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
     "golden_network_run",
     "Pattern", "schedule", "schedule_network", "busy_cycles", "cycle_bound", "similar_frames",

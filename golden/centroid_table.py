@@ -1,23 +1,19 @@
-"""Centroid table: the per-layer centroids and thresholds as the hardware stores them.
+"""Centroid table: the per-layer centroids as the hardware stores them.
 
 C is a run-time value up to ``max_clusters``; unused entries hold 0 and are never selected
-(the quantizer ignores thresholds at or above C-1, and indices never reach C).
+(the quantization table never yields an index of C or more).
 """
 
 import numpy as np
-
-from .quantizer import thresholds
 
 __all__ = ["centroid_table", "lookup"]
 
 
 def centroid_table(centroids, max_clusters):
-    """``(centroids, thresholds)`` padded to ``max_clusters`` and ``max_clusters - 1`` entries."""
+    """The centroids padded to ``max_clusters`` entries."""
     c = np.zeros(max_clusters, dtype=np.int64)
-    t = np.zeros(max_clusters - 1, dtype=np.int64)
     c[:len(centroids)] = centroids
-    t[:len(centroids) - 1] = thresholds(centroids)
-    return c, t
+    return c
 
 
 def lookup(table, index):

@@ -71,7 +71,8 @@ class EngineConfig:
 
     def __post_init__(self):
         _check_int("lanes", self.lanes, 1, 64)
-        _check_int("act_width", self.act_width, 2, 16)
+        _check_int("act_width", self.act_width, 2, 12,
+                   " (the quantizer is a table of 2**act_width entries per layer)")
         _check_int("weight_width", self.weight_width, 2, 18)
         _check_int("acc_width", self.acc_width, self.act_width + self.weight_width + 1, 48,
                    " (at least act_width + weight_width + 1 so one product fits)")
@@ -167,7 +168,7 @@ class EngineConfig:
     def cfg_offset_width(self):
         bias_offsets = self.block_depth << ceil_log2(self.lanes)
         return max(4 + self.layer_bits, ceil_log2(self.weight_depth), ceil_log2(bias_offsets),
-                   self.index_width + self.layer_bits)
+                   self.act_width + self.layer_bits)
 
     @property
     def cfg_addr_width(self):
@@ -324,8 +325,8 @@ def check_weights(engine, layer, weights, bias):
 # Configuration write port: address = region << cfg_offset_width | offset.
 class Region:
     REGISTER = 0
-    CENTROID = 1
-    THRESHOLD = 2
+    CENTROID = 1        # offset: layer << index_width | k
+    QUANTIZATION = 2    # offset: layer << act_width | (x mod 2**act_width); data: q(x)
     WEIGHT = 3
     BIAS = 4
 
@@ -334,7 +335,7 @@ class Register:
     """Layer table entry l, register r: offset ``l << 4 | r`` of the REGISTER region."""
     INPUTS = 0
     OUTPUTS = 1
-    CLUSTERS = 2
+    # 2 is free: C is implicit in the layer's quantization table
     ACTIVATION = 3
     SHIFT = 4
     BLOCKS = 5
@@ -364,7 +365,7 @@ def network_writes(engine, layers):
     write, including the zero padding of the last block, so that padding lanes compute 0.
     """
     from .weight_buffer import weight_words
-    from .quantizer import thresholds
+    from .quantizer import quantization_table
 
     layers = list(layers)
     _check_int("layers", len(layers), 1, engine.max_layers, " (engine max_layers)")
@@ -400,7 +401,6 @@ def network_writes(engine, layers):
         reg = {
             Register.INPUTS: layer.inputs,
             Register.OUTPUTS: layer.outputs,
-            Register.CLUSTERS: layer.clusters,
             Register.ACTIVATION: ACTIVATIONS.index(layer.activation),
             Register.SHIFT: layer.shift,
             Register.BLOCKS: blocks,
@@ -419,8 +419,9 @@ def network_writes(engine, layers):
             table = k << engine.index_width
             for i, c in enumerate(layer.centroids):
                 writes.append((addr(Region.CENTROID, table | i), signed(c, engine.act_width)))
-            for i, t in enumerate(thresholds(layer.centroids)):
-                writes.append((addr(Region.THRESHOLD, table | i), signed(t, engine.act_width)))
+            table = k << engine.act_width
+            for x, q in enumerate(quantization_table(layer.centroids, engine.act_width)):
+                writes.append((addr(Region.QUANTIZATION, table | x), int(q)))
         for i, word in enumerate(weight_words(w, engine.lanes)):
             writes.append((addr(Region.WEIGHT, weight_base + i), pack(word, engine.weight_width)))
         padded = np.zeros(blocks * engine.lanes, dtype=np.int64)

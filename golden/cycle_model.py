@@ -5,10 +5,10 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 
 - scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is
   accepted at a_j = max(presented_j, S_f) (presented by the source, see :class:`Pattern`);
-- the scan pipeline writes the index area at a_j + 2 and the change list at a_j + 3, so the
-  correct phase may issue at a_last + 4 (SCAN_DRAIN = 3 cycles after the last accept);
+- the scan pipeline writes the index area at a_j + 2 and the change list at a_j + 4, so the
+  correct phase may issue at a_last + 5 (SCAN_DRAIN = 4 cycles after the last accept);
 - correct issues K = B * (n + 2) operations, one per cycle: per block LOAD, n MACs, STORE;
-  it starts at C_f = max(a_last + 4, cycle the frame's output bank is free);
+  it starts at C_f = max(a_last + 5, cycle the frame's output bank is free);
 - a STORE issued at t writes the output area at t + 5 and the activation bank at t + 7;
 - the next scan starts at S_{f+1} = C_f + K;
 - busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
@@ -16,10 +16,10 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
   previous frame's last beat has gone: one read cycle, then one beat per accepted cycle.
 
 An engine with a layer table (max_layers > 1) runs the network's layers in order for every
-frame, and every layer starts with LAYER_SWITCH cycles, in which the engine loads the layer's
-centroids and the previous layer's last block reaches its activation bank (its STORE writes
-the bank 7 cycles after issue); the switch to layer 0 follows the start strobe or the previous
-frame's last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous
+frame, and every layer starts with LAYER_SWITCH cycles, in which the previous layer's last
+block reaches its activation bank (its STORE writes the bank 7 cycles after issue) and leaves
+the pipeline before the layer registers change; the switch to layer 0 follows the start strobe
+or the previous frame's last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous
 layer's outputs from a hidden activation bank, one input per cycle without bubbles. Only the
 last layer waits for a free output bank. A layer's STORE of block b writes its hidden bank
 (layers before the last) at issue + 7, like the output bank.
@@ -33,7 +33,7 @@ __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
            "cycle_bound"]
 
-SCAN_DRAIN = 3
+SCAN_DRAIN = 4
 INDEX_WRITE_LATENCY = 2
 OUTPUT_WRITE_LATENCY = 5
 BANK_WRITE_LATENCY = 7

@@ -16,6 +16,8 @@ import dataclasses
 
 import numpy as np
 
+from .cycle_model import SCAN_DRAIN
+
 __all__ = ["ENERGY_45NM_PJ", "LayerPerf", "layer_perf", "network_perf"]
 
 ENERGY_45NM_PJ = {
@@ -76,8 +78,8 @@ def layer_perf(name, layer, stats, lanes=16, energy=None, weight_bytes=1, act_by
         # a changed input contributes (macs / per_block) cycles per block of lanes filters
         correct = (s.macs // per_block) * _blocks(per_block, lanes)
         correct_base = (s.macs_dense // per_block) * _blocks(per_block, lanes)
-        cycles += s.inputs + 3 + correct + 2 * blocks
-        cycles_base += s.inputs + 3 + correct_base + 2 * blocks
+        cycles += s.inputs + SCAN_DRAIN + correct + 2 * blocks
+        cycles_base += s.inputs + SCAN_DRAIN + correct_base + 2 * blocks
         # weights: one per MAC; I/O: read inputs, write outputs (+ index and stored outputs)
         e_base += (s.macs_dense * (energy["mac"] + weight_bytes * energy["weight_byte"])
                    + (s.inputs * act_bytes + s.outputs * act_bytes) * energy["io_byte"])

@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import ConfigError
 
-__all__ = ["thresholds", "quantize", "linear_centroids"]
+__all__ = ["thresholds", "quantize", "quantization_table", "linear_centroids"]
 
 
 def thresholds(centroids):
@@ -23,6 +23,14 @@ def quantize(x, centroids):
     """Index of the nearest centroid of every element of ``x`` (any shape)."""
     # thresholds are non-decreasing, so "number of t <= x" is a right-sided search.
     return np.searchsorted(thresholds(centroids), np.asarray(x, dtype=np.int64), side="right")
+
+
+def quantization_table(centroids, act_width):
+    """q(x) for every ``act_width``-bit activation, in the order the hardware addresses its
+    table: entry ``x mod 2**act_width`` (two's complement bits of x) holds q(x)."""
+    addresses = np.arange(1 << act_width)
+    x = np.where(addresses >= 1 << (act_width - 1), addresses - (1 << act_width), addresses)
+    return quantize(x, centroids)
 
 
 def linear_centroids(lo, hi, clusters, act_width):

@@ -107,7 +107,7 @@ class FCEngine(wiring.Component):
         self.mac_array = MACArray(config)
         self.output_unit = OutputUnit(config, latency=2)
         if config.reuse:
-            self.quantizer = Quantizer(config, latency=1)
+            self.quantizer = Quantizer(config)
             self.centroid_table = CentroidTable(config)
             self.delta_subtractor = DeltaSubtractor(config)
             self.skip_logic = SkipLogic(config)
@@ -144,7 +144,6 @@ class FCEngine(wiring.Component):
         entry_layout = data.StructLayout({
             "inputs": range(cfg.max_inputs + 1),
             "outputs": range(cfg.max_outputs + 1),
-            "clusters": range(cfg.max_clusters + 1),
             "relu": 1,
             "shift": range(cfg.acc_width),
             "blocks": range(cfg.max_blocks + 1),
@@ -154,7 +153,7 @@ class FCEngine(wiring.Component):
             "index_base": range(cfg.index_depth),
         })
         entries = [Signal(entry_layout, name=f"layer{k}", init={
-            "inputs": 1, "outputs": 1, "clusters": 2, "blocks": 1, "reuse": 1})
+            "inputs": 1, "outputs": 1, "blocks": 1, "reuse": 1})
             for k in range(cfg.max_layers)]
         layer = Signal(range(cfg.max_layers))          # the layer being run
         n_layers = Signal(range(cfg.max_layers + 1), init=1)
@@ -175,7 +174,7 @@ class FCEngine(wiring.Component):
         reg_layer = offset[Register.BITS:Register.BITS + cfg.layer_bits]
         fields = {
             Register.INPUTS: "inputs", Register.OUTPUTS: "outputs",
-            Register.CLUSTERS: "clusters", Register.SHIFT: "shift", Register.BLOCKS: "blocks",
+            Register.SHIFT: "shift", Register.BLOCKS: "blocks",
         }
         if reuse:
             fields[Register.REUSE] = "reuse"
@@ -200,14 +199,15 @@ class FCEngine(wiring.Component):
                             m.d.sync += stream_blocks.eq(self.cfg.data)
         if reuse:
             m.d.comb += [
-                table.write_centroid.eq(self.cfg.en & (region == Region.CENTROID)),
-                table.write_threshold.eq(self.cfg.en & (region == Region.THRESHOLD)),
+                table.write_en.eq(self.cfg.en & (region == Region.CENTROID)),
                 table.write_addr.eq(offset),
                 table.write_data.eq(self.cfg.data[:cfg.act_width]),
+                quant.write_en.eq(self.cfg.en & (region == Region.QUANTIZATION)),
+                quant.write_addr.eq(offset),
+                quant.write_data.eq(self.cfg.data),
             ]
             if multi:
-                m.d.comb += table.write_layer.eq(
-                    offset[cfg.index_width:cfg.index_width + cfg.layer_bits])
+                m.d.comb += [quant.layer.eq(layer), table.layer.eq(layer)]
         lane_bits = ceil_log2(cfg.lanes)
         m.d.comb += [
             wb.weight_write.addr.eq(offset),
@@ -247,18 +247,20 @@ class FCEngine(wiring.Component):
                 m.d.sync += [scan_lane.eq(fetch_lane), fetch_lane.eq(fetch_lane + 1)]
                 with m.If(fetch_lane == cfg.lanes - 1):
                     m.d.sync += [fetch_lane.eq(0), fetch_word.eq(fetch_word + 1)]
-            m.d.comb += table.load_layer.eq(target) if reuse else []
         else:
             m.d.comb += scan_x.eq(self.i_stream.payload.data)
         switch_count = Signal(range(cycle_model.LAYER_SWITCH))
 
-        # ---- scan: accept, quantize + read index, compare + delta, append change ---------
+        # ---- scan: accept, quantize + read index, compare + look up centroids, delta,
+        # append change (the lookup and the subtraction take one cycle each: together they
+        # were the ECP5 critical path)
         scan_count = Signal(range(cfg.max_inputs))
         accept = Signal()
-        s1_valid, s2_valid, s3_valid = Signal(), Signal(), Signal()
-        s1_x, s2_x = Signal(signed(cfg.act_width)), Signal(signed(cfg.act_width))
-        s1_i, s2_i, s3_i = (Signal(cfg.input_index_width) for _ in range(3))
-        s3_d = Signal(signed(cfg.delta_width))
+        s1_valid, s2_valid, s3_valid, s4_valid = Signal(), Signal(), Signal(), Signal()
+        s1_x, s2_x, s3_x = (Signal(signed(cfg.act_width), name=f"s{k}_x") for k in (1, 2, 3))
+        s1_i, s2_i, s3_i, s4_i = (Signal(cfg.input_index_width, name=f"s{k}_i")
+                                  for k in (1, 2, 3, 4))
+        s4_d = Signal(signed(cfg.delta_width))
         s2_changed = Signal()
 
         in_scan = Signal()
@@ -272,6 +274,9 @@ class FCEngine(wiring.Component):
             s2_i.eq(s1_i),
             s3_valid.eq(s2_valid & s2_changed),
             s3_i.eq(s2_i),
+            s3_x.eq(s2_x),
+            s4_valid.eq(s3_valid),
+            s4_i.eq(s3_i),
         ]
         with m.If(accept & ~from_bank &
                   (self.i_stream.payload.last != (scan_count == n_inputs - 1))):
@@ -282,10 +287,8 @@ class FCEngine(wiring.Component):
             s2_q_old = Signal(cfg.index_width)
             m.d.comb += [
                 io.index_read.addr.eq(based(scan_count, "index_base")),
-                quant.x.eq(scan_x),                          # latency 1: index at t+1, as s1_x
-                quant.thresholds.eq(table.thresholds),
-                quant.clusters.eq(cur.clusters),
-                table.index_a.eq(s2_q_new),
+                quant.x.eq(scan_x),                          # index at t+1, as s1_x
+                table.index_a.eq(s2_q_new),                  # centroids at t+3, as s3_x
                 table.index_b.eq(s2_q_old),
                 skip.q_new.eq(s2_q_new),
                 skip.q_old.eq(s2_q_old),
@@ -301,19 +304,19 @@ class FCEngine(wiring.Component):
             m.d.sync += [
                 s2_q_new.eq(quant.index),
                 s2_q_old.eq(io.index_read.data),
-                s3_d.eq(Mux(layer_reuse, sub.delta, s2_x)),   # a layer in baseline mode: d = x
+                s4_d.eq(Mux(layer_reuse, sub.delta, s3_x)),   # a layer in baseline mode: d = x
             ]
         else:
             m.d.comb += s2_changed.eq(1)
-            m.d.sync += s3_d.eq(s2_x)
+            m.d.sync += s4_d.eq(s3_x)
 
         m.d.comb += [
             io.change_write.addr.eq(n_changed),
-            io.change_write.data.index.eq(s3_i),
-            io.change_write.data.delta.eq(s3_d),
-            io.change_write.en.eq(s3_valid),
+            io.change_write.data.index.eq(s4_i),
+            io.change_write.data.delta.eq(s4_d),
+            io.change_write.en.eq(s4_valid),
         ]
-        with m.If(s3_valid):
+        with m.If(s4_valid):
             m.d.sync += n_changed.eq(n_changed + 1)
 
         # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
@@ -350,12 +353,11 @@ class FCEngine(wiring.Component):
                         m.next = "SWITCH"
             if multi:
                 with m.State("SWITCH"):
-                    # the previous layer's last STORE reaches its bank; load the next table
+                    # the previous layer's last STORE reaches its bank before the next layer
+                    # reads it (and before the layer registers change under its pipeline)
                     m.d.sync += switch_count.eq(switch_count + 1)
                     with m.If(switch_count == cycle_model.LAYER_SWITCH - 1):
                         m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
-                        if reuse:
-                            m.d.comb += table.load.eq(1)
                         m.d.sync += [layer.eq(target), switch_count.eq(0)]
                         m.next = "SCAN"
             with m.State("DRAIN"):
@@ -516,7 +518,7 @@ class FCEngine(wiring.Component):
             "cycles": ~stall,
             "stall_cycles": stall,
             "inputs_scanned": accept,
-            "inputs_changed": s3_valid,
+            "inputs_changed": s4_valid,
             "macs": Mux(is_op(_Op.MAC), active_lanes, 0),
             "weight_words": is_op(_Op.MAC),
             "index_reads": accept & layer_reuse,

@@ -1,5 +1,6 @@
-from amaranth.hdl import Cat, Module, Signal, signed, unsigned
-from amaranth.lib import wiring, data
+from amaranth.hdl import Cat, Module, signed
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ._check import check_config
@@ -8,34 +9,38 @@ __all__ = ["Quantizer"]
 
 
 class Quantizer(wiring.Component):
-    """Activation to nearest-centroid index (golden/quantizer.py): q = #{k < C-1 : x >= t[k]}.
+    """Activation to nearest-centroid index (golden/quantizer.py), by table lookup.
 
-    ``max_clusters - 1`` comparators and a population count. Inputs outside the table saturate
-    to 0 or C-1 by construction. With ``latency=0`` (the default) the unit is combinational;
-    with ``latency=1`` the comparison bits are registered and ``index`` is valid one cycle
-    after ``x``. The engine uses ``latency=1`` on the input stream's payload in place of
-    registering ``x`` first: the same cycle contract, with comparators and popcount in
-    different cycles (together they were the engine's ECP5 critical path, 74 MHz).
+    Each layer has a table of ``2**act_width`` indices, entry ``x mod 2**act_width`` holding
+    q(x) = #{k : x >= t[k]} (golden.quantization_table): any increasing centroids, linear or
+    not, saturation at both ends included. One memory read replaces ``max_clusters - 1``
+    comparators, a population count and the threshold registers, which were the largest part
+    of the reuse logic and the engine's ECP5 critical path. ``index`` is valid one cycle
+    after ``x`` (a synchronous read, as block RAM).
 
     Members
     -------
     x : ``In(signed(act_width))``
-    thresholds : ``In(ArrayLayout(signed(act_width), max_clusters - 1))``
-    clusters : ``In(range(max_clusters + 1))``
-        Run-time C of the layer; thresholds at k >= C-1 are ignored.
+    layer : ``In(layer_bits)`` (``max_layers > 1`` only)
+        Layer whose table is read.
     index : ``Out(index_width)``
+        q(x) of the previous cycle's ``x`` and ``layer``.
+    write_en : ``In(1)``
+    write_addr : ``In(act_width + layer_bits)``
+        ``layer << act_width | (x mod 2**act_width)``.
+    write_data : ``In(index_width)``
     """
 
-    def __init__(self, config, *, latency=0):
+    def __init__(self, config):
         self._config = check_config(config)
-        if latency not in (0, 1):
-            raise ValueError(f"latency must be 0 or 1, not {latency!r}")
-        self._latency = latency
+        layered = {"layer": In(config.layer_bits)} if config.max_layers > 1 else {}
         super().__init__({
             "x": In(signed(config.act_width)),
-            "thresholds": In(data.ArrayLayout(signed(config.act_width), config.max_clusters - 1)),
-            "clusters": In(range(config.max_clusters + 1)),
+            **layered,
             "index": Out(config.index_width),
+            "write_en": In(1),
+            "write_addr": In(config.act_width + config.layer_bits),
+            "write_data": In(config.index_width),
         })
 
     @property
@@ -43,12 +48,18 @@ class Quantizer(wiring.Component):
         return self._config
 
     def elaborate(self, platform):
+        cfg = self._config
         m = Module()
-        above = Cat((self.x >= self.thresholds[k]) & (k < self.clusters - 1)
-                    for k in range(self._config.max_clusters - 1))
-        if self._latency:
-            registered = Signal.like(above, name="above")
-            m.d.sync += registered.eq(above)
-            above = registered
-        m.d.comb += self.index.eq(sum(above[k] for k in range(len(above))))
+        m.submodules.quantization_table = table = Memory(shape=cfg.index_width,
+                                            depth=cfg.max_layers << cfg.act_width, init=[])
+        read = table.read_port()
+        write = table.write_port()
+        layer = self.layer if cfg.max_layers > 1 else Cat()
+        m.d.comb += [
+            read.addr.eq(Cat(self.x, layer)),
+            self.index.eq(read.data),
+            write.addr.eq(self.write_addr),
+            write.data.eq(self.write_data),
+            write.en.eq(self.write_en),
+        ]
         return m

@@ -27,55 +27,58 @@ def _run(dut, testbench, clocked=False):
     sim.run()
 
 
-def rtl_quantize(config, centroids, xs, latency=0):
-    """Quantizer with the thresholds of ``centroids`` (golden.centroid_table layout); with
-    ``latency=1`` one operand per clock, each index read one cycle after its operand."""
-    from golden.centroid_table import centroid_table
-    _, thresholds = centroid_table(centroids, config.max_clusters)
-    dut = Quantizer(config, latency=latency)
+async def _write_tables(ctx, dut, config, centroids, layer, other, table_of, shift):
+    """Write ``table_of(centroids)`` into ``layer`` and ``table_of(other)`` into every other
+    layer of a layer-table engine (so a wrong layer address reads the wrong table)."""
+    ctx.set(dut.write_en, 1)
+    for k in range(config.max_layers):
+        values = table_of(centroids if k == layer else other)
+        for address, v in enumerate(values):
+            ctx.set(dut.write_addr, (k << shift) | address)
+            ctx.set(dut.write_data, int(v))
+            await ctx.tick()
+    ctx.set(dut.write_en, 0)
+
+
+def rtl_quantize(config, centroids, xs, *, layer=0, other=(-1, 1)):
+    """The quantizer with golden.quantization_table(centroids) written through its write port
+    (``other``'s table in the other layers); one operand per clock, each index read one cycle
+    after its operand."""
+    from golden import quantization_table
+    dut = Quantizer(config)
     out = []
 
     async def tb(ctx):
-        for k, t in enumerate(thresholds):
-            ctx.set(dut.thresholds[k], int(t))
-        ctx.set(dut.clusters, len(centroids))
+        await _write_tables(ctx, dut, config, centroids, layer, other,
+                            lambda c: quantization_table(c, config.act_width), config.act_width)
+        if config.max_layers > 1:
+            ctx.set(dut.layer, layer)
         for x in xs:
             ctx.set(dut.x, int(x))
-            if latency:
-                await ctx.tick()
+            await ctx.tick()
             out.append(ctx.get(dut.index))
-    _run(dut, tb, clocked=bool(latency))
+    _run(dut, tb, clocked=True)
     return np.array(out, dtype=np.int64)
 
 
-def rtl_centroid_table(config, centroids, indices):
-    """Write the table through its write port, then read c[index] on both read ports."""
-    from golden.quantizer import thresholds as golden_thresholds
+def rtl_centroid_table(config, centroids, indices, *, layer=0, other=(-1, 1)):
+    """Write the table through its write port, then read c[index] on both read ports (index_b
+    gets the indices in reverse order), one pair per clock, data one cycle later."""
     dut = CentroidTable(config)
     out = []
-    thresholds_read = []
 
     async def tb(ctx):
-        ctx.set(dut.write_centroid, 1)
-        for k, c in enumerate(centroids):
-            ctx.set(dut.write_addr, k)
-            ctx.set(dut.write_data, int(c))
-            await ctx.tick()
-        ctx.set(dut.write_centroid, 0)
-        ctx.set(dut.write_threshold, 1)
-        for k, t in enumerate(golden_thresholds(centroids)):
-            ctx.set(dut.write_addr, k)
-            ctx.set(dut.write_data, int(t))
-            await ctx.tick()
-        ctx.set(dut.write_threshold, 0)
-        for k in range(len(centroids) - 1):
-            thresholds_read.append(ctx.get(dut.thresholds[k]))
+        await _write_tables(ctx, dut, config, centroids, layer, other, lambda c: c,
+                            config.index_width)
+        if config.max_layers > 1:
+            ctx.set(dut.layer, layer)
         for a, b in zip(indices, indices[::-1]):
             ctx.set(dut.index_a, int(a))
             ctx.set(dut.index_b, int(b))
+            await ctx.tick()
             out.append((ctx.get(dut.centroid_a), ctx.get(dut.centroid_b)))
     _run(dut, tb, clocked=True)
-    return np.array(out, dtype=np.int64).reshape(-1, 2), np.array(thresholds_read, dtype=np.int64)
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
 def rtl_delta(config, new, old, first):

@@ -27,7 +27,7 @@ __all__ = ["tb_top_verilog", "TOP", "IN_DEPTH", "PATTERN_WORDS", "PERF_DEPTH", "
 
 TOP = "deja_tb_top"
 IN_DEPTH = 1 << 20          # input beats per sequence
-PATTERN_WORDS = 1 << 18     # 32 pattern bits per word: 8M cycles of explicit bubbles
+PATTERN_WORDS = 1 << 19     # 32 pattern bits per word: 16M cycles of explicit bubbles
 PERF_DEPTH = 8              # the engine runs at most two frames ahead of its output stream
 STIMULUS_FILES = {"cfg": "stim_cfg.hex", "in": "stim_in.hex",
                   "valid": "stim_valid.hex", "ready": "stim_ready.hex"}
@@ -35,9 +35,9 @@ STIMULUS_FILES = {"cfg": "stim_cfg.hex", "in": "stim_in.hex",
 
 def cfg_depth(config):
     """Longest configuration programme (golden.network_writes) for ``config``: per layer at
-    most 12 registers and 2 * max_clusters centroids and thresholds, and at most the whole
-    weight buffer and one bias per lane of every block."""
-    per_layer = 12 + 2 * config.max_clusters
+    most 12 registers, max_clusters centroids and a quantization table of 2**act_width
+    entries, and at most the whole weight buffer and one bias per lane of every block."""
+    per_layer = 12 + config.max_clusters + (1 << config.act_width)
     return (config.max_layers * per_layer + config.weight_depth
             + config.block_depth * config.lanes)
 

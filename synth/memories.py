@@ -70,6 +70,12 @@ def engine_buffers(config):
         buffers += [
             Buffer("index_area", config.index_width, config.index_depth, reuse_only=True),
             Buffer("output_area", lanes * config.acc_width, config.block_depth, reuse_only=True),
+            # per layer: q(x) of every activation, and the C centroids (hw/quantizer.py,
+            # hw/centroid_table.py; the centroid table has two read ports)
+            Buffer("quantization_table", config.index_width,
+                   config.max_layers << config.act_width, reuse_only=True),
+            Buffer("centroid_table", config.act_width, config.max_layers << config.index_width,
+                   reuse_only=True),
         ]
     # one sizing for the I/O buffer: golden/io_buffer.py is the specification
     spec = io_buffer_bits(config)

@@ -16,7 +16,8 @@ from sim.blocks import (rtl_quantize, rtl_centroid_table, rtl_delta, rtl_changed
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONFIGS = [EngineConfig(lanes=1, max_inputs=16, max_outputs=16, max_clusters=2),
            EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_clusters=16),
-           EngineConfig(lanes=5, max_inputs=16, max_outputs=16, max_clusters=32)]
+           EngineConfig(lanes=5, max_inputs=16, max_outputs=16, max_clusters=32),
+           EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_clusters=8, max_layers=3)]
 
 
 @st.composite
@@ -31,44 +32,50 @@ def extremes(config):
     return [config.act_min, config.act_min + 1, -1, 0, 1, config.act_max - 1, config.act_max]
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}-L{c.max_layers}")
 @SETTINGS
 @given(data=st.data())
 def test_quantizer(config, data):
+    """Any increasing centroids: the table lookup gives golden's nearest-centroid index, one
+    operand per clock, from the table of the selected layer."""
     centroids = data.draw(centroids_for(config))
     xs = data.draw(st.lists(st.integers(config.act_min, config.act_max), max_size=40)) + extremes(config)
-    assert list(rtl_quantize(config, centroids, xs)) == list(quantize(xs, centroids))
+    layer = data.draw(st.integers(0, config.max_layers - 1))
+    assert list(rtl_quantize(config, centroids, xs, layer=layer)) == list(quantize(xs, centroids))
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
-@SETTINGS
-@given(data=st.data())
-def test_registered_quantizer(config, data):
-    """latency=1 (the engine's): one operand per clock, the same indices one cycle later."""
-    centroids = data.draw(centroids_for(config))
-    xs = data.draw(st.lists(st.integers(config.act_min, config.act_max), min_size=1, max_size=20))
-    xs += extremes(config)
-    assert list(rtl_quantize(config, centroids, xs, latency=1)) == list(quantize(xs, centroids))
-
-
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}-L{c.max_layers}")
 def test_quantizer_saturates_at_both_ends(config):
-    centroids = (-10, 10) if config.max_clusters == 2 else tuple(range(-8, 8 * config.max_clusters - 8, 8))
+    # the most centroids the table holds, spread over the activation range
+    c = config.max_clusters
+    centroids = (-10, 10) if c == 2 else tuple(range(-4 * c, 4 * c, 8))
     q = rtl_quantize(config, centroids, [config.act_min, config.act_max])
     assert list(q) == [0, len(centroids) - 1]
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}")
+def test_quantization_table_is_the_threshold_count():
+    """Independent check of golden.quantization_table: entry x mod 2**act_width is the number
+    of DESIGN.md thresholds t[k] = (c[k] + c[k+1] + 1) >> 1 at or below x."""
+    from golden import quantization_table
+    centroids = (-100, -7, 0, 3, 60, 127)
+    table = quantization_table(centroids, 8)
+    t = [(a + b + 1) >> 1 for a, b in zip(centroids, centroids[1:])]
+    for address in range(256):
+        x = address - 256 if address >= 128 else address
+        assert table[address] == sum(x >= tk for tk in t)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"C{c.max_clusters}-L{c.max_layers}")
 @SETTINGS
 @given(data=st.data())
 def test_centroid_table(config, data):
     centroids = data.draw(centroids_for(config))
     indices = data.draw(st.lists(st.integers(0, len(centroids) - 1), min_size=1, max_size=20))
-    pairs, thresholds = rtl_centroid_table(config, centroids, indices)
-    table, golden_thresholds = centroid_table(centroids, config.max_clusters)
+    layer = data.draw(st.integers(0, config.max_layers - 1))
+    pairs = rtl_centroid_table(config, centroids, indices, layer=layer)
+    table = centroid_table(centroids, config.max_clusters)
     assert list(pairs[:, 0]) == list(lookup(table, indices))
     assert list(pairs[:, 1]) == list(lookup(table, indices[::-1]))
-    assert list(thresholds) == list(golden_thresholds[:len(centroids) - 1])
 
 
 @pytest.mark.parametrize("first", [False, True])

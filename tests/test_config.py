@@ -13,7 +13,8 @@ from golden import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weight
     (dict(lanes=65), "lanes = 65 is out of range: allowed 1..64"),
     (dict(lanes=2.0), "lanes must be an integer, not 2.0"),
     (dict(lanes=True), "lanes must be an integer, not True"),
-    (dict(act_width=1), "act_width = 1 is out of range: allowed 2..16"),
+    (dict(act_width=1), "act_width = 1 is out of range: allowed 2..12 (the quantizer is a table "
+                        "of 2**act_width entries per layer)"),
     (dict(weight_width=19), "weight_width = 19 is out of range: allowed 2..18"),
     (dict(acc_width=16), "acc_width = 16 is out of range: allowed 17..48 "
                          "(at least act_width + weight_width + 1 so one product fits)"),
@@ -122,8 +123,9 @@ def test_config_writes_cover_every_word():
     writes = config_writes(config, layer, rng.integers(-5, 5, (5, 6)), rng.integers(-5, 5, 6))
     regions = [addr >> config.cfg_offset_width for addr, _ in writes]
     blocks = 2
-    assert regions.count(0) == 7                      # layer registers, reuse flag included
-    assert regions.count(1) == 4 and regions.count(2) == 3   # centroids, thresholds
+    assert regions.count(0) == 6                      # layer registers, reuse flag included
+    assert regions.count(1) == 4                      # centroids
+    assert regions.count(2) == 256                    # quantization table: one index per x
     assert regions.count(3) == blocks * 5             # one word per (block, input)
     assert regions.count(4) == blocks * 4             # biases including padding lanes
     assert len(set(addr for addr, _ in writes)) == len(writes)
