@@ -68,6 +68,24 @@ def _amaranth(config, layers, frames, valid_spec, ready_spec, waves):
             "simulator": "amaranth"}
 
 
+def _check_player_capacity(config, layers, frames, valid_spec, ready_spec):
+    """The Verilog stimulus player holds IN_DEPTH input beats and PATTERN_WORDS * 32 cycles of
+    stall pattern: refuse longer sequences here, with one line, not inside the simulator."""
+    from .tb_top import IN_DEPTH, PATTERN_WORDS
+    from .runner import SimulationError
+    if frames.size > IN_DEPTH:
+        raise SimulationError(f"{len(frames)} frames of {layers[0][0].inputs} inputs: the Verilog "
+                              f"stimulus player holds {IN_DEPTH} input beats (at most "
+                              f"{IN_DEPTH // layers[0][0].inputs} frames)")
+    if valid_spec["kind"] != "none" or ready_spec["kind"] != "none":
+        horizon = Model(config, layers, frames, make_pattern(valid_spec),
+                        make_pattern(ready_spec)).last_cycle + 64
+        if horizon > PATTERN_WORDS * 32:
+            raise SimulationError(f"{len(frames)} frames with stalls take {horizon} cycles: the "
+                                  f"Verilog stimulus player holds {PATTERN_WORDS * 32} cycles of "
+                                  f"stall pattern (use fewer frames)")
+
+
 def simulate(config, layer, weights, bias, frames, **options):
     """Run ``frames`` as one sequence through one layer on a simulator; see module doc."""
     return simulate_network(config, [(layer, weights, bias)], frames, **options)
@@ -84,6 +102,7 @@ def simulate_network(config, layers, frames, *, simulator="verilator", stall=0.0
     if simulator == "amaranth":
         report = _amaranth(config, layers, frames, valid_spec, ready_spec, waves)
     else:
+        _check_player_capacity(config, layers, frames, valid_spec, ready_spec)
         case = {"layers": layers,
                 "phases": [{"frames": frames, "input_valid": valid_spec,
                             "output_ready": ready_spec}]}

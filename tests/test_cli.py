@@ -166,6 +166,9 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
     (["sim", "--network", "missing.npz"], "deja sim: error: --network missing.npz: no such file"),
     (["verilog", "--network", "NET", "--max-inputs", "8", "-o", "OUT"],
      "deja verilog: error: layer 0: inputs = 12 is out of range: allowed 1..8 (engine max_inputs)"),
+    (["sim", "--network", "kaldi-mlp", "--frames", "3000"],
+     "deja sim: error: 3000 frames of 360 inputs: the Verilog stimulus player holds 1048576 "
+     "input beats (at most 2912 frames)"),
     (["bench", "network", "--network", "resnet"],
      "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp"),
 ])
