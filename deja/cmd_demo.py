@@ -19,6 +19,9 @@ def add_parser(sub):
     p.add_argument("--speech-frames", type=int, default=300, metavar="N",
                    help="frames (32 ms each) of the Silero VAD evaluation on real speech; 0 skips it "
                         "(default 300)")
+    p.add_argument("--network-frames", type=int, default=50, metavar="N",
+                   help="frames of the kaldi-mlp network (6 FC layers on real filterbanks) run on "
+                        "the generated Verilog with Verilator; 0 skips it (default 50)")
     p.add_argument("-o", "--output", metavar="DIR", default="build/demo",
                    help="where the Verilog goes (default build/demo)")
     return p
@@ -30,6 +33,8 @@ def run(args):
     check_sequence_options(args)
     if args.speech_frames < 0:
         raise CLIError(f"--speech-frames {args.speech_frames}: allowed 0 or more")
+    if args.network_frames < 0:
+        raise CLIError(f"--network-frames {args.network_frames}: allowed 0 or more")
     paths = write_files(args.output, {"fc_engine.v": engine_verilog(config),
                                       "config.json": config.to_json() + "\n"})
     result = run_demo(config, frames=args.frames, similarity=args.similarity, stall=args.stall)
@@ -54,22 +59,57 @@ def run(args):
               f"cycle-stamped events: {'yes' if result['rtl_matches_golden'] else 'NO'}")
         print(f"reuse == full recompute on quantized inputs: "
               f"{'yes' if result['reuse_matches_full_recompute'] else 'NO'}")
+    if args.network_frames:
+        result["network"] = _network_demo(args)
     if args.speech_frames:
         result["speech"] = _speech_demo(args)
     return result
 
 
+def _fetch(args, what, load, *a, **kw):
+    """``load(*a, **kw)``, or ``{"skipped": reason}`` (printed as one line) when its data
+    cannot be fetched."""
+    from golden.workload_networks import WorkloadUnavailable
+    try:
+        return load(*a, **kw)
+    except WorkloadUnavailable as e:
+        if not args.json:
+            print(f"\n{what}: skipped ({e})")
+        return {"skipped": str(e)}
+
+
+def _network_demo(args):
+    """The layer table: a whole FC network per frame, on Verilator, checked against golden."""
+    from golden.fc_network import load_network
+    from sim.simulate import simulate_fc_network
+    loaded = _fetch(args, "kaldi-mlp on Verilator", load_network, "kaldi-mlp", args.network_frames)
+    if isinstance(loaded, dict):
+        return loaded
+    network, frames = loaded
+    if not args.json:
+        print(f"\nkaldi-mlp ({network.description}), {len(frames)} frames of 10 ms on the "
+              f"generated Verilog (Verilator), every frame's outputs and counters against golden")
+    r = simulate_fc_network(network, frames[:args.network_frames], stall=args.stall)
+    summary = {k: r[k] for k in ("frames", "mismatches", "cycles_per_frame_mean",
+                                 "baseline_cycles_per_frame_mean", "speedup",
+                                 "macs_avoided_percent", "cycles_per_second")}
+    if not args.json:
+        print(f"mismatches {r['mismatches']}; cycles per frame {r['cycles_per_frame_mean']:.0f} "
+              f"(baseline engine {r['baseline_cycles_per_frame_mean']:.0f}): RTL speedup "
+              f"{r['speedup']:.2f}x, {r['macs_avoided_percent']:.1f}% of MACs avoided; "
+              f"{r['cycles_per_second']:,.0f} simulated cycles/s")
+    return summary
+
+
 def _speech_demo(args):
     """A short whole-network evaluation; a workload that cannot be fetched is one line."""
     from golden.evaluate import evaluate
-    from golden.workload_networks import build_workload, WorkloadUnavailable
+    from golden.workload_networks import build_workload
     from .progress import Progress
-    try:
-        workload = build_workload("silero", frames=args.speech_frames)
-    except WorkloadUnavailable as e:
-        if not args.json:
-            print(f"\nSilero VAD on real speech: skipped ({e})")
-        return {"skipped": str(e)}
+    workload = _fetch(args, "Silero VAD on real speech", build_workload, "silero",
+                      frames=args.speech_frames)
+    if isinstance(workload, dict):
+        return workload
     if not args.json:
         print(f"\nSilero VAD v6 on {len(workload.evaluation) * workload.frame_seconds:.1f} s of recorded "
               f"speech (policy: reuse from the last layer back within a 1% loss, C = 16)")

@@ -129,14 +129,7 @@ def run(args):
                 ["MACs", report["totals"]["macs"]],
                 ["simulated cycles", report["cycles"]],
                 ["simulated cycles / s", f"{report['cycles_per_second']:.0f}"]]
-        if "build_seconds" in report:
-            rows.append(["build (s)", f"{report['build_seconds']:.1f}"
-                                      + (" (cached)" if report["build_cached"] else "")])
-        print(table(rows, ["", "value"]))
-        if report["first_mismatch"]:
-            print(f"first mismatch: {report['first_mismatch']}")
-        if args.waves:
-            print(f"waveform: {args.waves}")
+        _print_rows(args, report, rows)
     return report
 
 
@@ -157,6 +150,11 @@ def _print_network(args, network, config, report):
             ["simulated cycles", report["cycles"]],
             ["simulated cycles / s", f"{report['cycles_per_second']:.0f}"],
             ["frames / s (wall clock)", f"{report['frames_per_second']:.1f}"]]
+    _print_rows(args, report, rows)
+
+
+def _print_rows(args, report, rows):
+    """The report table, with the build time, the first mismatch and the waveform file."""
     if "build_seconds" in report:
         rows.append(["build (s)", f"{report['build_seconds']:.1f}"
                                   + (" (cached)" if report["build_cached"] else "")])

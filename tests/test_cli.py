@@ -51,6 +51,8 @@ def test_verilog_from_config_file_and_baseline(tmp_path):
     (["frobnicate"], "deja: error: argument COMMAND: invalid choice: 'frobnicate'"),
     (["demo", "--similarity", "2", "-o", "OUT"], "deja demo: error: --similarity 2.0: allowed 0..1"),
     (["demo", "--speech-frames", "-1", "-o", "OUT"], "deja demo: error: --speech-frames -1: allowed 0 or more"),
+    (["demo", "--network-frames", "-2", "-o", "OUT"],
+     "deja demo: error: --network-frames -2: allowed 0 or more"),
     (["bench", "golden", "--frames", "1"], "deja bench: error: --frames 1: allowed 2 or more"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
@@ -76,13 +78,16 @@ def test_bad_config_json_leaves_no_output(tmp_path):
 
 def test_demo_json_agrees(tmp_path):
     r = deja("demo", "--frames", "6", "--lanes", "4", "--stall", "0.3", "--speech-frames", "0",
-             "-o", str(tmp_path / "d"), "--json")
+             "--network-frames", "4", "-o", str(tmp_path / "d"), "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["rtl_matches_golden"] and result["reuse_matches_full_recompute"]
     assert result["cycles_reuse"] < result["cycles_baseline"]
     assert 0 < result["macs_avoided"] < 1
     assert (tmp_path / "d" / "fc_engine.v").exists()
+    network = result["network"]
+    assert network["frames"] == 4 and network["mismatches"] == 0
+    assert network["cycles_per_frame_mean"] < network["baseline_cycles_per_frame_mean"]
 
 
 # ---- networks: deja sim --network, deja verilog --network -------------------------------------
