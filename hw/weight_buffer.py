@@ -1,11 +1,16 @@
-from amaranth.hdl import Module, signed
+from amaranth.hdl import Array, Module, Signal, signed
 from amaranth.lib import wiring, data
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
 
 from ._check import check_config
 
-__all__ = ["WeightBuffer"]
+__all__ = ["WeightBuffer", "WEIGHT_BANK_DEPTH"]
+
+# Words per weight bank: a large weight buffer is built of banks whose outputs are registered
+# before the bank multiplexer (on ECP5 the multiplexer of a cascade of 127 block RAMs set the
+# clock at 75 MHz when it followed the RAM outputs directly).
+WEIGHT_BANK_DEPTH = 1024
 
 
 class WeightBuffer(wiring.Component):
@@ -16,9 +21,13 @@ class WeightBuffer(wiring.Component):
     ``block_base + block``, and is written one lane at a time. Each layer of a network has its
     own bases (golden.network_writes).
 
+    The weight read port has a latency of two cycles: address in cycle t, the banks' outputs
+    are registered at the end of t+1, and ``weight_read.data`` is valid in t+2 (the bank
+    multiplexer, after those registers).
+
     Members
     -------
-    weight_read, weight_write : memory ports of the weights
+    weight_read, weight_write : memory ports of the weights (read latency 2)
     bias_read, bias_write : memory ports of the biases (write granularity: one lane)
     """
 
@@ -42,10 +51,36 @@ class WeightBuffer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.weights = weights = Memory(shape=self._weight_word, depth=self._weight_depth, init=[])
         m.submodules.biases = biases = Memory(shape=self._bias_word, depth=self._bias_depth, init=[])
-        wiring.connect(m, wiring.flipped(self.weight_read), weights.read_port())
-        wiring.connect(m, wiring.flipped(self.weight_write), weights.write_port())
         wiring.connect(m, wiring.flipped(self.bias_read), biases.read_port())
         wiring.connect(m, wiring.flipped(self.bias_write), biases.write_port(granularity=1))
+
+        depth = self._weight_depth
+        bank_depth = min(depth, WEIGHT_BANK_DEPTH)
+        n_banks = -(-depth // bank_depth)
+        low = max(1, (bank_depth - 1).bit_length())
+        read_sel, write_sel = self.weight_read.addr[low:], self.weight_write.addr[low:]
+        outputs = []
+        for k in range(n_banks):
+            words = min(bank_depth, depth - k * bank_depth)
+            bank = Memory(shape=self._weight_word, depth=max(2, words), init=[])
+            m.submodules["weights" if n_banks == 1 else f"weights_bank{k}"] = bank
+            read, write = bank.read_port(), bank.write_port()
+            registered = Signal(self._weight_word, name=f"bank{k}_q")
+            m.d.comb += [
+                read.addr.eq(self.weight_read.addr[:low]),
+                read.en.eq(self.weight_read.en),
+                write.addr.eq(self.weight_write.addr[:low]),
+                write.data.eq(self.weight_write.data),
+                write.en.eq(self.weight_write.en & (write_sel == k if n_banks > 1 else 1)),
+            ]
+            m.d.sync += registered.eq(read.data)
+            outputs.append(registered)
+        if n_banks == 1:
+            m.d.comb += self.weight_read.data.eq(outputs[0])
+        else:
+            # the bank of the address two cycles ago selects among the registered outputs
+            sel1, sel2 = Signal.like(read_sel), Signal.like(read_sel)
+            m.d.sync += [sel1.eq(read_sel), sel2.eq(sel1)]
+            m.d.comb += self.weight_read.data.eq(Array(outputs)[sel2])
         return m

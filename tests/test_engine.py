@@ -105,3 +105,21 @@ def test_engine_vcd(tmp_path):
     rtl_run(config, layer, weights, bias, x, vcd=tmp_path / "engine.vcd")
     text = (tmp_path / "engine.vcd").read_text()
     assert "$enddefinitions" in text and "i_stream__valid" in text
+
+
+def test_engine_with_banked_weight_buffer():
+    """A weight buffer of more than WEIGHT_BANK_DEPTH words is built of banks with registered
+    outputs; a layer whose weights span two banks agrees with golden cycle for cycle."""
+    from hw.weight_buffer import WEIGHT_BANK_DEPTH
+    config = EngineConfig(lanes=4, max_inputs=128, max_outputs=64)
+    assert config.weight_depth == 2 * WEIGHT_BANK_DEPTH
+    rng = np.random.default_rng(11)
+    layer = LayerConfig(100, 60, linear_centroids(-128, 127, 16, 8), shift=9)
+    assert layer.blocks(4) * 100 > WEIGHT_BANK_DEPTH
+    weights = rng.integers(-128, 128, (100, 60))
+    bias = rng.integers(-2000, 2000, 60)
+    x = similar_frames(4, 100, 0.5, layer.centroids, 8, seed=3)
+    stalls = dict(input_valid=Pattern(0.7, 8), output_ready=Pattern(0.5, 9))
+    expected = golden_run(config, layer, weights, bias, x, **stalls)
+    assert np.array_equal(expected.preactivations, full_recompute(layer, weights, bias, x))
+    assert_same(expected, rtl_run(config, layer, weights, bias, x, **stalls))
