@@ -14,6 +14,7 @@ directory and returns the testbench's report.
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -131,10 +132,15 @@ def _locked(path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+@functools.cache
 def _fingerprint():
-    """What a build depends on besides the configuration: generator sources and tool versions."""
+    """What a build depends on besides the configuration: generator sources and tool versions.
+
+    Computed once per process, after the generator is imported: the hash must describe the
+    code this process generates Verilog with, even if the files are edited while it runs."""
     import amaranth
     import cocotb
+    import hw   # noqa: F401 (imported before hashing, see above)
     h = hashlib.sha256()
     for path in sorted((REPO / "hw").glob("*.py")) + [REPO / "golden" / "config.py",
                                                        REPO / "sim" / "tb_top.py",
