@@ -9,9 +9,9 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
   correct phase may issue at a_last + 5 (SCAN_DRAIN = 4 cycles after the last accept);
 - correct issues K = B * (n + 2) operations, one per cycle: per block LOAD, n MACs, STORE;
   it starts at C_f = max(a_last + 5, cycle the frame's output bank is free);
-- a STORE issued at t writes the output area at t + 6 and the activation bank at t + 8 (the
-  weight buffer's read latency is 2: its banks' outputs are registered before the bank
-  multiplexer);
+- a STORE issued at t writes the output area at t + 7 and the activation bank at t + 9 (the
+  change-list entry is registered before the weight-address adder, and the weight buffer's
+  read latency is 2: its banks' outputs are registered before the bank multiplexer);
 - the next scan starts at S_{f+1} = C_f + K;
 - busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
 - the output streamer sends frame f's bank once it is complete (last bank write + 1) and the
@@ -19,12 +19,12 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 
 An engine with a layer table (max_layers > 1) runs the network's layers in order for every
 frame, and every layer starts with LAYER_SWITCH cycles, in which the previous layer's last
-block reaches its activation bank (its STORE writes the bank 8 cycles after issue) and leaves
+block reaches its activation bank (its STORE writes the bank 9 cycles after issue) and leaves
 the pipeline before the layer registers change; the switch to layer 0 follows the start strobe
 or the previous frame's last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous
 layer's outputs from a hidden activation bank, one input per cycle without bubbles. Only the
 last layer waits for a free output bank. A layer's STORE of block b writes its hidden bank
-(layers before the last) at issue + 8, like the output bank.
+(layers before the last) at issue + 9, like the output bank.
 """
 
 import dataclasses
@@ -37,8 +37,8 @@ __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN
 
 SCAN_DRAIN = 4
 INDEX_WRITE_LATENCY = 2
-OUTPUT_WRITE_LATENCY = 6
-BANK_WRITE_LATENCY = 8
+OUTPUT_WRITE_LATENCY = 7
+BANK_WRITE_LATENCY = 9
 LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 
 

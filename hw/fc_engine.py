@@ -413,7 +413,7 @@ class FCEngine(wiring.Component):
             "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": io.bank_bits,
             "last": 1,
         })
-        tags = [Signal(tag_layout, name=f"op{k}") for k in range(9)]
+        tags = [Signal(tag_layout, name=f"op{k}") for k in range(10)]
         m.d.comb += [
             tags[0].op.eq(Mux(issue, op, _Op.NONE)),
             tags[0].blk.eq(blk),
@@ -424,57 +424,62 @@ class FCEngine(wiring.Component):
         ]
         for k in range(1, len(tags)):
             m.d.sync += tags[k].eq(tags[k - 1])
-        c1_base = Signal.like(weight_base)
-        c2_addr = Signal.like(weight_base)
-        c2_d, c3_d, c4_d, c5_d = (Signal(signed(cfg.delta_width), name=f"c{k}_delta")
-                                  for k in (2, 3, 4, 5))
-        c5_w = Signal.like(wb.weight_read.data)
+        c1_base, c2_base, c3_addr = (Signal.like(weight_base, name=n)
+                                     for n in ("c1_base", "c2_base", "c3_addr"))
+        c2_index = Signal.like(io.change_read.data.index)
+        c2_d, c3_d, c4_d, c5_d, c6_d = (Signal(signed(cfg.delta_width), name=f"c{k}_delta")
+                                        for k in (2, 3, 4, 5, 6))
+        c6_w = Signal.like(wb.weight_read.data)
         m.d.sync += [
             c1_base.eq(based(weight_base, "weight_base")),
-            # t+1: change-list entry arrives; form the weight address
-            c2_addr.eq(c1_base + io.change_read.data.index),
+            # t+1: change-list entry arrives, registered before the address adder
+            c2_base.eq(c1_base),
+            c2_index.eq(io.change_read.data.index),
             c2_d.eq(io.change_read.data.delta),
+            # t+2: form the weight address
+            c3_addr.eq(c2_base + c2_index),
             c3_d.eq(c2_d),
             c4_d.eq(c3_d),
-            # t+4: weight word arrives (read latency 2), registered before the multiplier
-            c5_w.eq(wb.weight_read.data),
             c5_d.eq(c4_d),
+            # t+5: weight word arrives (read latency 2), registered before the multiplier
+            c6_w.eq(wb.weight_read.data),
+            c6_d.eq(c5_d),
         ]
-        m.d.comb += wb.weight_read.addr.eq(c2_addr)  # t+2
-        # t+5: multiply; LOADs read the previous outputs (or biases) to arrive at t+6
+        m.d.comb += wb.weight_read.addr.eq(c3_addr)  # t+3
+        # t+6: multiply; LOADs read the previous outputs (or biases) to arrive at t+7
         m.d.comb += [
-            mac.mul.eq(tags[5].op == _Op.MAC),
-            mac.delta.eq(c5_d),
-            mac.weights.eq(c5_w),
-            wb.bias_read.addr.eq(based(tags[5].blk, "block_base")),
+            mac.mul.eq(tags[6].op == _Op.MAC),
+            mac.delta.eq(c6_d),
+            mac.weights.eq(c6_w),
+            wb.bias_read.addr.eq(based(tags[6].blk, "block_base")),
         ]
         load_data = wb.bias_read.data
         if reuse:
-            m.d.comb += io.output_read.addr.eq(based(tags[5].blk, "block_base"))
-            load_data = Mux(tags[6].first, wb.bias_read.data.as_value(),
+            m.d.comb += io.output_read.addr.eq(based(tags[6].blk, "block_base"))
+            load_data = Mux(tags[7].first, wb.bias_read.data.as_value(),
                             io.output_read.data.as_value())
-        # t+6: accumulate; a STORE writes back the block and hands it to the output unit
+        # t+7: accumulate; a STORE writes back the block and hands it to the output unit
         m.d.comb += [
-            mac.load.eq(tags[6].op == _Op.LOAD),
+            mac.load.eq(tags[7].op == _Op.LOAD),
             mac.load_data.eq(load_data),
         ]
         if reuse:
             m.d.comb += [
-                io.output_write.addr.eq(based(tags[6].blk, "block_base")),
+                io.output_write.addr.eq(based(tags[7].blk, "block_base")),
                 io.output_write.data.eq(mac.acc),
-                io.output_write.en.eq((tags[6].op == _Op.STORE) & layer_reuse),
+                io.output_write.en.eq((tags[7].op == _Op.STORE) & layer_reuse),
             ]
-        # t+7, t+8: the output unit's two stages (activation and shift, rounding and saturation)
+        # t+8, t+9: the output unit's two stages (activation and shift, rounding and saturation)
         m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(cur.relu), ou.shift.eq(cur.shift)]
-        # t+8: write the activation bank
+        # t+9: write the activation bank
         m.d.comb += [
-            io.bank_write.addr.eq(Cat(tags[8].blk[:io.block_bits], tags[8].bank)),
+            io.bank_write.addr.eq(Cat(tags[9].blk[:io.block_bits], tags[9].bank)),
             io.bank_write.data.eq(ou.y),
-            io.bank_write.en.eq(tags[8].op == _Op.STORE),
+            io.bank_write.en.eq(tags[9].op == _Op.STORE),
         ]
         set_complete = Signal(2)
-        with m.If((tags[8].op == _Op.STORE) & tags[8].last):
-            m.d.comb += set_complete.eq(Mux(tags[8].bank[0], 0b10, 0b01))
+        with m.If((tags[9].op == _Op.STORE) & tags[9].last):
+            m.d.comb += set_complete.eq(Mux(tags[9].bank[0], 0b10, 0b01))
 
         # ---- output streamer: drains complete banks in frame order ------------------------
         out_bank = Signal()
