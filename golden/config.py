@@ -14,7 +14,8 @@ import numpy as np
 
 __all__ = [
     "ConfigError", "EngineConfig", "LayerConfig", "ACTIVATIONS",
-    "Region", "Register", "config_writes", "network_writes", "check_weights", "DEFAULT",
+    "Region", "Register", "config_writes", "network_writes", "check_network", "check_weights",
+    "DEFAULT",
 ]
 
 
@@ -355,18 +356,10 @@ def config_writes(engine, layer, weights, bias):
     return network_writes(engine, [(layer, weights, bias)])
 
 
-def network_writes(engine, layers):
-    """The host programme that loads a network: a list of ``(address, data)`` writes.
-
-    ``layers`` is a sequence of ``(LayerConfig, weights, bias)`` run in this order every
-    frame; layer l's inputs are layer l-1's outputs. Each layer's weights, biases, index area
-    and output area are placed after the previous layer's. Weights go one memory word (the
-    ``lanes`` weights of one input for one output block) per write; biases one element per
-    write, including the zero padding of the last block, so that padding lanes compute 0.
-    """
-    from .weight_buffer import weight_words
-    from .quantizer import quantization_table
-
+def check_network(engine, layers):
+    """Validate a network ``[(LayerConfig, weights, bias), ...]`` for ``engine`` (layer count,
+    each layer's weights, and the chaining of outputs to inputs); return it with the weights
+    and biases as int64 arrays."""
     layers = list(layers)
     _check_int("layers", len(layers), 1, engine.max_layers, " (engine max_layers)")
     checked = []
@@ -379,6 +372,22 @@ def network_writes(engine, layers):
             raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal the outputs of "
                               f"layer {k - 1} ({layers[k - 1][0].outputs})")
         checked.append((layer, w, b))
+    return checked
+
+
+def network_writes(engine, layers):
+    """The host programme that loads a network: a list of ``(address, data)`` writes.
+
+    ``layers`` is a sequence of ``(LayerConfig, weights, bias)`` run in this order every
+    frame; layer l's inputs are layer l-1's outputs. Each layer's weights, biases, index area
+    and output area are placed after the previous layer's. Weights go one memory word (the
+    ``lanes`` weights of one input for one output block) per write; biases one element per
+    write, including the zero padding of the last block, so that padding lanes compute 0.
+    """
+    from .weight_buffer import weight_words
+    from .quantizer import quantization_table
+
+    checked = check_network(engine, layers)
     shift = engine.cfg_offset_width
     lane_bits = ceil_log2(engine.lanes)
 

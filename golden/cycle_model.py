@@ -90,10 +90,14 @@ class Pattern:
         return t
 
 
-def busy_cycles(engine, layer, n_changed, *, switch=False):
-    """Busy cycles of one layer in one frame; ``switch``: the engine has a layer table
-    (max_layers > 1), so the layer starts with LAYER_SWITCH cycles."""
-    return (LAYER_SWITCH if switch else 0) + layer.inputs + SCAN_DRAIN + \
+def switch_cycles(engine):
+    """Cycles each layer starts with: LAYER_SWITCH on an engine with a layer table."""
+    return LAYER_SWITCH if engine.max_layers > 1 else 0
+
+
+def busy_cycles(engine, layer, n_changed):
+    """Busy cycles of one layer in one frame (the layer switch included)."""
+    return switch_cycles(engine) + layer.inputs + SCAN_DRAIN + \
         layer.blocks(engine.lanes) * (n_changed + 2)
 
 
@@ -134,7 +138,7 @@ class Schedule:
         """Cycle-stamped events ``(cycle, kind, address, values)``, sorted.
 
         ``layers`` are the network's LayerConfigs, ``results[l]`` layer l's RunResult and
-        ``changes[l][f] = (changed input indices, their new cluster indices, first)``.
+        ``changes[l][f] = (changed input indices, their new cluster indices)``.
         Index and output areas are addressed with the layer's base (golden.network_writes);
         hidden bank writes (``"bank_write"``, layers before the last) by block.
         """
@@ -148,7 +152,7 @@ class Schedule:
             result = results[l]
             for f, frame in enumerate(self.frames):
                 timing = frame.layers[l]
-                idx, q, _ = changes[l][f]
+                idx, q = changes[l][f]
                 n = timing.n_changed
                 if reuse:
                     for i, qi in zip(idx, q):
@@ -186,7 +190,7 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
     layer l in frame f."""
     valid = input_valid or Pattern.always()
     ready = output_ready or Pattern.always()
-    switch = LAYER_SWITCH if engine.max_layers > 1 else 0
+    switch = switch_cycles(engine)
     out_blocks = layers[-1].blocks(engine.lanes)
     frames = []
     t = 0                           # first cycle of the frame's next layer

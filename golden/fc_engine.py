@@ -64,12 +64,14 @@ class RunResult:
     ``"index_write"``, ``"output_write"``, ``"bank_write"``, ``"beat"`` (empty when not
     requested). For a network, outputs and preactivations are the last layer's, counters the
     frame's totals over all layers, and ``layers`` one RunResult per layer (golden only).
+    ``timing`` is golden's :class:`golden.cycle_model.Schedule` of the sequence (golden only).
     """
     outputs: np.ndarray
     preactivations: np.ndarray
     counters: list
     trace: list = dataclasses.field(default_factory=list)
     layers: list = dataclasses.field(default_factory=list)
+    timing: object = None
 
 
 def _exact_product(d, w, bound):
@@ -254,28 +256,23 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
     Layer l's input sequence is layer l-1's output sequence, so each layer runs over the
     whole sequence at once (:meth:`FCEngine.run`); the cycle model then interleaves them.
     """
-    from .config import network_writes
-    from .cycle_model import schedule_network, LAYER_SWITCH
-    layers = list(layers)
-    network_writes(engine, layers)          # validates shapes, chaining and capacity
-    switch = LAYER_SWITCH if engine.max_layers > 1 else 0
+    from .config import check_network
+    from .cycle_model import schedule_network
+    layers = check_network(engine, layers)
     x = np.asarray(frames)
     results, changes = [], []
     for layer, weights, bias in layers:
         mode = engine.replace(reuse=engine.reuse and layer.reuse)
         model = FCEngine(mode, layer, weights, bias)
         result, changed = model.run(x)
-        if mode.reuse:
-            q = quantize(x, layer.centroids)
-            changes.append([(np.flatnonzero(ch), qf[ch], f == 0)
-                            for f, (ch, qf) in enumerate(zip(changed, q))])
-        else:
-            changes.append([(np.flatnonzero(ch), None, True) for ch in changed])
-        for c in result.counters:
-            c.cycles += switch
+        if trace:
+            # the changed inputs and their new indices, for the index-write events
+            q = model._quantize_table[x - engine.act_min] if mode.reuse else None
+            changes.append([(np.flatnonzero(ch), None if q is None else q[f][ch])
+                            for f, ch in enumerate(changed)])
         results.append(result)
         x = result.outputs
-    n_changed = [[len(changes[l][f][0]) for l in range(len(layers))] for f in range(len(x))]
+    n_changed = [[r.counters[f].inputs_changed for r in results] for f in range(len(frames))]
     timing = schedule_network(engine, [layer for layer, _, _ in layers], n_changed,
                               input_valid=input_valid, output_ready=output_ready)
     totals = []
@@ -286,7 +283,7 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
             total = total + result.counters[f]
         totals.append(total)
     last = results[-1]
-    out = RunResult(last.outputs, last.preactivations, totals, layers=results)
+    out = RunResult(last.outputs, last.preactivations, totals, layers=results, timing=timing)
     if trace:
         out.trace = timing.trace(engine, [layer for layer, _, _ in layers], results, changes)
     return out

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from golden import (Counters, EngineConfig, LayerConfig, Pattern, network_writes,
-                    golden_network_run, schedule_network)
+                    golden_network_run)
 from .tb_top import (STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH, capture_depth, tap_depth,
                      layer_depth)
 
@@ -101,10 +101,7 @@ class Model:
         layers = list(layers)
         result = golden_network_run(engine, layers, frames, input_valid=input_valid,
                                     output_ready=output_ready, trace=False)
-        n_changed = [[r.counters[f].inputs_changed for r in result.layers]
-                     for f in range(len(result.counters))]
-        timing = schedule_network(engine, [layer for layer, _, _ in layers], n_changed,
-                                  input_valid=input_valid, output_ready=output_ready)
+        timing = result.timing
         blocks = layers[-1][0].blocks(engine.lanes)
         tapped = tapped_layers(engine, layers)
         z = (np.concatenate([result.layers[k].preactivations for k in tapped], axis=1)
@@ -251,6 +248,7 @@ class TB:
         _write_hex(w / STIMULUS_FILES["in"], beats.tolist(), -(-(e.act_width + 1) // 4))
         _write_hex(w / STIMULUS_FILES["valid"], valid_words.tolist() or [0], 8)
         _write_hex(w / STIMULUS_FILES["ready"], ready_words.tolist() or [0], 8)
+        self.programme_length = len(writes)
         self.dut.n_cfg.value = len(writes)
         self.dut.n_in.value = len(beats)
         self.dut.n_valid_words.value = len(valid_words)
@@ -350,7 +348,7 @@ class TB:
         start = time.perf_counter()
         await self.go()
         timed_out = False
-        budget = len(network_writes(self.engine, layers)) + 2 * horizon + 1000
+        budget = self.programme_length + 2 * horizon + 1000
         if reset_after is None:
             try:
                 await with_timeout(done.wait(), budget * PERIOD_NS, "ns")
