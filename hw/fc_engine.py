@@ -105,7 +105,7 @@ class FCEngine(wiring.Component):
         self.io_buffer = IOBuffer(config)
         self.weight_buffer = WeightBuffer(config)
         self.mac_array = MACArray(config)
-        self.output_unit = OutputUnit(config, latency=2)
+        self.output_unit = OutputUnit(config, latency=3)
         if config.reuse:
             self.quantizer = Quantizer(config)
             self.centroid_table = CentroidTable(config)
@@ -283,8 +283,11 @@ class FCEngine(wiring.Component):
             m.d.sync += self.framing_error.eq(1)
 
         if reuse:
-            s2_q_new = Signal(cfg.index_width)
-            s2_q_old = Signal(cfg.index_width)
+            # registers right after a memory read are reset-less: on ECP5 they become the
+            # block RAM's output register (synth.ecp5_pack)
+            s2_q_new = Signal(cfg.index_width, reset_less=True)
+            s2_q_old = Signal(cfg.index_width, reset_less=True)
+            s3_q_new = Signal(cfg.index_width, reset_less=True)
             m.d.comb += [
                 io.index_read.addr.eq(based(scan_count, "index_base")),
                 quant.x.eq(scan_x),                          # index at t+1, as s1_x
@@ -297,11 +300,14 @@ class FCEngine(wiring.Component):
                 sub.new.eq(table.centroid_a),
                 sub.old.eq(table.centroid_b),
                 sub.first.eq(first),
-                io.index_write.addr.eq(based(s2_i, "index_base")),
-                io.index_write.data.eq(s2_q_new),
-                io.index_write.en.eq(s2_valid & s2_changed & layer_reuse),
+                # the index write waits a cycle (s3): the skip decision followed by the route
+                # to the index area's block RAM was the ECP5 critical path
+                io.index_write.addr.eq(based(s3_i, "index_base")),
+                io.index_write.data.eq(s3_q_new),
+                io.index_write.en.eq(s3_valid & layer_reuse),
             ]
             m.d.sync += [
+                s3_q_new.eq(s2_q_new),
                 s2_q_new.eq(quant.index),
                 s2_q_old.eq(io.index_read.data),
                 s4_d.eq(Mux(layer_reuse, sub.delta, s3_x)),   # a layer in baseline mode: d = x
@@ -413,7 +419,7 @@ class FCEngine(wiring.Component):
             "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": io.bank_bits,
             "last": 1,
         })
-        tags = [Signal(tag_layout, name=f"op{k}") for k in range(10)]
+        tags = [Signal(tag_layout, name=f"op{k}") for k in range(self.bank_write_latency + 1)]
         m.d.comb += [
             tags[0].op.eq(Mux(issue, op, _Op.NONE)),
             tags[0].blk.eq(blk),
@@ -426,67 +432,72 @@ class FCEngine(wiring.Component):
             m.d.sync += tags[k].eq(tags[k - 1])
         c1_base, c2_base, c3_addr = (Signal.like(weight_base, name=n)
                                      for n in ("c1_base", "c2_base", "c3_addr"))
-        c2_index = Signal.like(io.change_read.data.index)
-        c2_d, c3_d, c4_d, c5_d, c6_d = (Signal(signed(cfg.delta_width), name=f"c{k}_delta")
-                                        for k in (2, 3, 4, 5, 6))
-        c6_w = Signal.like(wb.weight_read.data)
+        # reset-less: c2_* follow the change-list memory, c7_* are the multipliers' operands
+        # (on ECP5 the block RAM's output register and the multiplier's input registers)
+        c2_index = Signal.like(io.change_read.data.index, reset_less=True)
+        deltas = {k: Signal(signed(cfg.delta_width), name=f"c{k}_delta", reset_less=True)
+                  for k in range(2, 8)}
+        c7_w = Signal.like(wb.weight_read.data, reset_less=True)
         m.d.sync += [
             c1_base.eq(based(weight_base, "weight_base")),
             # t+1: change-list entry arrives, registered before the address adder
             c2_base.eq(c1_base),
             c2_index.eq(io.change_read.data.index),
-            c2_d.eq(io.change_read.data.delta),
+            deltas[2].eq(io.change_read.data.delta),
             # t+2: form the weight address
             c3_addr.eq(c2_base + c2_index),
-            c3_d.eq(c2_d),
-            c4_d.eq(c3_d),
-            c5_d.eq(c4_d),
-            # t+5: weight word arrives (read latency 2), registered before the multiplier
-            c6_w.eq(wb.weight_read.data),
-            c6_d.eq(c5_d),
+            # t+6: weight word arrives (read latency 3), registered before the multiplier
+            c7_w.eq(wb.weight_read.data),
         ]
+        m.d.sync += [deltas[k].eq(deltas[k - 1]) for k in range(3, 8)]
         m.d.comb += wb.weight_read.addr.eq(c3_addr)  # t+3
-        # t+6: multiply; LOADs read the previous outputs (or biases) to arrive at t+7
+        # t+7: multiply; LOADs read the previous outputs (or biases) to arrive at t+8
+        mul, acc = self.output_write_latency - 1, self.output_write_latency
         m.d.comb += [
-            mac.mul.eq(tags[6].op == _Op.MAC),
-            mac.delta.eq(c6_d),
-            mac.weights.eq(c6_w),
-            wb.bias_read.addr.eq(based(tags[6].blk, "block_base")),
+            mac.mul.eq(tags[mul].op == _Op.MAC),
+            mac.delta.eq(deltas[7]),
+            mac.weights.eq(c7_w),
+            wb.bias_read.addr.eq(based(tags[mul].blk, "block_base")),
         ]
         load_data = wb.bias_read.data
         if reuse:
-            m.d.comb += io.output_read.addr.eq(based(tags[6].blk, "block_base"))
-            load_data = Mux(tags[7].first, wb.bias_read.data.as_value(),
+            m.d.comb += io.output_read.addr.eq(based(tags[mul].blk, "block_base"))
+            load_data = Mux(tags[acc].first, wb.bias_read.data.as_value(),
                             io.output_read.data.as_value())
-        # t+7: accumulate; a STORE writes back the block and hands it to the output unit
+        # t+8: accumulate; a STORE writes back the block and hands it to the output unit
         m.d.comb += [
-            mac.load.eq(tags[7].op == _Op.LOAD),
+            mac.load.eq(tags[acc].op == _Op.LOAD),
             mac.load_data.eq(load_data),
         ]
         if reuse:
             m.d.comb += [
-                io.output_write.addr.eq(based(tags[7].blk, "block_base")),
+                io.output_write.addr.eq(based(tags[acc].blk, "block_base")),
                 io.output_write.data.eq(mac.acc),
-                io.output_write.en.eq((tags[7].op == _Op.STORE) & layer_reuse),
+                io.output_write.en.eq((tags[acc].op == _Op.STORE) & layer_reuse),
             ]
-        # t+8, t+9: the output unit's two stages (activation and shift, rounding and saturation)
+        # t+9 .. t+11: the output unit's three stages (shift, shift, activation + saturation)
         m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(cur.relu), ou.shift.eq(cur.shift)]
-        # t+9: write the activation bank
+        # t+11: write the activation bank
+        written = tags[self.bank_write_latency]
         m.d.comb += [
-            io.bank_write.addr.eq(Cat(tags[9].blk[:io.block_bits], tags[9].bank)),
+            io.bank_write.addr.eq(Cat(written.blk[:io.block_bits], written.bank)),
             io.bank_write.data.eq(ou.y),
-            io.bank_write.en.eq(tags[9].op == _Op.STORE),
+            io.bank_write.en.eq(written.op == _Op.STORE),
         ]
         set_complete = Signal(2)
-        with m.If((tags[9].op == _Op.STORE) & tags[9].last):
-            m.d.comb += set_complete.eq(Mux(tags[9].bank[0], 0b10, 0b01))
+        with m.If((written.op == _Op.STORE) & written.last):
+            m.d.comb += set_complete.eq(Mux(written.bank[0], 0b10, 0b01))
 
         # ---- output streamer: drains complete banks in frame order ------------------------
+        # Two stages, both frozen while a beat waits for ready: the bank read (its data in
+        # the RAM's output latch) and the registered payload, so the output port follows a
+        # register (on ECP5 the block RAM's output register) and no RAM output drives a port.
         out_bank = Signal()
         out_blk = Signal(range(cfg.max_blocks))
         issued_all = Signal()
-        out_valid = Signal()
-        out_last = Signal()
+        read_valid, read_last = Signal(), Signal()      # stage 1: block in the RAM latch
+        out_valid, out_last = Signal(), Signal()        # stage 2: the beat on o_stream
+        out_data = Signal.like(io.bank_read.data, reset_less=True)
         advance = Signal()
         clear = Signal(2)
         m.d.comb += [
@@ -494,20 +505,22 @@ class FCEngine(wiring.Component):
             io.bank_read.en.eq(advance),
             io.bank_read.addr.eq(Cat(out_blk[:io.block_bits], out_bank)),
             self.o_stream.valid.eq(out_valid),
-            self.o_stream.payload.data.eq(io.bank_read.data),
+            self.o_stream.payload.data.eq(out_data),
             self.o_stream.payload.last.eq(out_last),
         ]
         with m.If(advance):
+            m.d.sync += [out_data.eq(io.bank_read.data), out_valid.eq(read_valid),
+                         out_last.eq(read_last)]
             with m.If(complete.bit_select(out_bank, 1) & ~issued_all):
                 m.d.sync += [
-                    out_valid.eq(1),
-                    out_last.eq(out_blk == stream_blocks - 1),
+                    read_valid.eq(1),
+                    read_last.eq(out_blk == stream_blocks - 1),
                     out_blk.eq(out_blk + 1),
                 ]
                 with m.If(out_blk == stream_blocks - 1):
                     m.d.sync += [issued_all.eq(1), out_blk.eq(0)]
             with m.Else():
-                m.d.sync += out_valid.eq(0)
+                m.d.sync += read_valid.eq(0)
         with m.If(out_valid & self.o_stream.ready & out_last):
             m.d.comb += clear.eq(Mux(out_bank, 0b10, 0b01))
             m.d.sync += [out_bank.eq(~out_bank), issued_all.eq(0)]

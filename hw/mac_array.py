@@ -44,7 +44,8 @@ class MACArray(wiring.Component):
         add = Signal()
         m.d.sync += add.eq(self.mul)
         for lane in range(cfg.lanes):
-            product = Signal(signed(product_width), name=f"product{lane}")
+            # reset-less, so the multiplier's own output register can hold it (synth.ecp5_pack)
+            product = Signal(signed(product_width), name=f"product{lane}", reset_less=True)
             m.d.sync += product.eq(self.delta * self.weights[lane])
             with m.If(self.load):
                 m.d.sync += self.acc[lane].eq(self.load_data[lane])

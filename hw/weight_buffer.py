@@ -1,3 +1,5 @@
+import math
+
 from amaranth.hdl import Array, Module, Signal, signed
 from amaranth.lib import wiring, data
 from amaranth.lib.memory import Memory, ReadPort, WritePort
@@ -21,13 +23,14 @@ class WeightBuffer(wiring.Component):
     ``block_base + block``, and is written one lane at a time. Each layer of a network has its
     own bases (golden.network_writes).
 
-    The weight read port has a latency of two cycles: address in cycle t, the banks' outputs
-    are registered at the end of t+1, and ``weight_read.data`` is valid in t+2 (the bank
-    multiplexer, after those registers).
+    The weight read port has a latency of three cycles: address in cycle t, the banks' outputs
+    are registered at the end of t+1, the first level of the bank multiplexer at the end of
+    t+2, and ``weight_read.data`` is valid in t+3 (the second level, after those registers).
 
     Members
     -------
-    weight_read, weight_write : memory ports of the weights (read latency 2)
+    weight_read, weight_write : memory ports of the weights (read latency 3; a write takes
+        effect one cycle later than a memory port's)
     bias_read, bias_write : memory ports of the biases (write granularity: one lane)
     """
 
@@ -60,27 +63,48 @@ class WeightBuffer(wiring.Component):
         n_banks = -(-depth // bank_depth)
         low = max(1, (bank_depth - 1).bit_length())
         read_sel, write_sel = self.weight_read.addr[low:], self.weight_write.addr[low:]
+        # Writes are registered, with the bank decoded, before they fan out to the banks (the
+        # configuration port's decode followed by the route to a block RAM across the die was
+        # the ECP5 critical path): a weight is written one cycle after the request, long
+        # before the correct phase can read it.
+        write_addr = Signal.like(self.weight_write.addr, reset_less=True)
+        write_data = Signal.like(self.weight_write.data, reset_less=True)
+        m.d.sync += [write_addr.eq(self.weight_write.addr), write_data.eq(self.weight_write.data)]
         outputs = []
         for k in range(n_banks):
             words = min(bank_depth, depth - k * bank_depth)
             bank = Memory(shape=self._weight_word, depth=max(2, words), init=[])
             m.submodules["weights" if n_banks == 1 else f"weights_bank{k}"] = bank
             read, write = bank.read_port(), bank.write_port()
-            registered = Signal(self._weight_word, name=f"bank{k}_q")
+            # reset-less, as every register at a memory output: on ECP5 it becomes the block
+            # RAM's own output register (synth.ecp5_pack)
+            registered = Signal(self._weight_word, name=f"bank{k}_q", reset_less=True)
+            write_en = Signal(name=f"bank{k}_write_en")
+            m.d.sync += write_en.eq(self.weight_write.en & (write_sel == k if n_banks > 1 else 1))
             m.d.comb += [
                 read.addr.eq(self.weight_read.addr[:low]),
                 read.en.eq(self.weight_read.en),
-                write.addr.eq(self.weight_write.addr[:low]),
-                write.data.eq(self.weight_write.data),
-                write.en.eq(self.weight_write.en & (write_sel == k if n_banks > 1 else 1)),
+                write.addr.eq(write_addr[:low]),
+                write.data.eq(write_data),
+                write.en.eq(write_en),
             ]
             m.d.sync += registered.eq(read.data)
             outputs.append(registered)
-        if n_banks == 1:
-            m.d.comb += self.weight_read.data.eq(outputs[0])
-        else:
-            # the bank of the address two cycles ago selects among the registered outputs
-            sel1, sel2 = Signal.like(read_sel), Signal.like(read_sel)
-            m.d.sync += [sel1.eq(read_sel), sel2.eq(sel1)]
-            m.d.comb += self.weight_read.data.eq(Array(outputs)[sel2])
+        # The bank multiplexer is two levels of about sqrt(banks) inputs with a register in
+        # between (a one-level 16:1 multiplexer over banks spread across the die was the ECP5
+        # critical path): a group's bank is selected by the address two cycles ago, the group
+        # by the address three cycles ago.
+        group_bits = math.isqrt(n_banks - 1).bit_length() if n_banks > 1 else 0   # ~sqrt
+        group = 1 << group_bits
+        groups = [outputs[k:k + group] for k in range(0, n_banks, group)]
+        sel = [Signal.like(read_sel, name=f"sel{k}") for k in (1, 2, 3)]
+        m.d.sync += [sel[0].eq(read_sel), sel[1].eq(sel[0]), sel[2].eq(sel[1])]
+        chosen = []
+        for k, members in enumerate(groups):
+            q = Signal(self._weight_word, name=f"group{k}_q", reset_less=True)
+            m.d.sync += q.eq(Array(members)[sel[1][:group_bits]] if len(members) > 1
+                             else members[0])
+            chosen.append(q)
+        m.d.comb += self.weight_read.data.eq(Array(chosen)[sel[2][group_bits:]]
+                                             if len(chosen) > 1 else chosen[0])
         return m

@@ -9,7 +9,9 @@ are read from Yosys ``stat -json`` and nextpnr's ``--report`` JSON; the only tex
 - ``asic``: the same front end, then ``dfflibmap`` and ``abc`` onto a Liberty library; area in
   um^2 per block (``stat -liberty``).
 - ``ecp5``: ``synth_ecp5`` and ``nextpnr-ecp5`` (LFE5U-85F) on the engine inside
-  :class:`synth.wrapper.RegisteredPorts`; LUT/FF/MULT18X18D/DP16KD and Fmax.
+  :class:`synth.wrapper.RegisteredPorts`, with the registers at block-RAM outputs and at
+  multiplier inputs and outputs packed into those blocks in between
+  (:mod:`synth.ecp5_pack`); LUT/FF/MULT18X18D/DP16KD and Fmax.
 
 In ``generic`` and ``asic`` the hierarchy is kept (one Yosys module per hw/ block) and every
 memory stays one opaque cell (type ``deja_memory``), listed apart with its width and depth:
@@ -23,6 +25,7 @@ import re
 from amaranth.back import verilog
 
 from hw.fc_engine import FCEngine
+from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
 
@@ -68,9 +71,15 @@ opt_clean
 tee -q -o {stat_json} stat -json -liberty {liberty}
 """
 
+# -no-rw-check: no soft logic to emulate a read port's result when it reads the word a write
+# port writes in the same cycle. The engine never uses such a read: every read-after-write it
+# relies on is at least one cycle later (DESIGN.md's cycle contract), and the reads that may
+# coincide with a write (the output streamer idling on an incomplete bank, the change list
+# read during the scan's drain) are discarded. The emulation put a LUT between each block RAM
+# and the register after it, which kept that register out of the RAM (synth.ecp5_pack).
 ECP5_SCRIPT = """\
 read_verilog {verilog}
-synth_ecp5 -top {top} -json {netlist_json}
+synth_ecp5 -no-rw-check -top {top} -json {netlist_json}
 tee -q -o {stat_json} stat -json
 """
 
@@ -218,6 +227,7 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
         "cmos_json": workdir / f"{flow}.cmos.json",
         "ltp_txt": workdir / f"{flow}.ltp.txt",
         "netlist_json": workdir / "ecp5.netlist.json",
+        "packed_json": workdir / "ecp5.packed.json",
         "pnr_report": workdir / "ecp5.pnr.json",
         "pnr_log": workdir / "ecp5.nextpnr.log",
     }
@@ -239,9 +249,12 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
     if flow == "ecp5":
         result["cells_by_type"] = {t: n for t, n in stat["design"]["num_cells_by_type"].items()
                                    if not t.startswith("$scopeinfo")}
+        netlist = json.loads(f["netlist_json"].read_text())
+        result["register_packing"] = pack_registers(netlist)
+        f["packed_json"].write_text(json.dumps(netlist))
         result["seconds"]["nextpnr"] = round(run_tool("nextpnr-ecp5", [
             part["option"], "--package", part["package"],
-            "--json", f["netlist_json"].name, "--report", f["pnr_report"].name,
+            "--json", f["packed_json"].name, "--report", f["pnr_report"].name,
             "--freq", freq_mhz, "--seed", seed, "--lpf-allow-unconstrained", "--timing-allow-fail",
             "--log", f["pnr_log"].name,
         ], f["pnr_log"].with_suffix(".stdout"), workdir), 1)

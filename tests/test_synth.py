@@ -11,6 +11,11 @@ import shutil
 
 import numpy as np
 import pytest
+from amaranth.back import verilog
+from amaranth.hdl import Module, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
 from golden.config import EngineConfig
@@ -20,7 +25,8 @@ from deja.cli import main
 from synth.flows import (run_flow, parse_stat, parse_memories, parse_ltp, parse_nextpnr_report,
                          block_name)
 from synth.memories import MemoryModel, engine_buffers, paper_buffers, RECORDED, Buffer
-from synth.tools import ToolError, find_tool
+from synth.tools import ToolError, find_tool, run_tool
+from synth.ecp5_pack import pack_registers
 
 LIBERTY = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "liberty" /
            "sky130_fd_sc_hd__tt_025C_1v80.lib")
@@ -107,6 +113,100 @@ def test_ecp5(ecp5):
     assert result["utilization"]["TRELLIS_FF"]["used"] > 0
     assert sum(step["delay_ns"] for step in result["critical_path"]) == pytest.approx(
         1000 / result["fmax_mhz"], rel=0.05)
+    # every lane's multiplier holds its operands and its product in its own registers
+    packing = result["register_packing"]
+    assert packing["dsp_input_registers"] == 2 * SMALL.lanes
+    assert packing["dsp_output_registers"] == SMALL.lanes
+    packed = json.loads((workdir / "ecp5.packed.json").read_text())["modules"]["fc_engine"]
+    before = json.loads((workdir / "ecp5.netlist.json").read_text())["modules"]["fc_engine"]
+    count = lambda module, kind: sum(c["type"] == kind for c in module["cells"].values())
+    assert count(before, "TRELLIS_FF") - count(packed, "TRELLIS_FF") == \
+        packing["flip_flops_absorbed"] > 0
+    assert result["utilization"]["TRELLIS_FF"]["used"] == count(packed, "TRELLIS_FF")
+
+
+class _PackingProbe(wiring.Component):
+    """Registers after block RAMs and around multipliers, packable and not."""
+    addr: In(10)
+    en: In(1)
+    a: In(signed(9))
+    b: In(signed(8))
+    wdata: In(32)
+    we: In(1)
+    mixed: Out(32)
+    late: Out(signed(17))
+
+    def elaborate(self, platform):
+        m = Module()
+        regs = {}
+        for name in ("enabled", "reset", "shared"):
+            memory = m.submodules[f"ram_{name}"] = Memory(shape=32, depth=1024, init=[])
+            read, write = memory.read_port(), memory.write_port()
+            m.d.comb += [read.addr.eq(self.addr), write.addr.eq(self.addr ^ 1),
+                         write.data.eq(self.wdata), write.en.eq(self.we)]
+            regs[name] = q = Signal(32, name=f"q_{name}", reset_less=(name != "reset"))
+            if name == "enabled":
+                with m.If(self.en):
+                    m.d.sync += q.eq(read.data)
+            else:
+                m.d.sync += q.eq(read.data)
+            if name == "shared":        # the RAM output also feeds logic: not packable
+                m.d.comb += self.mixed.eq(read.data ^ regs["enabled"] ^ regs["reset"] ^ q)
+        a, b, a2, b2, p = (Signal(signed(w), name=n, reset_less=True) for n, w in (
+            ("op_a", 9), ("op_b", 8), ("op_a2", 9), ("op_b2", 8), ("prod", 17)))
+        late = Signal(signed(17), name="prod_enabled", reset_less=True)
+        m.d.sync += [a.eq(self.a), b.eq(self.b), a2.eq(self.a ^ 1), b2.eq(self.b ^ 1),
+                     p.eq(a * b), self.late.eq(p + late)]
+        with m.If(self.en):             # a product register with an enable stays in fabric
+            m.d.sync += late.eq(a2 * b2)
+        return m
+
+
+def test_register_packing_rules(tmp_path):
+    """synth.ecp5_pack on a probe: what it packs, what it leaves, and how it rewires."""
+    (tmp_path / "probe.v").write_text(verilog.convert(_PackingProbe(), name="probe",
+                                                      emit_src=False))
+    (tmp_path / "probe.ys").write_text("read_verilog probe.v\n"
+                                       "synth_ecp5 -no-rw-check -top probe -json probe.json\n")
+    run_tool("yosys", ["-q", "probe.ys"], tmp_path / "probe.log", tmp_path)
+    netlist = json.loads((tmp_path / "probe.json").read_text())
+    module = netlist["modules"]["probe"]
+    bits = {name: n["bits"] for name, n in module["netnames"].items()}
+    ffs_before = {n for n, c in module["cells"].items() if c["type"] == "TRELLIS_FF"}
+    stats = pack_registers(netlist)
+    cells = module["cells"]
+    drivers = {bit: (name, port) for name, c in cells.items()
+               for port, conn in c["connections"].items()
+               if c["port_directions"][port] == "output" for bit in conn}
+    rams = {name: c for name, c in cells.items() if c["type"] == "DP16KD"}
+    regmode = lambda prefix: {c["parameters"]["REGMODE_B"] for n, c in rams.items()
+                              if n.startswith(prefix)}
+    # the enabled register is now the RAMs' output register, enabled by the same net
+    assert regmode("ram_enabled") == {"OUTREG"}
+    assert all(cells[drivers[b][0]]["type"] == "DP16KD" for b in bits["q_enabled"])
+    assert {cells[n]["connections"]["OCEB"][0] for n in rams if n.startswith("ram_enabled")} \
+        == {bits["en"][0]}
+    # a register with a reset, and a RAM output with another load, stay as they were
+    assert regmode("ram_reset") == regmode("ram_shared") == {"NOREG"}
+    assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF" for b in bits["q_reset"] + bits["q_shared"])
+    # multipliers: operands packed in both; the plain product register packed, the enabled not
+    dsps = [c for c in cells.values() if c["type"] == "MULT18X18D"]
+    assert len(dsps) == 2
+    assert all(d["parameters"]["REG_INPUTA_CLK"] == d["parameters"]["REG_INPUTB_CLK"] == "CLK0"
+               for d in dsps)
+    assert sorted(d["parameters"].get("REG_OUTPUT_CLK", "NONE") for d in dsps) == ["CLK0", "NONE"]
+    assert all(cells[drivers[b][0]]["type"] == "MULT18X18D" for b in bits["prod"])
+    assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF" for b in bits["prod_enabled"])
+    # operand flip-flops are gone: the multipliers read the nets that fed them
+    for name in ("op_a", "op_b", "op_a2", "op_b2"):
+        assert not any(b in drivers for b in bits[name] if isinstance(b, int))
+    ffs_after = {n for n, c in cells.items() if c["type"] == "TRELLIS_FF"}
+    assert ffs_after < ffs_before
+    # q_enabled (32), prod (17) and the operands (Yosys shares some of their bits)
+    assert stats == {"bram_output_registers": 2, "dsp_input_registers": 4,
+                     "dsp_output_registers": 1,
+                     "flip_flops_absorbed": len(ffs_before) - len(ffs_after)}
+    assert stats["flip_flops_absorbed"] > 32 + 17 + 9 + 8
 
 
 # ---- asic ------------------------------------------------------------------------------------
@@ -218,23 +318,30 @@ def test_pipelined_output_unit_matches_golden(activation, shift):
     rng = np.random.default_rng(shift)
     words = rng.integers(config.acc_min, config.acc_max, size=(24, config.lanes), endpoint=True)
     words[0] = [config.acc_min, config.acc_max, 0, -1]
-    dut = OutputUnit(config, latency=2)
+    # every result from below act_min to above act_max, each at its rounding edges
+    edges = [y * (1 << shift) + d for y in range(config.act_min - 3, config.act_max + 4)
+             for d in sorted({-(1 << shift) // 2 - 1, -(1 << shift) // 2, (1 << shift) // 2 - 1,
+                              (1 << shift) // 2, 0})]
+    edges = np.clip(edges, config.acc_min, config.acc_max)
+    edges = np.resize(edges, (-(-len(edges) // config.lanes), config.lanes))
+    words = np.concatenate([words, edges])
+    dut = OutputUnit(config, latency=3)
     got = []
 
     async def tb(ctx):
         ctx.set(dut.relu, activation == "relu")
         ctx.set(dut.shift, shift)
-        for k in range(len(words) + 2):
+        for k in range(len(words) + 3):
             if k < len(words):
                 for lane, v in enumerate(words[k]):
                     ctx.set(dut.acc[lane], int(v))
             await ctx.tick()
-            if k >= 1:
+            if k >= 2:
                 got.append([ctx.get(dut.y[lane]) for lane in range(config.lanes)])
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     sim.add_testbench(tb)
     sim.run()
-    # y after the k-th tick belongs to the word set two ticks earlier
+    # y after the k-th tick belongs to the word set three ticks earlier
     assert np.array_equal(np.array(got[:len(words)]),
                           output_unit(words, activation, shift, config.act_width))
