@@ -5,14 +5,16 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 
 - scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is
   accepted at a_j = max(presented_j, S_f) (presented by the source, see :class:`Pattern`);
-- the scan pipeline writes the index area at a_j + 3 and the change list at a_j + 4, so the
-  correct phase may issue at a_last + 5 (SCAN_DRAIN = 4 cycles after the last accept);
+- the scan pipeline writes the index area at a_j + 3 and the change list at a_j + 4 (its
+  length counts a cycle earlier), so the correct phase may issue at a_last + 4 (SCAN_DRAIN =
+  3 cycles after the last accept; its first MAC reads the list at a_last + 5);
 - correct issues K = B * (n + 2) operations, one per cycle: per block LOAD, n MACs, STORE;
-  it starts at C_f = max(a_last + 5, cycle the frame's output bank is free);
-- a STORE issued at t writes the output area at t + 8 and the activation bank at t + 11 (the
+  it starts at C_f = max(a_last + 4, cycle the frame's output bank is free);
+- a STORE issued at t writes the output area at t + 9 and the activation bank at t + 12 (the
   change-list entry is registered before the weight-address adder, the weight buffer's read
   latency is 3: its banks' outputs are registered, then the first level of the bank
-  multiplexer; the output unit has three stages);
+  multiplexer; the MAC array adds a product two cycles after it multiplies; the output unit
+  has three stages);
 - the next scan starts at S_{f+1} = C_f + K;
 - busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
 - the output streamer sends frame f's bank once it is complete (last bank write + 1) and the
@@ -22,12 +24,12 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 
 An engine with a layer table (max_layers > 1) runs the network's layers in order for every
 frame, and every layer starts with LAYER_SWITCH cycles, in which the previous layer's last
-block reaches its activation bank (its STORE writes the bank 11 cycles after issue) and leaves
+block reaches its activation bank (its STORE writes the bank 12 cycles after issue) and leaves
 the pipeline before the layer registers change; the switch to layer 0 follows the start strobe
 or the previous frame's last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous
 layer's outputs from a hidden activation bank, one input per cycle without bubbles. Only the
 last layer waits for a free output bank. A layer's STORE of block b writes its hidden bank
-(layers before the last) at issue + 11, like the output bank.
+(layers before the last) at issue + 12, like the output bank.
 """
 
 import dataclasses
@@ -39,10 +41,10 @@ __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN
            "OUTPUT_READ_LATENCY",
            "cycle_bound"]
 
-SCAN_DRAIN = 4
+SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 3
-OUTPUT_WRITE_LATENCY = 8
-BANK_WRITE_LATENCY = 11
+OUTPUT_WRITE_LATENCY = 9
+BANK_WRITE_LATENCY = 12
 LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 OUTPUT_READ_LATENCY = 2
 

@@ -288,6 +288,7 @@ class FCEngine(wiring.Component):
             s2_q_new = Signal(cfg.index_width, reset_less=True)
             s2_q_old = Signal(cfg.index_width, reset_less=True)
             s3_q_new = Signal(cfg.index_width, reset_less=True)
+            s3_write = Signal()
             m.d.comb += [
                 io.index_read.addr.eq(based(scan_count, "index_base")),
                 quant.x.eq(scan_x),                          # index at t+1, as s1_x
@@ -304,9 +305,10 @@ class FCEngine(wiring.Component):
                 # to the index area's block RAM was the ECP5 critical path
                 io.index_write.addr.eq(based(s3_i, "index_base")),
                 io.index_write.data.eq(s3_q_new),
-                io.index_write.en.eq(s3_valid & layer_reuse),
+                io.index_write.en.eq(s3_write),
             ]
             m.d.sync += [
+                s3_write.eq(s2_valid & s2_changed & layer_reuse),
                 s3_q_new.eq(s2_q_new),
                 s2_q_new.eq(quant.index),
                 s2_q_old.eq(io.index_read.data),
@@ -316,14 +318,21 @@ class FCEngine(wiring.Component):
             m.d.comb += s2_changed.eq(1)
             m.d.sync += s4_d.eq(s3_x)
 
+        # The change list's length counts at s3, where the change is decided, one cycle before
+        # the entry is written (change_tail): the correct phase may then issue its first LOAD
+        # the cycle the last entry is written (SCAN_DRAIN = 3) and its first MAC reads the
+        # list a cycle later.
+        change_tail = Signal.like(n_changed)
         m.d.comb += [
-            io.change_write.addr.eq(n_changed),
+            io.change_write.addr.eq(change_tail),
             io.change_write.data.index.eq(s4_i),
             io.change_write.data.delta.eq(s4_d),
             io.change_write.en.eq(s4_valid),
         ]
-        with m.If(s4_valid):
+        with m.If(s3_valid):
             m.d.sync += n_changed.eq(n_changed + 1)
+        with m.If(s4_valid):
+            m.d.sync += change_tail.eq(change_tail + 1)
 
         # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
         blk = Signal(range(cfg.max_blocks))
@@ -399,7 +408,7 @@ class FCEngine(wiring.Component):
                                 m.d.comb += [layer_end.eq(1), last_op.eq(last_layer)]
                                 m.d.sync += [
                                     blk.eq(0), weight_base.eq(0), lane_base.eq(0),
-                                    n_changed.eq(0),
+                                    n_changed.eq(0), change_tail.eq(0),
                                 ]
                                 with m.If(last_layer):
                                     m.d.sync += [first.eq(0), bank.eq(~bank)]
@@ -451,20 +460,22 @@ class FCEngine(wiring.Component):
         ]
         m.d.sync += [deltas[k].eq(deltas[k - 1]) for k in range(3, 8)]
         m.d.comb += wb.weight_read.addr.eq(c3_addr)  # t+3
-        # t+7: multiply; LOADs read the previous outputs (or biases) to arrive at t+8
-        mul, acc = self.output_write_latency - 1, self.output_write_latency
+        # t+7: multiply; LOADs read the previous outputs (or biases) at t+8 to arrive at t+9,
+        # when the first product is added (the MAC array adds a product two cycles after it
+        # multiplies)
+        mul, acc = self.output_write_latency - 2, self.output_write_latency
         m.d.comb += [
             mac.mul.eq(tags[mul].op == _Op.MAC),
             mac.delta.eq(deltas[7]),
             mac.weights.eq(c7_w),
-            wb.bias_read.addr.eq(based(tags[mul].blk, "block_base")),
+            wb.bias_read.addr.eq(based(tags[acc - 1].blk, "block_base")),
         ]
         load_data = wb.bias_read.data
         if reuse:
-            m.d.comb += io.output_read.addr.eq(based(tags[mul].blk, "block_base"))
+            m.d.comb += io.output_read.addr.eq(based(tags[acc - 1].blk, "block_base"))
             load_data = Mux(tags[acc].first, wb.bias_read.data.as_value(),
                             io.output_read.data.as_value())
-        # t+8: accumulate; a STORE writes back the block and hands it to the output unit
+        # t+9: accumulate; a STORE writes back the block and hands it to the output unit
         m.d.comb += [
             mac.load.eq(tags[acc].op == _Op.LOAD),
             mac.load_data.eq(load_data),
@@ -475,9 +486,9 @@ class FCEngine(wiring.Component):
                 io.output_write.data.eq(mac.acc),
                 io.output_write.en.eq((tags[acc].op == _Op.STORE) & layer_reuse),
             ]
-        # t+9 .. t+11: the output unit's three stages (shift, shift, activation + saturation)
+        # t+10 .. t+12: the output unit's three stages (shift, shift, activation + saturation)
         m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(cur.relu), ou.shift.eq(cur.shift)]
-        # t+11: write the activation bank
+        # t+12: write the activation bank
         written = tags[self.bank_write_latency]
         m.d.comb += [
             io.bank_write.addr.eq(Cat(written.blk[:io.block_bits], written.bank)),
@@ -542,7 +553,7 @@ class FCEngine(wiring.Component):
             "macs": Mux(is_op(_Op.MAC), active_lanes, 0),
             "weight_words": is_op(_Op.MAC),
             "index_reads": accept & layer_reuse,
-            "index_writes": s2_valid & s2_changed & layer_reuse,
+            "index_writes": s3_write if reuse else 0,     # at the write, off the skip path
             "output_reads": is_op(_Op.LOAD) & ~first & layer_reuse,
             "output_writes": is_op(_Op.STORE) & layer_reuse,
         }

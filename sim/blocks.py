@@ -127,7 +127,7 @@ def rtl_mac(config, start, deltas, weight_words):
                 ctx.set(dut.weights[lane], int(w))
             await ctx.tick()
         ctx.set(dut.mul, 0)
-        await ctx.tick()   # the last product is added one cycle after its multiply
+        await ctx.tick().repeat(2)   # the last product is added two cycles after its multiply
         result.extend(unpack_lanes(ctx.get(Value.cast(dut.acc)), config.lanes, config.acc_width))
     _run(dut, tb, clocked=True)
     return np.array(result, dtype=np.int64)

@@ -9,7 +9,8 @@ into the block; this pass does the same on the netlist JSON between Yosys and ne
 
 - a DP16KD read side whose every used data output drives exactly one flip-flop (same clock,
   no reset, one common clock enable) gets ``REGMODE = OUTREG``; the flip-flops are removed
-  and their enable becomes the output-register enable ``OCE``;
+  and their enable becomes the output-register enable ``OCE``. A 36-bit read (data on both
+  sides' pins) is one read port: both sides get their output registers together, or none;
 - a MULT18X18D operand whose every non-constant input bit comes from a flip-flop (same
   clock, no reset, no enable) gets its input register, and the multiplier reads the
   flip-flops' D inputs instead (a flip-flop left without loads is removed);
@@ -30,6 +31,12 @@ _CONSTANTS = ("0", "1", "x", "z")
 
 def _param(cell, name, default=""):
     return str(cell["parameters"].get(name, default)).strip()
+
+
+def _int_param(cell, name):
+    """An integer parameter, which Yosys writes as a string of binary digits."""
+    value = _param(cell, name, "0")
+    return int(value, 2) if value and set(value) <= {"0", "1"} else int(value)
 
 
 class _Netlist:
@@ -103,33 +110,39 @@ class _Netlist:
         return conn["CLK"][0], enable
 
 
-def _pack_bram_side(net, name, side):
+def _pack_bram(net, name, sides):
+    """Output registers on read ``sides`` ("A", "B", or "AB" for a 36-bit read, whose data
+    come out of both sides' pins)."""
     cell = net.cells[name]
-    if _param(cell, f"REGMODE_{side}", "NOREG") != "NOREG":
-        return 0
     conn = cell["connections"]
-    clock = conn.get(f"CLK{side}", [None])[0]
-    if conn.get(f"OCE{side}", ["1"])[0] != "1" or conn.get(f"RST{side}", ["0"])[0] != "0":
+    if any(_param(cell, f"REGMODE_{side}", "NOREG") != "NOREG" or
+           conn.get(f"RST{side}", ["0"])[0] != "0" for side in sides):
         return 0
+    clocks = {conn.get(f"CLK{side}", [None])[0] for side in sides}
+    if len(clocks) != 1:
+        return 0
+    clock = clocks.pop()
     moves = []
-    for bit_index in range(18):
-        port = f"DO{side}{bit_index}"
-        bit = conn.get(port, ["x"])[0]
-        if bit in _CONSTANTS or not net.loads[bit]:
-            continue
-        if len(net.loads[bit]) != 1 or bit in net.port_bits:
-            return 0
-        ff, ff_port, _ = net.loads[bit][0]
-        found = net.plain_ff(ff) if ff_port == "DI" else None
-        if found is None or found[0] != clock:
-            return 0
-        moves.append((port, ff, found[1]))
+    for side in sides:
+        for bit_index in range(18):
+            port = f"DO{side}{bit_index}"
+            bit = conn.get(port, ["x"])[0]
+            if bit in _CONSTANTS or not net.loads[bit]:
+                continue
+            if len(net.loads[bit]) != 1 or bit in net.port_bits:
+                return 0
+            ff, ff_port, _ = net.loads[bit][0]
+            found = net.plain_ff(ff) if ff_port == "DI" else None
+            if found is None or found[0] != clock:
+                return 0
+            moves.append((port, ff, found[1]))
     enables = {enable for _, _, enable in moves}
     if not moves or len(enables) != 1:
         return 0
     enable = enables.pop()
-    cell["parameters"][f"REGMODE_{side}"] = "OUTREG"
-    net.connect(name, f"OCE{side}", "1" if enable is None else enable)
+    for side in sides:
+        cell["parameters"][f"REGMODE_{side}"] = "OUTREG"
+        net.connect(name, f"OCE{side}", "1" if enable is None else enable)
     for port, ff, _ in moves:
         q = net.cells[ff]["connections"]["Q"][0]
         net.remove(ff)
@@ -224,8 +237,10 @@ def pack_registers(netlist):
             continue
         net = _Netlist(module)
         for name in [n for n, c in net.cells.items() if c["type"] == "DP16KD"]:
-            for side in "AB":
-                moved = _pack_bram_side(net, name, side)
+            cell = net.cells[name]
+            wide = any(_int_param(cell, f"DATA_WIDTH_{side}") == 36 for side in "AB")
+            for sides in (["AB"] if wide else ["A", "B"]):
+                moved = _pack_bram(net, name, sides)
                 stats["bram_output_registers"] += moved > 0
                 stats["flip_flops_absorbed"] += moved
         for name in [n for n, c in net.cells.items() if c["type"] == "MULT18X18D"]:

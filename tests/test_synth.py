@@ -135,6 +135,7 @@ class _PackingProbe(wiring.Component):
     we: In(1)
     mixed: Out(32)
     late: Out(signed(17))
+    wide: Out(72)
 
     def elaborate(self, platform):
         m = Module()
@@ -152,6 +153,13 @@ class _PackingProbe(wiring.Component):
                 m.d.sync += q.eq(read.data)
             if name == "shared":        # the RAM output also feeds logic: not packable
                 m.d.comb += self.mixed.eq(read.data ^ regs["enabled"] ^ regs["reset"] ^ q)
+        # 512 x 72: block RAMs in their 36-bit mode, whose reads come out of both sides' pins
+        wide = m.submodules.ram_wide = Memory(shape=72, depth=512, init=[])
+        read, write = wide.read_port(), wide.write_port()
+        m.d.comb += [read.addr.eq(self.addr), write.addr.eq(self.addr ^ 1),
+                     write.data.eq(self.wdata.replicate(3)), write.en.eq(self.we)]
+        q_wide = Signal(72, name="q_wide", reset_less=True)
+        m.d.sync += [q_wide.eq(read.data), self.wide.eq(q_wide ^ 1)]
         a, b, a2, b2, p = (Signal(signed(w), name=n, reset_less=True) for n, w in (
             ("op_a", 9), ("op_b", 8), ("op_a2", 9), ("op_b2", 8), ("prod", 17)))
         late = Signal(signed(17), name="prod_enabled", reset_less=True)
@@ -186,6 +194,12 @@ def test_register_packing_rules(tmp_path):
     assert all(cells[drivers[b][0]]["type"] == "DP16KD" for b in bits["q_enabled"])
     assert {cells[n]["connections"]["OCEB"][0] for n in rams if n.startswith("ram_enabled")} \
         == {bits["en"][0]}
+    # a 36-bit read gets both sides' output registers, as one port
+    wide = [c for n, c in rams.items() if n.startswith("ram_wide")]
+    assert wide and all(int(c["parameters"]["DATA_WIDTH_A"], 2) == 36 for c in wide)
+    assert all(c["parameters"]["REGMODE_A"] == c["parameters"]["REGMODE_B"] == "OUTREG"
+               for c in wide)
+    assert all(cells[drivers[b][0]]["type"] == "DP16KD" for b in bits["q_wide"])
     # a register with a reset, and a RAM output with another load, stay as they were
     assert regmode("ram_reset") == regmode("ram_shared") == {"NOREG"}
     assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF" for b in bits["q_reset"] + bits["q_shared"])
@@ -203,10 +217,10 @@ def test_register_packing_rules(tmp_path):
     ffs_after = {n for n, c in cells.items() if c["type"] == "TRELLIS_FF"}
     assert ffs_after < ffs_before
     # q_enabled (32), prod (17) and the operands (Yosys shares some of their bits)
-    assert stats == {"bram_output_registers": 2, "dsp_input_registers": 4,
+    assert stats == {"bram_output_registers": 2 + len(wide), "dsp_input_registers": 4,
                      "dsp_output_registers": 1,
                      "flip_flops_absorbed": len(ffs_before) - len(ffs_after)}
-    assert stats["flip_flops_absorbed"] > 32 + 17 + 9 + 8
+    assert stats["flip_flops_absorbed"] > 32 + 72 + 17 + 9 + 8
 
 
 # ---- asic ------------------------------------------------------------------------------------
