@@ -351,6 +351,14 @@ class FCEngine(wiring.Component):
         m.d.comb += active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))
 
         layer_end = Signal()          # STORE of the layer's last block
+        # Registered "last" bounds for the issue loop (a subtraction, a comparison and the
+        # issue decode in one cycle were the ECP5 critical path). A copy lags its source by a
+        # cycle, which is early enough: the layer's block count changes at a layer switch, a
+        # scan before the first issue, and the change list's final length is visible when the
+        # LOAD of block 0 issues, a cycle before the first MAC compares with it.
+        last_block = Signal.like(blk)
+        last_entry = Signal.like(entry)
+        m.d.sync += [last_block.eq(n_blocks - 1), last_entry.eq(n_changed - 1)]
         with m.FSM(name="control"):
             with m.State("SCAN"):
                 m.d.comb += [self.i_stream.ready.eq(~from_bank), in_scan.eq(1), stall.eq(~accept)]
@@ -395,7 +403,7 @@ class FCEngine(wiring.Component):
                                 m.d.sync += [phase.eq(_Op.MAC), entry.eq(0)]
                         with m.Case(_Op.MAC):
                             m.d.sync += entry.eq(entry + 1)
-                            with m.If(entry == n_changed - 1):
+                            with m.If(entry == last_entry):
                                 m.d.sync += phase.eq(_Op.STORE)
                         with m.Case(_Op.STORE):
                             m.d.sync += [
@@ -404,7 +412,7 @@ class FCEngine(wiring.Component):
                                 weight_base.eq(weight_base + n_inputs),
                                 lane_base.eq(lane_base + cfg.lanes),
                             ]
-                            with m.If(blk == n_blocks - 1):
+                            with m.If(blk == last_block):
                                 m.d.comb += [layer_end.eq(1), last_op.eq(last_layer)]
                                 m.d.sync += [
                                     blk.eq(0), weight_base.eq(0), lane_base.eq(0),
