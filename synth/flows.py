@@ -83,6 +83,19 @@ synth_ecp5 -no-rw-check -top {top} -json {netlist_json}
 tee -q -o {stat_json} stat -json
 """
 
+# The same synthesis with the classic ABC LUT mapper in place of abc9: Yosys 0.70's abc9
+# fails an internal assertion (in abc_ops_reintegrate) on some engines, and then the flow
+# runs this instead and says so in its result.
+ECP5_FALLBACK_SCRIPT = """\
+read_verilog {verilog}
+synth_ecp5 -no-rw-check -top {top} -run :map_luts
+techmap -map +/lattice/latches_map.v
+abc -lut 4:7 -dress
+clean
+synth_ecp5 -no-rw-check -top {top} -run map_cells: -json {netlist_json}
+tee -q -o {stat_json} stat -json
+"""
+
 
 def engine_verilog_for(config, wrapped=False):
     """Verilog of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``."""
@@ -242,9 +255,23 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
     f["script"].write_text(template.format(
         top=TOP, liberty=liberty, **{k: v.name for k, v in f.items()}))
     result = {"flow": flow, "engine": config.to_dict(), "seconds": {}}
-    result["seconds"]["yosys"] = round(run_tool("yosys", ["-q", "-l", f["yosys_log"].name,
-                                                          f["script"].name],
-                                                f["yosys_log"].with_suffix(".stdout"), workdir), 1)
+
+    def yosys(script, log):
+        return round(run_tool("yosys", ["-q", "-l", log.name, script.name],
+                              log.with_suffix(".stdout"), workdir), 1)
+
+    try:
+        result["seconds"]["yosys"] = yosys(f["script"], f["yosys_log"])
+        if flow == "ecp5":
+            result["lut_mapping"] = "abc9"
+    except ToolError:
+        if flow != "ecp5":
+            raise
+        fallback = workdir / "ecp5.fallback.ys"
+        fallback.write_text(ECP5_FALLBACK_SCRIPT.format(
+            top=TOP, **{k: v.name for k, v in f.items()}))
+        result["seconds"]["yosys"] = yosys(fallback, workdir / "ecp5.fallback.yosys.log")
+        result["lut_mapping"] = (f"abc -lut 4:7 (abc9 failed: see {f['yosys_log'].name})")
     stat = json.loads(f["stat_json"].read_text())
     if flow == "ecp5":
         result["cells_by_type"] = {t: n for t, n in stat["design"]["num_cells_by_type"].items()

@@ -175,7 +175,10 @@ def markdown(report):
                         for w in ("reuse", "baseline")]
                        + [["overhead %", None] + [p["overhead"][c] for c in cells]]), "",
                 f"Target {p['reuse']['constraint_mhz']} MHz. Ports registered by the timing harness "
-                f"(synth/wrapper.py).", ""]
+                f"(synth/wrapper.py); registers packed into block RAMs and multipliers "
+                f"(synth/ecp5_pack.py). LUT mapping: "
+                + "; ".join(f"{w} {p[w].get('lut_mapping', 'abc9')}" for w in ("reuse", "baseline"))
+                + ".", ""]
     if "memories" in report:
         mem = report["memories"]
         out += [f"## Memories (CACTI SRAM, {mem['node_nm']} nm)", "",
