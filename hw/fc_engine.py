@@ -189,7 +189,9 @@ class FCEngine(wiring.Component):
                             with m.Case(index):
                                 m.d.sync += getattr(entry, name).eq(self.cfg.data)
                         with m.Case(Register.ACTIVATION):
-                            m.d.sync += entry.relu.eq(self.cfg.data == 1)
+                            # codes are ACTIVATIONS' indices, 0 or 1 (a full-width
+                            # comparison was an ECP5 critical path)
+                            m.d.sync += entry.relu.eq(self.cfg.data[0])
             if multi:
                 with m.If(reg_layer == 0):
                     with m.Switch(reg_index):
@@ -265,6 +267,19 @@ class FCEngine(wiring.Component):
 
         in_scan = Signal()
         m.d.comb += accept.eq(Mux(from_bank, in_scan, self.i_stream.valid & self.i_stream.ready))
+        # The scan's end is a flag register (the subtraction and the comparison in front of
+        # the FSM were an ECP5 critical path), kept from registered bounds of the layer the
+        # engine runs or switches to: in place when that layer's scan starts, two cycles after
+        # a register write.
+        upcoming = (Array(entries)[target] if multi else cur).inputs
+        last_input, last_input_m1 = Signal.like(scan_count), Signal.like(scan_count)
+        at_last_input = Signal()      # scan_count == last_input
+        m.d.sync += [last_input.eq(upcoming - 1), last_input_m1.eq(upcoming - 2)]
+        with m.If(accept):
+            m.d.sync += at_last_input.eq(Mux(at_last_input, last_input == 0,
+                                             scan_count == last_input_m1))
+        with m.Else():
+            m.d.sync += at_last_input.eq(scan_count == last_input)
         m.d.sync += [
             s1_valid.eq(accept),
             s1_x.eq(scan_x),
@@ -279,7 +294,7 @@ class FCEngine(wiring.Component):
             s4_i.eq(s3_i),
         ]
         with m.If(accept & ~from_bank &
-                  (self.i_stream.payload.last != (scan_count == n_inputs - 1))):
+                  (self.i_stream.payload.last != at_last_input)):
             m.d.sync += self.framing_error.eq(1)
 
         if reuse:
@@ -335,30 +350,48 @@ class FCEngine(wiring.Component):
             m.d.sync += change_tail.eq(change_tail + 1)
 
         # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
+        # Every decision of the issue loop reads a flag register, not a comparison: a
+        # subtraction, a comparison and the decode in front of the FSM's enables were the ECP5
+        # critical path, once per bound (blocks, change-list length, output lanes).
         blk = Signal(range(cfg.max_blocks))
         entry = Signal(range(cfg.max_inputs))
-        phase = Signal(range(4), init=_Op.LOAD)
+        # the operation issued this cycle, one-hot (all zero outside ISSUE): each enable of
+        # the issue loop is then a flag and a bound, one LUT
+        loading, multiplying, storing = Signal(), Signal(), Signal()
+        drain_done = Signal()
         weight_base = Signal(len(wb.weight_read.addr))
         lane_base = Signal(range(cfg.max_blocks * cfg.lanes + 1))
         drain = Signal(range(self.scan_drain + 1))
-        issue = Signal()
         op = Signal(range(4))
         last_op = Signal()            # STORE of the last block: the frame's busy cycles end
         stall = Signal()
+        layer_end = Signal()          # STORE of the layer's last block
+
+        # Register copies lag their sources by a cycle, which is early enough: a layer's
+        # bounds change at a layer switch or a register write, a scan before they are used,
+        # and the change list's final length is visible when the LOAD of block 0 issues, a
+        # cycle before the first MAC.
+        last_block = Signal.like(blk)          # n_blocks - 1
+        last_block_m1 = Signal.like(blk)       # n_blocks - 2 (wraps; unused when it does)
+        last_entry_m1 = Signal.like(entry)     # n_changed - 2 (likewise)
+        m.d.sync += [last_block.eq(n_blocks - 1), last_block_m1.eq(n_blocks - 2),
+                     last_entry_m1.eq(n_changed - 2)]
+        blk_last = Signal()           # blk is the layer's last block
+        entry_last = Signal()         # entry is the change list's last entry
+        any_change = Signal()         # n_changed != 0, counted with it
+        with m.If(s3_valid):
+            m.d.sync += any_change.eq(1)
         active_lanes = Signal(range(cfg.lanes + 1))
         remaining = Signal(signed(len(n_outputs) + 1))
         m.d.comb += remaining.eq(n_outputs - lane_base)
-        m.d.comb += active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))
+        m.d.sync += active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))
 
-        layer_end = Signal()          # STORE of the layer's last block
-        # Registered "last" bounds for the issue loop (a subtraction, a comparison and the
-        # issue decode in one cycle were the ECP5 critical path). A copy lags its source by a
-        # cycle, which is early enough: the layer's block count changes at a layer switch, a
-        # scan before the first issue, and the change list's final length is visible when the
-        # LOAD of block 0 issues, a cycle before the first MAC compares with it.
-        last_block = Signal.like(blk)
-        last_entry = Signal.like(entry)
-        m.d.sync += [last_block.eq(n_blocks - 1), last_entry.eq(n_changed - 1)]
+        # The frame's first LOAD claims its output bank; the wait for that bank to drain is
+        # taken at the end of DRAIN (on the bank's state in the next cycle), so the issue loop
+        # never stalls.
+        busy_next = Signal(2)
+        clear = Signal(2)
+        m.d.comb += busy_next.eq(busy & ~clear)
         with m.FSM(name="control"):
             with m.State("SCAN"):
                 m.d.comb += [self.i_stream.ready.eq(~from_bank), in_scan.eq(1), stall.eq(~accept)]
@@ -366,7 +399,7 @@ class FCEngine(wiring.Component):
                     m.d.comb += fetch.eq(from_bank)
                 with m.If(accept):
                     m.d.sync += scan_count.eq(scan_count + 1)
-                    with m.If(scan_count == n_inputs - 1):
+                    with m.If(at_last_input):
                         m.d.sync += [scan_count.eq(0), drain.eq(0)]
                         m.next = "DRAIN"
                 if multi:
@@ -385,51 +418,55 @@ class FCEngine(wiring.Component):
                         m.next = "SCAN"
             with m.State("DRAIN"):
                 # let the last input reach the change list before reading its length
-                m.d.sync += drain.eq(drain + 1)
-                with m.If(drain == self.scan_drain - 1):
+                m.d.sync += blk_last.eq(last_block == 0)
+                with m.If(drain != self.scan_drain - 1):
+                    m.d.sync += drain.eq(drain + 1)
+                with m.Elif(last_layer & busy_next.bit_select(bank, 1)):
+                    m.d.comb += stall.eq(1)
+                with m.Else():
+                    m.d.comb += drain_done.eq(1)
                     m.next = "ISSUE"
             with m.State("ISSUE"):
-                # the frame's first output operation claims its output bank; wait until the
-                # bank has drained
-                m.d.comb += stall.eq((phase == _Op.LOAD) & (blk == 0) & last_layer &
-                                     busy.bit_select(bank, 1))
-                m.d.comb += [issue.eq(~stall), op.eq(phase)]
-                with m.If(issue):
-                    with m.Switch(phase):
-                        with m.Case(_Op.LOAD):
-                            with m.If(n_changed == 0):
-                                m.d.sync += phase.eq(_Op.STORE)
-                            with m.Else():
-                                m.d.sync += [phase.eq(_Op.MAC), entry.eq(0)]
-                        with m.Case(_Op.MAC):
-                            m.d.sync += entry.eq(entry + 1)
-                            with m.If(entry == last_entry):
-                                m.d.sync += phase.eq(_Op.STORE)
-                        with m.Case(_Op.STORE):
-                            m.d.sync += [
-                                phase.eq(_Op.LOAD),
-                                blk.eq(blk + 1),
-                                weight_base.eq(weight_base + n_inputs),
-                                lane_base.eq(lane_base + cfg.lanes),
-                            ]
-                            with m.If(blk == last_block):
-                                m.d.comb += [layer_end.eq(1), last_op.eq(last_layer)]
-                                m.d.sync += [
-                                    blk.eq(0), weight_base.eq(0), lane_base.eq(0),
-                                    n_changed.eq(0), change_tail.eq(0),
-                                ]
-                                with m.If(last_layer):
-                                    m.d.sync += [first.eq(0), bank.eq(~bank)]
-                                if multi:
-                                    m.d.sync += [
-                                        target.eq(Mux(last_layer, 0, layer + 1)),
-                                        fetch_word.eq(0), fetch_lane.eq(0),
-                                    ]
-                                    m.next = "SWITCH"
-                                else:
-                                    m.next = "SCAN"
-
-        m.d.comb += io.change_read.addr.eq(entry)
+                with m.If(storing & blk_last):
+                    m.next = "SWITCH" if multi else "SCAN"
+        # the issue loop, outside the FSM: its flags are zero in every other state, and its
+        # enables then need not decode the FSM's state
+        m.d.sync += [
+            loading.eq(storing & ~blk_last),
+            multiplying.eq(loading & any_change | multiplying & ~entry_last),
+            storing.eq(loading & ~any_change | multiplying & entry_last),
+        ]
+        with m.If(drain_done):
+            m.d.sync += loading.eq(1)
+        with m.If(loading):
+            m.d.sync += [entry.eq(0), entry_last.eq(n_changed == 1)]
+        with m.If(multiplying):
+            m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == last_entry_m1)]
+        with m.If(storing):
+            m.d.sync += [
+                blk.eq(blk + 1),
+                blk_last.eq(blk == last_block_m1),
+                weight_base.eq(weight_base + n_inputs),
+                lane_base.eq(lane_base + cfg.lanes),
+            ]
+            with m.If(blk_last):
+                m.d.comb += [layer_end.eq(1), last_op.eq(last_layer)]
+                m.d.sync += [
+                    blk.eq(0), weight_base.eq(0), lane_base.eq(0),
+                    n_changed.eq(0), change_tail.eq(0), any_change.eq(0),
+                ]
+                with m.If(last_layer):
+                    m.d.sync += [first.eq(0), bank.eq(~bank)]
+                if multi:
+                    m.d.sync += [
+                        target.eq(Mux(last_layer, 0, layer + 1)),
+                        fetch_word.eq(0), fetch_lane.eq(0),
+                    ]
+        m.d.comb += [
+            io.change_read.addr.eq(entry),
+            op.eq(Mux(loading, _Op.LOAD, Mux(multiplying, _Op.MAC,
+                                             Mux(storing, _Op.STORE, _Op.NONE)))),
+        ]
 
         # Operation pipeline: tags travel with the op; stage k holds the op issued k cycles ago.
         tag_layout = data.StructLayout({
@@ -438,7 +475,7 @@ class FCEngine(wiring.Component):
         })
         tags = [Signal(tag_layout, name=f"op{k}") for k in range(self.bank_write_latency + 1)]
         m.d.comb += [
-            tags[0].op.eq(Mux(issue, op, _Op.NONE)),
+            tags[0].op.eq(op),
             tags[0].blk.eq(blk),
             tags[0].first.eq(first | ~layer_reuse),
             # the last layer writes the frame's output bank; a hidden layer l writes 2 + (l & 1)
@@ -518,7 +555,10 @@ class FCEngine(wiring.Component):
         out_valid, out_last = Signal(), Signal()        # stage 2: the beat on o_stream
         out_data = Signal.like(io.bank_read.data, reset_less=True)
         advance = Signal()
-        clear = Signal(2)
+        # registered bound (a copy lagging stream_blocks by a cycle: it changes by register
+        # writes only, never while a frame streams out)
+        stream_last = Signal.like(out_blk)
+        m.d.sync += stream_last.eq(stream_blocks - 1)
         m.d.comb += [
             advance.eq(~out_valid | self.o_stream.ready),
             io.bank_read.en.eq(advance),
@@ -533,10 +573,10 @@ class FCEngine(wiring.Component):
             with m.If(complete.bit_select(out_bank, 1) & ~issued_all):
                 m.d.sync += [
                     read_valid.eq(1),
-                    read_last.eq(out_blk == stream_blocks - 1),
+                    read_last.eq(out_blk == stream_last),
                     out_blk.eq(out_blk + 1),
                 ]
-                with m.If(out_blk == stream_blocks - 1):
+                with m.If(out_blk == stream_last):
                     m.d.sync += [issued_all.eq(1), out_blk.eq(0)]
             with m.Else():
                 m.d.sync += read_valid.eq(0)
@@ -544,7 +584,7 @@ class FCEngine(wiring.Component):
             m.d.comb += clear.eq(Mux(out_bank, 0b10, 0b01))
             m.d.sync += [out_bank.eq(~out_bank), issued_all.eq(0)]
         claim = Signal(2)
-        with m.If(issue & (phase == _Op.LOAD) & (blk == 0) & last_layer):
+        with m.If(loading & (blk == 0) & last_layer):
             m.d.comb += claim.eq(Mux(bank, 0b10, 0b01))
         m.d.sync += [
             complete.eq((complete | set_complete) & ~clear),
@@ -552,7 +592,7 @@ class FCEngine(wiring.Component):
         ]
 
         # ---- performance counters ---------------------------------------------------------
-        is_op = lambda kind: issue & (op == kind)
+        is_op = {_Op.LOAD: loading, _Op.MAC: multiplying, _Op.STORE: storing}.__getitem__
         increments = {
             "cycles": ~stall,
             "stall_cycles": stall,

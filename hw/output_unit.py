@@ -12,15 +12,20 @@ class OutputUnit(wiring.Component):
 
     With ``latency=0`` (the default) the unit is combinational. With ``latency=3`` it is three
     pipeline stages, so it fits the clock of the rest of the datapath: ``y`` in cycle t+3 is the
-    result for ``acc`` in cycle t (``relu`` and ``shift`` are layer registers, constant during a
-    frame). The engine uses ``latency=3`` in place of registering its input and its output.
+    result for ``acc`` in cycle t. ``relu`` and ``shift`` are layer registers: with
+    ``latency=3`` they must be set a cycle before the first ``acc`` that uses them (the unit
+    registers the saturation thresholds it derives from ``shift``).
 
-    Both use the same arithmetic, split between the stages: with ``u = (2 * z) >> shift``,
-    ``(z + 2**(shift-1)) >> shift == (u + 1) >> 1`` for every shift >= 0, so no wide adder
-    follows the shifter. Stage 1 shifts by the multiple of 8 in ``shift``, stage 2 by the rest,
-    stage 3 applies the activation and saturates by comparing ``u`` with constants. The ReLU
-    can wait for stage 3 because the shift keeps the sign: ``u < 0`` exactly when ``z < 0``.
-    (On ECP5 the activation mux in front of a one-stage shifter was the critical path.)
+    Both use the same arithmetic, split between the stages. Saturation is decided on ``z``
+    itself: with ``R(z) = (z + 2**(shift-1)) >> shift`` (round half up) and ``aw = act_width``,
+    ``R(z) > act_max`` exactly when ``2z >= (2**aw - 1) << shift`` and ``R(z) < act_min``
+    exactly when ``2z < -(2**aw + 1) << shift`` (for every shift >= 0, since 2z is even), one
+    carry chain each against a registered threshold. The ReLU zero is decided on the sign of
+    ``z``. The rounded value comes from ``u = (2z) >> shift``, as ``R(z) = (u + 1) >> 1``, so
+    no wide adder follows the shifter: stage 1 shifts by the multiple of 8 in ``shift``, stage
+    2 by the rest, stage 3 adds one to the low ``aw + 1`` bits of ``u`` (all a result that is
+    not saturated needs) and selects. (On ECP5, saturation decided on ``u`` in stage 3 was the
+    critical path.)
 
     Members
     -------
@@ -51,31 +56,44 @@ class OutputUnit(wiring.Component):
         cfg = self._config
         m = Module()
         stage = m.d.sync if self._latency else m.d.comb
-        width = cfg.acc_width + 1
+        aw = cfg.act_width
+        # thresholds on 2z: (2**aw - 1) << shift and -(2**aw + 1) << shift
+        threshold = signed(cfg.acc_width + aw + 2)
+        high_from, low_below = Signal(threshold), Signal(threshold)
+        # Each threshold bit is a function of the shift alone, written as comparisons with
+        # constants: bit i of (2**aw - 1) << s is set when s <= i < s + aw, and bit i of
+        # -(2**aw + 1) << s when s <= i != s + aw (a shifter in front of the registers was
+        # an ECP5 critical path; a table indexed by shift became a ROM)
+        s = self.shift
+        stage += [
+            high_from.eq(Cat(((s <= i) & (s > i - aw)) for i in range(threshold.width))),
+            low_below.eq(Cat(((s <= i) & (s != i - aw)) for i in range(threshold.width))),
+        ]
         coarse = Cat(C(0, 3), self.shift[3:])
         fine = self.shift[:3]
+        kept = aw + 1 + 7       # the bits of (2z) >> coarse that the fine shift keeps
         for lane in range(cfg.lanes):
-            z = self.acc[lane]
-            u1 = Signal(signed(width), name=f"u1_{lane}")   # (2 * z) >> coarse
-            u = Signal(signed(width), name=f"u{lane}")      # (2 * z) >> shift
-            stage += [u1.eq((z.as_signed() << 1) >> coarse), u.eq(u1 >> fine)]
-            # (u + 1) >> 1 > act_max  <=>  u >= 2**aw - 1  (aw = act_width): u is not negative
-            # and has a bit set above bit aw - 1, or its low aw bits are all ones.
-            # (u + 1) >> 1 < act_min  <=>  u < -2**aw - 1: u is negative and, unless every bit
-            # from aw + 1 up is one, its low aw + 1 bits (u + 2**(aw+1)) are below 2**aw - 1.
-            # Written as bit reductions: a comparison with a constant became a 33-bit carry
-            # chain, the ECP5 critical path.
-            aw = cfg.act_width
-            sign = u[-1]
-            high = ~sign & (u[aw:-1].any() | u[:aw].all())
-            low_sat = sign & (~u[aw + 1:-1].all() | (u[:aw + 1] < (1 << aw) - 1))
+            z2 = self.acc[lane].as_signed() << 1
+            u1 = Signal(kept, name=f"u1_{lane}")            # ((2z) >> coarse)[:kept]
+            u = Signal(aw + 1, name=f"u{lane}")             # ((2z) >> shift)[:aw + 1]
+            flags = [(Signal(name=f"{kind}{k}_{lane}") for k in (1, 2))
+                     for kind in ("zero", "high", "low")]
+            (zero1, zero2), (high1, high2), (low1, low2) = flags
+            stage += [
+                u1.eq((z2 >> coarse)[:kept]),
+                zero1.eq(self.relu & self.acc[lane][-1]),
+                high1.eq(z2 >= high_from),
+                low1.eq(z2 < low_below),
+                u.eq((u1 >> fine)[:aw + 1]),
+                zero2.eq(zero1), high2.eq(high1), low2.eq(low1),
+            ]
             rounded = Signal(aw + 1, name=f"rounded{lane}")
-            m.d.comb += rounded.eq(u[:aw + 1] + 1)
-            with m.If(self.relu & sign):
+            m.d.comb += rounded.eq(u + 1)
+            with m.If(zero2):
                 stage += self.y[lane].eq(0)
-            with m.Elif(high):
+            with m.Elif(high2):
                 stage += self.y[lane].eq(cfg.act_max)
-            with m.Elif(low_sat):
+            with m.Elif(low2):
                 stage += self.y[lane].eq(cfg.act_min)
             with m.Else():
                 stage += self.y[lane].eq(rounded[1:])

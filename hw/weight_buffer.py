@@ -12,7 +12,18 @@ __all__ = ["WeightBuffer", "WEIGHT_BANK_DEPTH"]
 # Words per weight bank: a large weight buffer is built of banks whose outputs are registered
 # before the bank multiplexer (on ECP5 the multiplexer of a cascade of 127 block RAMs set the
 # clock at 75 MHz when it followed the RAM outputs directly).
-WEIGHT_BANK_DEPTH = 1024
+WEIGHT_BANK_DEPTH = 16384
+
+# Within a bank, the word is cut into bit slices as wide as one block RAM is at the bank's
+# depth (ECP5 DP16KD: 16K x 1 ... 512 x 36), so a slice is whole block RAMs with no
+# multiplexer behind them: with 1K-word banks, the 16:1 bank multiplexer's routes from RAMs
+# across the die were the ECP5 critical path.
+_BLOCK_RAM_SHAPES = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
+
+
+def slice_width(depth):
+    """Bits per weight-bank slice for a bank of ``depth`` words."""
+    return next(width for words, width in _BLOCK_RAM_SHAPES if depth <= words)
 
 
 class WeightBuffer(wiring.Component):
@@ -71,24 +82,31 @@ class WeightBuffer(wiring.Component):
         write_data = Signal.like(self.weight_write.data, reset_less=True)
         m.d.sync += [write_addr.eq(self.weight_write.addr), write_data.eq(self.weight_write.data)]
         outputs = []
+        word_bits = self._weight_word.size
         for k in range(n_banks):
-            words = min(bank_depth, depth - k * bank_depth)
-            bank = Memory(shape=self._weight_word, depth=max(2, words), init=[])
-            m.submodules["weights" if n_banks == 1 else f"weights_bank{k}"] = bank
-            read, write = bank.read_port(), bank.write_port()
+            words = max(2, min(bank_depth, depth - k * bank_depth))
             # reset-less, as every register at a memory output: on ECP5 it becomes the block
             # RAM's own output register (synth.ecp5_pack)
             registered = Signal(self._weight_word, name=f"bank{k}_q", reset_less=True)
             write_en = Signal(name=f"bank{k}_write_en")
             m.d.sync += write_en.eq(self.weight_write.en & (write_sel == k if n_banks > 1 else 1))
-            m.d.comb += [
-                read.addr.eq(self.weight_read.addr[:low]),
-                read.en.eq(self.weight_read.en),
-                write.addr.eq(write_addr[:low]),
-                write.data.eq(write_data),
-                write.en.eq(write_en),
-            ]
-            m.d.sync += registered.eq(read.data)
+            width = slice_width(words)
+            slices = range(0, word_bits, width)
+            for lo in slices:
+                hi = min(lo + width, word_bits)
+                name = "weights" if n_banks == 1 else f"weights_bank{k}"
+                if len(slices) > 1:
+                    name += f"_slice{lo // width}"
+                m.submodules[name] = bank = Memory(shape=hi - lo, depth=words, init=[])
+                read, write = bank.read_port(), bank.write_port()
+                m.d.comb += [
+                    read.addr.eq(self.weight_read.addr[:low]),
+                    read.en.eq(self.weight_read.en),
+                    write.addr.eq(write_addr[:low]),
+                    write.data.eq(write_data.as_value()[lo:hi]),
+                    write.en.eq(write_en),
+                ]
+                m.d.sync += registered.as_value()[lo:hi].eq(read.data)
             outputs.append(registered)
         # The bank multiplexer is two levels of about sqrt(banks) inputs with a register in
         # between (a one-level 16:1 multiplexer over banks spread across the die was the ECP5

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import pathlib
-import re
 import shutil
 import sys
 import tempfile
@@ -157,35 +156,6 @@ def _fingerprint():
     return h.hexdigest()
 
 
-_ZERO_INIT = re.compile(
-    r"^(?P<indent> +)initial begin\n"
-    r"(?P<body>(?: +(?P<name>[A-Za-z_][A-Za-z0-9_$]*)\[\d+\] = \d+'h0+;\n)+)"
-    r" +end\n", re.M)
-
-
-def compact_zero_init(verilog):
-    """Replace Amaranth's element-by-element zero initialization of a memory by a loop.
-
-    ``initial begin mem[0] = 128'h0; ... mem[16383] = 128'h0; end`` becomes the equivalent
-    ``initial for`` loop: the same initial state, but Verilator no longer emits (and g++ no longer
-    compiles) megabytes of C++ for it. Blocks with any non-zero value are left alone.
-    """
-    count = 0
-
-    def loop(m):
-        nonlocal count
-        name = m.group("name")
-        lines = m.group("body").splitlines()
-        if any(not line.strip().startswith(f"{name}[") for line in lines):
-            return m.group(0)
-        count += 1
-        i, ind = f"deja_init_{count}", m.group("indent")
-        return (f"{ind}integer {i};\n{ind}initial for ({i} = 0; {i} < {len(lines)}; {i} = {i} + 1) "
-                f"{name}[{i}] = 0;\n")
-
-    return _ZERO_INIT.sub(loop, verilog)
-
-
 def build_key(config, simulator, waves=None, fingerprint=None):
     """Directory name of a build: configuration, simulator, waveform format and the generating
     sources, so different sources (another checkout, an edited hw/) never share or delete a
@@ -249,7 +219,7 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
             shutil.rmtree(build_dir)
         build_dir.mkdir(parents=True)
         from hw.verilog import engine_verilog
-        engine_text = compact_zero_init(engine_verilog(config, name=ENGINE))
+        engine_text = engine_verilog(config, name=ENGINE)
         (build_dir / f"{ENGINE}.v").write_text(engine_text)
         tap = has_preactivation_tap(engine_text)
         (build_dir / f"{TOP}.v").write_text(tb_top_verilog(config, ENGINE, tap=tap))

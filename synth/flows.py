@@ -25,6 +25,7 @@ import re
 from amaranth.back import verilog
 
 from hw.fc_engine import FCEngine
+from hw.verilog import compact_zero_init
 from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
@@ -101,7 +102,7 @@ def engine_verilog_for(config, wrapped=False):
     """Verilog of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``."""
     engine = FCEngine(config)
     design = RegisteredPorts(engine) if wrapped else engine
-    return verilog.convert(design, name=TOP, emit_src=False)
+    return compact_zero_init(verilog.convert(design, name=TOP, emit_src=False))
 
 
 def block_name(module, top=TOP):
@@ -164,21 +165,30 @@ def _param(value):
     return value
 
 
+_SLICE = re.compile(r"_slice\d+$")
+
+
 def parse_memories(design, top=TOP):
-    """Every inferred memory (``$mem_v2`` cell) of a Yosys ``write_json`` design."""
-    memories = []
+    """Every inferred memory (``$mem_v2`` cell) of a Yosys ``write_json`` design; the bit
+    slices of one weight bank (``weights_slice0``, ``weights_slice1``, ...) are one memory."""
+    memories = {}
     for module, body in design["modules"].items():
         for cell in body.get("cells", {}).values():
             if cell["type"] != "$mem_v2":
                 continue
             p = {k: _param(v) for k, v in cell["parameters"].items()}
-            name = str(p.get("MEMID", "?")).lstrip("\\").split(".")[-1]
-            memories.append({
-                "block": block_name(module, top), "name": name,
+            name = _SLICE.sub("", str(p.get("MEMID", "?")).lstrip("\\").split(".")[-1])
+            key = (block_name(module, top), name)
+            if key in memories:
+                memories[key]["width"] += p["WIDTH"]
+                memories[key]["bits"] += p["WIDTH"] * p["SIZE"]
+                continue
+            memories[key] = {
+                "block": key[0], "name": name,
                 "width": p["WIDTH"], "depth": p["SIZE"], "bits": p["WIDTH"] * p["SIZE"],
                 "read_ports": p["RD_PORTS"], "write_ports": p["WR_PORTS"],
-            })
-    return sorted(memories, key=lambda m: (m["block"], m["name"]))
+            }
+    return [memories[k] for k in sorted(memories)]
 
 
 _LTP = re.compile(r"Longest topological path in (\S+) \(length=(\d+)\)")

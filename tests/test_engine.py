@@ -107,10 +107,15 @@ def test_engine_vcd(tmp_path):
     assert "$enddefinitions" in text and "i_stream__valid" in text
 
 
-def test_engine_with_banked_weight_buffer():
+def test_engine_with_banked_weight_buffer(monkeypatch):
     """A weight buffer of more than WEIGHT_BANK_DEPTH words is built of banks with registered
-    outputs; a layer whose weights span two banks agrees with golden cycle for cycle."""
-    from hw.weight_buffer import WEIGHT_BANK_DEPTH
+    outputs, each cut into bit slices; a layer whose weights span two banks agrees with golden
+    cycle for cycle. (The bank depth is lowered to 1024 words, 18-bit slices, to keep the
+    simulation small.)"""
+    import hw.weight_buffer
+    WEIGHT_BANK_DEPTH = 1024
+    monkeypatch.setattr(hw.weight_buffer, "WEIGHT_BANK_DEPTH", WEIGHT_BANK_DEPTH)
+    assert hw.weight_buffer.slice_width(WEIGHT_BANK_DEPTH) < 4 * 8    # two slices per word
     config = EngineConfig(lanes=4, max_inputs=128, max_outputs=64)
     assert config.weight_depth == 2 * WEIGHT_BANK_DEPTH
     rng = np.random.default_rng(11)
