@@ -66,7 +66,10 @@ class FCEngine(wiring.Component):
     Members
     -------
     cfg : ``In(ConfigWriteSignature(config))``
-        Layer registers, centroid table, thresholds, weights and biases.
+        Layer registers, centroid table, thresholds, weights and biases. The engine keeps
+        registered copies of bounds derived from the layer registers (timing), so a register
+        write must come at least three cycles before the first input beat that relies on it
+        (golden.network_writes writes the registers first, then the weights and biases).
     start : ``In(1)``
         Start of sequence: the next frame is a first execution (outputs start from the bias)
         and the performance counters restart. Assert only between frames.

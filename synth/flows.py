@@ -1,4 +1,5 @@
-"""Synthesis flows: a Yosys script template each, and parsers of the tools' JSON results.
+"""Synthesis flows: a Yosys script template each (reading the engine as RTLIL), and parsers of
+the tools' JSON results.
 
 Every flow turns one :class:`golden.EngineConfig` into a dict of figures (JSON-able). Results
 are read from Yosys ``stat -json`` and nextpnr's ``--report`` JSON; the only text parsed is
@@ -22,15 +23,14 @@ import json
 import pathlib
 import re
 
-from amaranth.back import verilog
+from amaranth.back import rtlil
 
 from hw.fc_engine import FCEngine
-from hw.verilog import compact_zero_init
 from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
 
-__all__ = ["FLOWS", "run_flow", "engine_verilog_for", "parse_stat", "parse_memories",
+__all__ = ["FLOWS", "run_flow", "engine_rtlil_for", "parse_stat", "parse_memories",
            "parse_ltp", "parse_nextpnr_report", "block_name", "ECP5_DEVICES"]
 
 FLOWS = ("generic", "asic", "ecp5")
@@ -45,7 +45,7 @@ ECP5_DEVICES = {
 # Front end shared by generic and asic: coarse synthesis with memories inferred but not
 # mapped, the memory list written out, memories turned into opaque cells, then fine mapping.
 _FRONT = """\
-read_verilog {verilog}
+read_rtlil {rtlil}
 hierarchy -check -top {top}
 synth -top {top} -run :fine
 write_json -noscopeinfo {memories_json}
@@ -78,17 +78,22 @@ tee -q -o {stat_json} stat -json -liberty {liberty}
 # coincide with a write (the output streamer idling on an incomplete bank, the change list
 # read during the scan's drain) are discarded. The emulation put a LUT between each block RAM
 # and the register after it, which kept that register out of the RAM (synth.ecp5_pack).
+# rename -enumerate: abc9 (Yosys 0.55 to 0.70) fails an assertion when it reintegrates its
+# result if the design keeps Amaranth's private wire names (a name it adds already exists);
+# giving the private names fresh numbers avoids the clash. Public names are kept.
 ECP5_SCRIPT = """\
-read_verilog {verilog}
+read_rtlil {rtlil}
+rename -enumerate
 synth_ecp5 -no-rw-check -top {top} -json {netlist_json}
 tee -q -o {stat_json} stat -json
 """
 
-# The same synthesis with the classic ABC LUT mapper in place of abc9: Yosys 0.70's abc9
-# fails an internal assertion (in abc_ops_reintegrate) on some engines, and then the flow
-# runs this instead and says so in its result.
+# The same synthesis with the classic ABC LUT mapper in place of abc9, should abc9 still fail
+# (it did, before the renaming above, on the default engine): the flow then runs this
+# instead and says so in its result.
 ECP5_FALLBACK_SCRIPT = """\
-read_verilog {verilog}
+read_rtlil {rtlil}
+rename -enumerate
 synth_ecp5 -no-rw-check -top {top} -run :map_luts
 techmap -map +/lattice/latches_map.v
 abc -lut 4:7 -dress
@@ -98,11 +103,15 @@ tee -q -o {stat_json} stat -json
 """
 
 
-def engine_verilog_for(config, wrapped=False):
-    """Verilog of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``."""
+def engine_rtlil_for(config, wrapped=False):
+    """RTLIL of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``.
+
+    The flows read RTLIL, not Verilog: a memory's initial contents are one constant there, and
+    Yosys (WebAssembly, 4 GB) ran out of memory reading the default engine's Verilog, whose
+    weight slices are initialized word by word (or by loops it unrolls)."""
     engine = FCEngine(config)
     design = RegisteredPorts(engine) if wrapped else engine
-    return compact_zero_init(verilog.convert(design, name=TOP, emit_src=False))
+    return rtlil.convert(design, name=TOP, emit_src=False)
 
 
 def block_name(module, top=TOP):
@@ -242,7 +251,7 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     f = {
-        "verilog": workdir / "engine.v",
+        "rtlil": workdir / "engine.il",
         "script": workdir / f"{flow}.ys",
         "yosys_log": workdir / f"{flow}.yosys.log",
         "memories_json": workdir / "memories.yosys.json",
@@ -260,7 +269,7 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
         liberty = pathlib.Path(liberty).resolve()
         if not liberty.is_file():
             raise ToolError(f"Liberty file not found: {liberty}")
-    f["verilog"].write_text(engine_verilog_for(config, wrapped=(flow == "ecp5")))
+    f["rtlil"].write_text(engine_rtlil_for(config, wrapped=(flow == "ecp5")))
     template = {"generic": GENERIC_SCRIPT, "asic": ASIC_SCRIPT, "ecp5": ECP5_SCRIPT}[flow]
     f["script"].write_text(template.format(
         top=TOP, liberty=liberty, **{k: v.name for k, v in f.items()}))
