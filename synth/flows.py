@@ -30,7 +30,7 @@ from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
 
-__all__ = ["FLOWS", "run_flow", "engine_rtlil_for", "parse_stat", "parse_memories",
+__all__ = ["FLOWS", "run_flow", "engine_rtlil_for", "collisions_undefined", "parse_stat", "parse_memories",
            "parse_ltp", "parse_nextpnr_report", "block_name", "ECP5_DEVICES"]
 
 FLOWS = ("generic", "asic", "ecp5")
@@ -112,6 +112,18 @@ def engine_rtlil_for(config, wrapped=False):
     engine = FCEngine(config)
     design = RegisteredPorts(engine) if wrapped else engine
     return rtlil.convert(design, name=TOP, emit_src=False)
+
+
+_COLLISION_MASK = re.compile(r"(parameter \\COLLISION_X_MASK )(\d+)'([01]+)")
+
+
+def collisions_undefined(rtlil_text):
+    """The RTLIL with every memory read port's result undefined when it reads a word written
+    in the same cycle (``COLLISION_X_MASK`` all ones), the ECP5 flow's ``-no-rw-check`` for
+    RTLIL input: Amaranth's read ports return the old word, and Yosys emulated that with a
+    register and a LUT after each block RAM, which kept its output register out of the RAM.
+    The engine never uses such a read (see ECP5_SCRIPT)."""
+    return _COLLISION_MASK.sub(lambda m: f"{m[1]}{m[2]}'{'1' * int(m[2])}", rtlil_text)
 
 
 def block_name(module, top=TOP):
@@ -269,7 +281,8 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
         liberty = pathlib.Path(liberty).resolve()
         if not liberty.is_file():
             raise ToolError(f"Liberty file not found: {liberty}")
-    f["rtlil"].write_text(engine_rtlil_for(config, wrapped=(flow == "ecp5")))
+    text = engine_rtlil_for(config, wrapped=(flow == "ecp5"))
+    f["rtlil"].write_text(collisions_undefined(text) if flow == "ecp5" else text)
     template = {"generic": GENERIC_SCRIPT, "asic": ASIC_SCRIPT, "ecp5": ECP5_SCRIPT}[flow]
     f["script"].write_text(template.format(
         top=TOP, liberty=liberty, **{k: v.name for k, v in f.items()}))

@@ -11,7 +11,7 @@ import shutil
 
 import numpy as np
 import pytest
-from amaranth.back import verilog
+from amaranth.back import rtlil
 from amaranth.hdl import Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
@@ -23,7 +23,7 @@ from golden.output_unit import output_unit
 from hw.output_unit import OutputUnit
 from deja.cli import main
 from synth.flows import (run_flow, parse_stat, parse_memories, parse_ltp, parse_nextpnr_report,
-                         block_name)
+                         block_name, collisions_undefined, ECP5_SCRIPT)
 from synth.memories import MemoryModel, engine_buffers, paper_buffers, RECORDED, Buffer
 from synth.tools import ToolError, find_tool, run_tool
 from synth.ecp5_pack import pack_registers
@@ -185,11 +185,12 @@ class _PackingProbe(wiring.Component):
 
 
 def test_register_packing_rules(tmp_path):
-    """synth.ecp5_pack on a probe: what it packs, what it leaves, and how it rewires."""
-    (tmp_path / "probe.v").write_text(verilog.convert(_PackingProbe(), name="probe",
-                                                      emit_src=False))
-    (tmp_path / "probe.ys").write_text("read_verilog probe.v\n"
-                                       "synth_ecp5 -no-rw-check -top probe -json probe.json\n")
+    """synth.ecp5_pack on a probe synthesized as the ecp5 flow does (RTLIL with undefined
+    read-write collisions, ECP5_SCRIPT): what it packs, what it leaves, and how it rewires."""
+    (tmp_path / "probe.il").write_text(collisions_undefined(
+        rtlil.convert(_PackingProbe(), name="probe", emit_src=False)))
+    (tmp_path / "probe.ys").write_text(ECP5_SCRIPT.format(
+        rtlil="probe.il", top="probe", netlist_json="probe.json", stat_json="probe.stat.json"))
     run_tool("yosys", ["-q", "probe.ys"], tmp_path / "probe.log", tmp_path)
     netlist = json.loads((tmp_path / "probe.json").read_text())
     module = netlist["modules"]["probe"]
