@@ -67,8 +67,9 @@ class FCEngine(wiring.Component):
     -------
     cfg : ``In(ConfigWriteSignature(config))``
         Layer registers, centroid table, thresholds, weights and biases. The engine keeps
-        registered copies of bounds derived from the layer registers (timing), so a register
-        write must come at least three cycles before the first input beat that relies on it
+        registered copies of the writes and of bounds derived from the layer registers (timing),
+        so a register write must come at least four cycles before the first input beat that
+        relies on it
         (golden.network_writes writes the registers first, then the weights and biases).
     start : ``In(1)``
         Start of sequence: the next frame is a first execution (outputs start from the bias)
@@ -171,8 +172,18 @@ class FCEngine(wiring.Component):
         def based(address, field):
             return address + getattr(cur, field) if multi else address
 
-        region = self.cfg.addr[cfg.cfg_offset_width:]
-        offset = self.cfg.addr[:cfg.cfg_offset_width]
+        # Configuration writes are registered with their region decoded (the decode followed
+        # by the fan-out to the distributed RAMs of the tables and biases was an ECP5 critical
+        # path): a write lands a cycle after the request.
+        cfg_addr = Signal.like(self.cfg.addr, reset_less=True)
+        cfg_data = Signal.like(self.cfg.data, reset_less=True)
+        regions = (Region.REGISTER, Region.CENTROID, Region.QUANTIZATION, Region.WEIGHT,
+                   Region.BIAS)
+        writes_to = {r: Signal(name=f"cfg_write_{r}") for r in regions}
+        m.d.sync += [cfg_addr.eq(self.cfg.addr), cfg_data.eq(self.cfg.data)]
+        m.d.sync += [en.eq(self.cfg.en & (self.cfg.addr[cfg.cfg_offset_width:] == r))
+                     for r, en in writes_to.items()]
+        offset = cfg_addr[:cfg.cfg_offset_width]
         reg_index = offset[:Register.BITS]
         reg_layer = offset[Register.BITS:Register.BITS + cfg.layer_bits]
         fields = {
@@ -184,44 +195,44 @@ class FCEngine(wiring.Component):
         if multi:
             fields.update({Register.WEIGHT_BASE: "weight_base",
                            Register.BLOCK_BASE: "block_base", Register.INDEX_BASE: "index_base"})
-        with m.If(self.cfg.en & (region == Region.REGISTER)):
+        with m.If(writes_to[Region.REGISTER]):
             for k, entry in enumerate(entries):
                 with m.If((reg_layer == k) if multi else Const(1)):
                     with m.Switch(reg_index):
                         for index, name in fields.items():
                             with m.Case(index):
-                                m.d.sync += getattr(entry, name).eq(self.cfg.data)
+                                m.d.sync += getattr(entry, name).eq(cfg_data)
                         with m.Case(Register.ACTIVATION):
                             # codes are ACTIVATIONS' indices, 0 or 1 (a full-width
                             # comparison was an ECP5 critical path)
-                            m.d.sync += entry.relu.eq(self.cfg.data[0])
+                            m.d.sync += entry.relu.eq(cfg_data[0])
             if multi:
                 with m.If(reg_layer == 0):
                     with m.Switch(reg_index):
                         with m.Case(Register.LAYERS):
-                            m.d.sync += n_layers.eq(self.cfg.data)
+                            m.d.sync += n_layers.eq(cfg_data)
                         with m.Case(Register.STREAM_BLOCKS):
-                            m.d.sync += stream_blocks.eq(self.cfg.data)
+                            m.d.sync += stream_blocks.eq(cfg_data)
         if reuse:
             m.d.comb += [
-                table.write_en.eq(self.cfg.en & (region == Region.CENTROID)),
+                table.write_en.eq(writes_to[Region.CENTROID]),
                 table.write_addr.eq(offset),
-                table.write_data.eq(self.cfg.data[:cfg.act_width]),
-                quant.write_en.eq(self.cfg.en & (region == Region.QUANTIZATION)),
+                table.write_data.eq(cfg_data[:cfg.act_width]),
+                quant.write_en.eq(writes_to[Region.QUANTIZATION]),
                 quant.write_addr.eq(offset),
-                quant.write_data.eq(self.cfg.data),
+                quant.write_data.eq(cfg_data),
             ]
             if multi:
                 m.d.comb += [quant.layer.eq(layer), table.layer.eq(layer)]
         lane_bits = ceil_log2(cfg.lanes)
         m.d.comb += [
             wb.weight_write.addr.eq(offset),
-            wb.weight_write.data.eq(self.cfg.data[:cfg.lanes * cfg.weight_width]),
-            wb.weight_write.en.eq(self.cfg.en & (region == Region.WEIGHT)),
+            wb.weight_write.data.eq(cfg_data[:cfg.lanes * cfg.weight_width]),
+            wb.weight_write.en.eq(writes_to[Region.WEIGHT]),
             wb.bias_write.addr.eq(offset[lane_bits:]),
-            wb.bias_write.data.eq(Cat(self.cfg.data[:cfg.acc_width] for _ in range(cfg.lanes))),
+            wb.bias_write.data.eq(Cat(cfg_data[:cfg.acc_width] for _ in range(cfg.lanes))),
         ]
-        with m.If(self.cfg.en & (region == Region.BIAS)):
+        with m.If(writes_to[Region.BIAS]):
             m.d.comb += wb.bias_write.en.eq(Const(1, cfg.lanes) << offset[:lane_bits])
 
         # ---- sequence and frame state -----------------------------------------------------

@@ -13,8 +13,8 @@ class OutputUnit(wiring.Component):
     With ``latency=0`` (the default) the unit is combinational. With ``latency=3`` it is three
     pipeline stages, so it fits the clock of the rest of the datapath: ``y`` in cycle t+3 is the
     result for ``acc`` in cycle t. ``relu`` and ``shift`` are layer registers: with
-    ``latency=3`` they must be set a cycle before the first ``acc`` that uses them (the unit
-    registers the saturation thresholds it derives from ``shift``).
+    ``latency=3`` they must be set two cycles before the first ``acc`` that uses them (the
+    unit registers copies of them, and the saturation thresholds it derives from ``shift``).
 
     Both use the same arithmetic, split between the stages. Saturation is decided on ``z``
     itself: with ``R(z) = (z + 2**(shift-1)) >> shift`` (round half up) and ``aw = act_width``,
@@ -60,17 +60,26 @@ class OutputUnit(wiring.Component):
         # thresholds on 2z: (2**aw - 1) << shift and -(2**aw + 1) << shift
         threshold = signed(cfg.acc_width + aw + 2)
         high_from, low_below = Signal(threshold), Signal(threshold)
-        # Each threshold bit is a function of the shift alone, written as comparisons with
-        # constants: bit i of (2**aw - 1) << s is set when s <= i < s + aw, and bit i of
-        # -(2**aw + 1) << s when s <= i != s + aw (a shifter in front of the registers was
-        # an ECP5 critical path; a table indexed by shift became a ROM)
-        s = self.shift
+        # Each threshold bit is a function of the shift alone: bit i of (2**aw - 1) << s is
+        # set when s <= i < s + aw, and bit i of -(2**aw + 1) << s when s <= i != s + aw. With
+        # latency 3 they come from a registered thermometer code of the shift (at_most[i] is
+        # s <= i), one LUT each, and the shifters use a registered copy of the shift: shift
+        # and relu are layer registers that fan out to every lane (a shifter, then the
+        # comparisons with constants, in front of the registers were ECP5 critical paths).
+        width = threshold.width
+        at_most = Signal(width)
+        shift, relu = Signal.like(self.shift), Signal()
+        stage += [at_most.eq(Cat(self.shift <= i for i in range(width))),
+                  shift.eq(self.shift), relu.eq(self.relu)]
+        exactly = lambda j: at_most[j] & ~at_most[j - 1] if j > 0 else at_most[0]
         stage += [
-            high_from.eq(Cat(((s <= i) & (s > i - aw)) for i in range(threshold.width))),
-            low_below.eq(Cat(((s <= i) & (s != i - aw)) for i in range(threshold.width))),
+            high_from.eq(Cat(at_most[i] & ~at_most[i - aw] if i >= aw else at_most[i]
+                             for i in range(width))),
+            low_below.eq(Cat(at_most[i] & ~exactly(i - aw) if i >= aw else at_most[i]
+                             for i in range(width))),
         ]
-        coarse = Cat(C(0, 3), self.shift[3:])
-        fine = self.shift[:3]
+        coarse = Cat(C(0, 3), shift[3:])
+        fine = shift[:3]
         kept = aw + 1 + 7       # the bits of (2z) >> coarse that the fine shift keeps
         for lane in range(cfg.lanes):
             z2 = self.acc[lane].as_signed() << 1
@@ -81,7 +90,7 @@ class OutputUnit(wiring.Component):
             (zero1, zero2), (high1, high2), (low1, low2) = flags
             stage += [
                 u1.eq((z2 >> coarse)[:kept]),
-                zero1.eq(self.relu & self.acc[lane][-1]),
+                zero1.eq(relu & self.acc[lane][-1]),
                 high1.eq(z2 >= high_from),
                 low1.eq(z2 < low_below),
                 u.eq((u1 >> fine)[:aw + 1]),

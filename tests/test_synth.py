@@ -360,7 +360,7 @@ def test_pipelined_output_unit_matches_golden(activation, shift):
     async def tb(ctx):
         ctx.set(dut.relu, activation == "relu")
         ctx.set(dut.shift, shift)
-        await ctx.tick()        # the unit registers its thresholds from shift
+        await ctx.tick().repeat(2)      # the unit registers its thresholds from shift
         for k in range(len(words) + 3):
             if k < len(words):
                 for lane, v in enumerate(words[k]):
