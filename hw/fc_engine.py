@@ -406,20 +406,27 @@ class FCEngine(wiring.Component):
         busy_next = Signal(2)
         clear = Signal(2)
         m.d.comb += busy_next.eq(busy & ~clear)
+        # ``scanning`` mirrors the FSM's SCAN state in a register of its own: the input
+        # handshake and everything it enables then decode one flip-flop, not the state (the
+        # decode followed by the accept was an ECP5 critical path).
+        scanning = Signal(init=1)
+        m.d.comb += [in_scan.eq(scanning), self.i_stream.ready.eq(scanning & ~from_bank)]
+        with m.If(scanning & ~accept):
+            m.d.comb += stall.eq(1)
         with m.FSM(name="control"):
             with m.State("SCAN"):
-                m.d.comb += [self.i_stream.ready.eq(~from_bank), in_scan.eq(1), stall.eq(~accept)]
                 if multi:
                     m.d.comb += fetch.eq(from_bank)
                 with m.If(accept):
                     m.d.sync += scan_count.eq(scan_count + 1)
                     with m.If(at_last_input):
-                        m.d.sync += [scan_count.eq(0), drain.eq(0)]
+                        m.d.sync += [scan_count.eq(0), drain.eq(0), scanning.eq(0)]
                         m.next = "DRAIN"
                 if multi:
                     # start of sequence (between frames): switch to layer 0 as after a frame
                     with m.If(self.start):
-                        m.d.sync += [target.eq(0), fetch_word.eq(0), fetch_lane.eq(0)]
+                        m.d.sync += [target.eq(0), fetch_word.eq(0), fetch_lane.eq(0),
+                                     scanning.eq(0)]
                         m.next = "SWITCH"
             if multi:
                 with m.State("SWITCH"):
@@ -428,7 +435,7 @@ class FCEngine(wiring.Component):
                     m.d.sync += switch_count.eq(switch_count + 1)
                     with m.If(switch_count == cycle_model.LAYER_SWITCH - 1):
                         m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
-                        m.d.sync += [layer.eq(target), switch_count.eq(0)]
+                        m.d.sync += [layer.eq(target), switch_count.eq(0), scanning.eq(1)]
                         m.next = "SCAN"
             with m.State("DRAIN"):
                 # let the last input reach the change list before reading its length
@@ -443,6 +450,8 @@ class FCEngine(wiring.Component):
             with m.State("ISSUE"):
                 with m.If(storing & blk_last):
                     m.next = "SWITCH" if multi else "SCAN"
+                    if not multi:
+                        m.d.sync += scanning.eq(1)
         # the issue loop, outside the FSM: its flags are zero in every other state, and its
         # enables then need not decode the FSM's state
         m.d.sync += [

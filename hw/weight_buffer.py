@@ -37,6 +37,8 @@ class WeightBuffer(wiring.Component):
     The weight read port has a latency of three cycles: address in cycle t, the banks' outputs
     are registered at the end of t+1, the first level of the bank multiplexer at the end of
     t+2, and ``weight_read.data`` is valid in t+3 (the second level, after those registers).
+    A bank is cut into bit slices as wide as one block RAM is at the bank's depth
+    (:func:`slice_width`); with one bank (the default engine) the multiplexer is a register.
 
     Members
     -------
