@@ -69,8 +69,8 @@ class FCEngine(wiring.Component):
         Layer registers, centroid table, thresholds, weights and biases. The engine keeps
         registered copies of the writes and of bounds derived from the layer registers (timing),
         so a register write must come at least four cycles before the first input beat that
-        relies on it
-        (golden.network_writes writes the registers first, then the weights and biases).
+        relies on it (golden.network_writes writes the registers first, then the tables,
+        weights and biases).
     start : ``In(1)``
         Start of sequence: the next frame is a first execution (outputs start from the bias)
         and the performance counters restart. Assert only between frames.
@@ -283,8 +283,8 @@ class FCEngine(wiring.Component):
         m.d.comb += accept.eq(Mux(from_bank, in_scan, self.i_stream.valid & self.i_stream.ready))
         # The scan's end is a flag register (the subtraction and the comparison in front of
         # the FSM were an ECP5 critical path), kept from registered bounds of the layer the
-        # engine runs or switches to: in place when that layer's scan starts, two cycles after
-        # a register write.
+        # engine runs or switches to: in place when that layer's scan starts, three cycles
+        # after a register write reaches the layer table.
         upcoming = (Array(entries)[target] if multi else cur).inputs
         last_input, last_input_m1 = Signal.like(scan_count), Signal.like(scan_count)
         at_last_input = Signal()      # scan_count == last_input
