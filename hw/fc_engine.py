@@ -580,8 +580,12 @@ class FCEngine(wiring.Component):
         advance = Signal()
         # registered bound (a copy lagging stream_blocks by a cycle: it changes by register
         # writes only, never while a frame streams out)
-        stream_last = Signal.like(out_blk)
-        m.d.sync += stream_last.eq(stream_blocks - 1)
+        stream_last, stream_last_m1 = Signal.like(out_blk), Signal.like(out_blk)
+        m.d.sync += [stream_last.eq(stream_blocks - 1), stream_last_m1.eq(stream_blocks - 2)]
+        # out_blk == stream_last as a flag register (the comparison behind the output stream's
+        # handshake was the ECP5 critical path at HEAD~, seeds 1 and 2)
+        out_at_last = Signal()
+        reading = Signal()
         m.d.comb += [
             advance.eq(~out_valid | self.o_stream.ready),
             io.bank_read.en.eq(advance),
@@ -590,19 +594,21 @@ class FCEngine(wiring.Component):
             self.o_stream.payload.data.eq(out_data),
             self.o_stream.payload.last.eq(out_last),
         ]
+        m.d.comb += reading.eq(advance & complete.bit_select(out_bank, 1) & ~issued_all)
         with m.If(advance):
             m.d.sync += [out_data.eq(io.bank_read.data), out_valid.eq(read_valid),
-                         out_last.eq(read_last)]
-            with m.If(complete.bit_select(out_bank, 1) & ~issued_all):
-                m.d.sync += [
-                    read_valid.eq(1),
-                    read_last.eq(out_blk == stream_last),
-                    out_blk.eq(out_blk + 1),
-                ]
-                with m.If(out_blk == stream_last):
-                    m.d.sync += [issued_all.eq(1), out_blk.eq(0)]
-            with m.Else():
-                m.d.sync += read_valid.eq(0)
+                         out_last.eq(read_last), read_valid.eq(0)]
+        with m.If(reading):
+            m.d.sync += [
+                read_valid.eq(1),
+                read_last.eq(out_at_last),
+                out_blk.eq(out_blk + 1),
+                out_at_last.eq(out_blk == stream_last_m1),
+            ]
+            with m.If(out_at_last):
+                m.d.sync += [issued_all.eq(1), out_blk.eq(0), out_at_last.eq(stream_last == 0)]
+        with m.Else():
+            m.d.sync += out_at_last.eq(out_blk == stream_last)
         with m.If(out_valid & self.o_stream.ready & out_last):
             m.d.comb += clear.eq(Mux(out_bank, 0b10, 0b01))
             m.d.sync += [out_bank.eq(~out_bank), issued_all.eq(0)]
