@@ -53,6 +53,21 @@ class _Op:
     NONE, LOAD, MAC, STORE = range(4)
 
 
+def _at_last_flag(m, count, step, length, name):
+    """``count == length - 1`` as a register, for a counter that steps (``count + 1``, back to
+    0 after the last) in a cycle where ``step``: a comparison behind a handshake was an ECP5
+    critical path. ``length`` goes through registers first, so the flag follows a change of
+    it two cycles later, while the counter is still."""
+    last, last_m1 = Signal.like(count, name=f"{name}_bound"), Signal.like(count, name=f"{name}_m1")
+    flag = Signal(name=name)
+    m.d.sync += [last.eq(length - 1), last_m1.eq(length - 2)]
+    with m.If(step):
+        m.d.sync += flag.eq(Mux(flag, last == 0, count == last_m1))
+    with m.Else():
+        m.d.sync += flag.eq(count == last)
+    return flag
+
+
 class FCEngine(wiring.Component):
     """The FC reuse engine: scan, skip, correct, output (golden/fc_engine.py, cycle model in
     golden/cycle_model.py, which this component matches cycle for cycle).
@@ -281,19 +296,11 @@ class FCEngine(wiring.Component):
 
         in_scan = Signal()
         m.d.comb += accept.eq(Mux(from_bank, in_scan, self.i_stream.valid & self.i_stream.ready))
-        # The scan's end is a flag register (the subtraction and the comparison in front of
-        # the FSM were an ECP5 critical path), kept from registered bounds of the layer the
-        # engine runs or switches to: in place when that layer's scan starts, three cycles
-        # after a register write reaches the layer table.
+        # The scan's end is a flag register, kept from the inputs of the layer the engine runs
+        # or switches to: in place when that layer's scan starts, three cycles after a register
+        # write reaches the layer table.
         upcoming = (Array(entries)[target] if multi else cur).inputs
-        last_input, last_input_m1 = Signal.like(scan_count), Signal.like(scan_count)
-        at_last_input = Signal()      # scan_count == last_input
-        m.d.sync += [last_input.eq(upcoming - 1), last_input_m1.eq(upcoming - 2)]
-        with m.If(accept):
-            m.d.sync += at_last_input.eq(Mux(at_last_input, last_input == 0,
-                                             scan_count == last_input_m1))
-        with m.Else():
-            m.d.sync += at_last_input.eq(scan_count == last_input)
+        at_last_input = _at_last_flag(m, scan_count, accept, upcoming, "at_last_input")
         m.d.sync += [
             s1_valid.eq(accept),
             s1_x.eq(scan_x),
@@ -578,14 +585,10 @@ class FCEngine(wiring.Component):
         out_valid, out_last = Signal(), Signal()        # stage 2: the beat on o_stream
         out_data = Signal.like(io.bank_read.data, reset_less=True)
         advance = Signal()
-        # registered bound (a copy lagging stream_blocks by a cycle: it changes by register
-        # writes only, never while a frame streams out)
-        stream_last, stream_last_m1 = Signal.like(out_blk), Signal.like(out_blk)
-        m.d.sync += [stream_last.eq(stream_blocks - 1), stream_last_m1.eq(stream_blocks - 2)]
-        # out_blk == stream_last as a flag register (the comparison behind the output stream's
-        # handshake was the ECP5 critical path at HEAD~, seeds 1 and 2)
-        out_at_last = Signal()
+        # out_blk's last block as a flag register (stream_blocks changes by register writes
+        # only, never while a frame streams out)
         reading = Signal()
+        out_at_last = _at_last_flag(m, out_blk, reading, stream_blocks, "out_at_last")
         m.d.comb += [
             advance.eq(~out_valid | self.o_stream.ready),
             io.bank_read.en.eq(advance),
@@ -599,16 +602,9 @@ class FCEngine(wiring.Component):
             m.d.sync += [out_data.eq(io.bank_read.data), out_valid.eq(read_valid),
                          out_last.eq(read_last), read_valid.eq(0)]
         with m.If(reading):
-            m.d.sync += [
-                read_valid.eq(1),
-                read_last.eq(out_at_last),
-                out_blk.eq(out_blk + 1),
-                out_at_last.eq(out_blk == stream_last_m1),
-            ]
+            m.d.sync += [read_valid.eq(1), read_last.eq(out_at_last), out_blk.eq(out_blk + 1)]
             with m.If(out_at_last):
-                m.d.sync += [issued_all.eq(1), out_blk.eq(0), out_at_last.eq(stream_last == 0)]
-        with m.Else():
-            m.d.sync += out_at_last.eq(out_blk == stream_last)
+                m.d.sync += [issued_all.eq(1), out_blk.eq(0)]
         with m.If(out_valid & self.o_stream.ready & out_last):
             m.d.comb += clear.eq(Mux(out_bank, 0b10, 0b01))
             m.d.sync += [out_bank.eq(~out_bank), issued_all.eq(0)]

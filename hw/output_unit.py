@@ -85,9 +85,9 @@ class OutputUnit(wiring.Component):
             z2 = self.acc[lane].as_signed() << 1
             u1 = Signal(kept, name=f"u1_{lane}")            # ((2z) >> coarse)[:kept]
             u = Signal(aw + 1, name=f"u{lane}")             # ((2z) >> shift)[:aw + 1]
-            flags = [(Signal(name=f"{kind}{k}_{lane}") for k in (1, 2))
-                     for kind in ("zero", "high", "low")]
-            (zero1, zero2), (high1, high2), (low1, low2) = flags
+            zero1, zero2, high1, high2, low1, low2 = (Signal(name=f"{kind}{k}_{lane}")
+                                                      for kind in ("zero", "high", "low")
+                                                      for k in (1, 2))
             stage += [
                 u1.eq((z2 >> coarse)[:kept]),
                 zero1.eq(relu & self.acc[lane][-1]),

@@ -20,7 +20,7 @@ _ZERO_INIT = re.compile(
     r" +end\n", re.M)
 
 
-def compact_zero_init(verilog):
+def compact_zero_init(text):
     """Replace Amaranth's element-by-element zero initialization of a memory by a loop.
 
     ``initial begin mem[0] = 1'h0; ... mem[16383] = 1'h0; end`` becomes the equivalent
@@ -42,4 +42,4 @@ def compact_zero_init(verilog):
         return (f"{ind}integer {i};\n{ind}initial for ({i} = 0; {i} < {len(lines)}; {i} = {i} + 1) "
                 f"{name}[{i}] = 0;\n")
 
-    return _ZERO_INIT.sub(loop, verilog)
+    return _ZERO_INIT.sub(loop, text)

@@ -30,8 +30,8 @@ from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
 
-__all__ = ["FLOWS", "run_flow", "engine_rtlil_for", "collisions_undefined", "parse_stat", "parse_memories",
-           "parse_ltp", "parse_nextpnr_report", "block_name", "ECP5_DEVICES"]
+__all__ = ["FLOWS", "run_flow", "engine_rtlil_for", "collisions_undefined", "parse_stat",
+           "parse_memories", "parse_ltp", "parse_nextpnr_report", "block_name", "ECP5_DEVICES"]
 
 FLOWS = ("generic", "asic", "ecp5")
 TOP = "fc_engine"
