@@ -5,9 +5,10 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 
 - scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is
   accepted at a_j = max(presented_j, S_f) (presented by the source, see :class:`Pattern`);
-- the scan pipeline writes the index area at a_j + 3 and the change list at a_j + 4 (its
-  length counts a cycle earlier), so the correct phase may issue at a_last + 4 (SCAN_DRAIN =
-  3 cycles after the last accept; its first MAC reads the list at a_last + 5);
+- the scan pipeline writes the index area and the change list at a_j + 4 (the indices are
+  registered twice after the block RAMs before they are compared), and the correct phase may
+  issue at a_last + 4 (SCAN_DRAIN = 3 cycles after the last accept: its first LOAD reads the
+  list's length as it is counted, and its first MAC reads the list at a_last + 5);
 - correct issues K = B * (n + 2) operations, one per cycle: per block LOAD, n MACs, STORE;
   it starts at C_f = max(a_last + 4, cycle the frame's output bank is free);
 - a STORE issued at t writes the output area at t + 9 and the activation bank at t + 12 (the
@@ -42,7 +43,7 @@ __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN
            "cycle_bound"]
 
 SCAN_DRAIN = 3
-INDEX_WRITE_LATENCY = 3
+INDEX_WRITE_LATENCY = 4
 OUTPUT_WRITE_LATENCY = 9
 BANK_WRITE_LATENCY = 12
 LAYER_SWITCH = BANK_WRITE_LATENCY + 1

@@ -282,9 +282,11 @@ class FCEngine(wiring.Component):
             m.d.comb += scan_x.eq(self.i_stream.payload.data)
         switch_count = Signal(range(cycle_model.LAYER_SWITCH))
 
-        # ---- scan: accept, quantize + read index, compare + look up centroids, delta,
-        # append change (the lookup and the subtraction take one cycle each: together they
-        # were the ECP5 critical path)
+        # ---- scan: accept, quantize + read index, registered copies of both indices, compare
+        # + look up centroids, delta, write the index and the change list. The indices come
+        # from block RAM output registers and are copied once in the fabric before the
+        # comparison: the route from the RAMs followed by the skip decision was the ECP5
+        # critical path. The centroid lookup and the subtraction take one cycle each.
         scan_count = Signal(range(cfg.max_inputs))
         accept = Signal()
         s1_valid, s2_valid, s3_valid, s4_valid = Signal(), Signal(), Signal(), Signal()
@@ -292,7 +294,8 @@ class FCEngine(wiring.Component):
         s1_i, s2_i, s3_i, s4_i = (Signal(cfg.input_index_width, name=f"s{k}_i")
                                   for k in (1, 2, 3, 4))
         s4_d = Signal(signed(cfg.delta_width))
-        s2_changed = Signal()
+        s3_changed = Signal()
+        s4_changed = Signal()         # s4's input is appended to the change list
 
         in_scan = Signal()
         m.d.comb += accept.eq(Mux(from_bank, in_scan, self.i_stream.valid & self.i_stream.ready))
@@ -308,10 +311,11 @@ class FCEngine(wiring.Component):
             s2_valid.eq(s1_valid),
             s2_x.eq(s1_x),
             s2_i.eq(s1_i),
-            s3_valid.eq(s2_valid & s2_changed),
+            s3_valid.eq(s2_valid),
             s3_i.eq(s2_i),
             s3_x.eq(s2_x),
             s4_valid.eq(s3_valid),
+            s4_changed.eq(s3_valid & s3_changed),
             s4_i.eq(s3_i),
         ]
         with m.If(accept & ~from_bank &
@@ -323,52 +327,55 @@ class FCEngine(wiring.Component):
             # block RAM's output register (synth.ecp5_pack)
             s2_q_new = Signal(cfg.index_width, reset_less=True)
             s2_q_old = Signal(cfg.index_width, reset_less=True)
-            s3_q_new = Signal(cfg.index_width, reset_less=True)
-            s3_write = Signal()
+            s3_q_new = Signal(cfg.index_width)
+            s3_q_old = Signal(cfg.index_width)
+            s4_q_new = Signal(cfg.index_width)
+            s4_write = Signal()
             m.d.comb += [
                 io.index_read.addr.eq(based(scan_count, "index_base")),
                 quant.x.eq(scan_x),                          # index at t+1, as s1_x
                 table.index_a.eq(s2_q_new),                  # centroids at t+3, as s3_x
                 table.index_b.eq(s2_q_old),
-                skip.q_new.eq(s2_q_new),
-                skip.q_old.eq(s2_q_old),
+                skip.q_new.eq(s3_q_new),
+                skip.q_old.eq(s3_q_old),
                 skip.first.eq(first),
-                s2_changed.eq(skip.changed | ~layer_reuse),
+                s3_changed.eq(skip.changed | ~layer_reuse),
                 sub.new.eq(table.centroid_a),
                 sub.old.eq(table.centroid_b),
                 sub.first.eq(first),
-                # the index write waits a cycle (s3): the skip decision followed by the route
-                # to the index area's block RAM was the ECP5 critical path
-                io.index_write.addr.eq(based(s3_i, "index_base")),
-                io.index_write.data.eq(s3_q_new),
-                io.index_write.en.eq(s3_write),
+                # the decision is registered before the route to the index area's block RAM
+                io.index_write.addr.eq(based(s4_i, "index_base")),
+                io.index_write.data.eq(s4_q_new),
+                io.index_write.en.eq(s4_write),
             ]
             m.d.sync += [
-                s3_write.eq(s2_valid & s2_changed & layer_reuse),
-                s3_q_new.eq(s2_q_new),
                 s2_q_new.eq(quant.index),
                 s2_q_old.eq(io.index_read.data),
+                s3_q_new.eq(s2_q_new),
+                s3_q_old.eq(s2_q_old),
+                s4_q_new.eq(s3_q_new),
+                s4_write.eq(s3_valid & s3_changed & layer_reuse),
                 s4_d.eq(Mux(layer_reuse, sub.delta, s3_x)),   # a layer in baseline mode: d = x
             ]
         else:
-            m.d.comb += s2_changed.eq(1)
+            m.d.comb += s3_changed.eq(1)
             m.d.sync += s4_d.eq(s3_x)
 
-        # The change list's length counts at s3, where the change is decided, one cycle before
-        # the entry is written (change_tail): the correct phase may then issue its first LOAD
-        # the cycle the last entry is written (SCAN_DRAIN = 3) and its first MAC reads the
-        # list a cycle later.
-        change_tail = Signal.like(n_changed)
+        # Every scanned input is written at the change list's tail, which only moves past a
+        # changed one (the write enable then does not wait for the skip decision). The list's
+        # length counts at the same time; the correct phase may issue its first LOAD in that
+        # cycle (SCAN_DRAIN = 3), reading the pending count (``appending``), and its first MAC
+        # reads the list a cycle later.
+        appending = Signal()
         m.d.comb += [
-            io.change_write.addr.eq(change_tail),
+            appending.eq(s4_changed),
+            io.change_write.addr.eq(n_changed),
             io.change_write.data.index.eq(s4_i),
             io.change_write.data.delta.eq(s4_d),
             io.change_write.en.eq(s4_valid),
         ]
-        with m.If(s3_valid):
+        with m.If(appending):
             m.d.sync += n_changed.eq(n_changed + 1)
-        with m.If(s4_valid):
-            m.d.sync += change_tail.eq(change_tail + 1)
 
         # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
         # Every decision of the issue loop reads a flag register, not a comparison: a
@@ -394,14 +401,20 @@ class FCEngine(wiring.Component):
         # cycle before the first MAC.
         last_block = Signal.like(blk)          # n_blocks - 1
         last_block_m1 = Signal.like(blk)       # n_blocks - 2 (wraps; unused when it does)
-        last_entry_m1 = Signal.like(entry)     # n_changed - 2 (likewise)
+        last_entry_m1 = Signal.like(entry)     # n_changed - 2 (likewise), with ``appending``
         m.d.sync += [last_block.eq(n_blocks - 1), last_block_m1.eq(n_blocks - 2),
-                     last_entry_m1.eq(n_changed - 2)]
+                     last_entry_m1.eq(Mux(appending, n_changed - 1, n_changed - 2))]
         blk_last = Signal()           # blk is the layer's last block
         entry_last = Signal()         # entry is the change list's last entry
         any_change = Signal()         # n_changed != 0, counted with it
-        with m.If(s3_valid):
-            m.d.sync += any_change.eq(1)
+        one_change = Signal()         # n_changed == 1, likewise
+        with m.If(appending):
+            m.d.sync += [any_change.eq(1), one_change.eq(~any_change)]
+        # the list's length once the pending entry (if any) is counted: the first LOAD may
+        # issue in the cycle the last entry is appended
+        has_changes, one_entry = Signal(), Signal()
+        m.d.comb += [has_changes.eq(any_change | appending),
+                     one_entry.eq(Mux(appending, ~any_change, one_change))]
         active_lanes = Signal(range(cfg.lanes + 1))
         remaining = Signal(signed(len(n_outputs) + 1))
         m.d.comb += remaining.eq(n_outputs - lane_base)
@@ -463,13 +476,13 @@ class FCEngine(wiring.Component):
         # enables then need not decode the FSM's state
         m.d.sync += [
             loading.eq(storing & ~blk_last),
-            multiplying.eq(loading & any_change | multiplying & ~entry_last),
-            storing.eq(loading & ~any_change | multiplying & entry_last),
+            multiplying.eq(loading & has_changes | multiplying & ~entry_last),
+            storing.eq(loading & ~has_changes | multiplying & entry_last),
         ]
         with m.If(drain_done):
             m.d.sync += loading.eq(1)
         with m.If(loading):
-            m.d.sync += [entry.eq(0), entry_last.eq(n_changed == 1)]
+            m.d.sync += [entry.eq(0), entry_last.eq(one_entry)]
         with m.If(multiplying):
             m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == last_entry_m1)]
         with m.If(storing):
@@ -483,7 +496,7 @@ class FCEngine(wiring.Component):
                 m.d.comb += [layer_end.eq(1), last_op.eq(last_layer)]
                 m.d.sync += [
                     blk.eq(0), weight_base.eq(0), lane_base.eq(0),
-                    n_changed.eq(0), change_tail.eq(0), any_change.eq(0),
+                    n_changed.eq(0), any_change.eq(0), one_change.eq(0),
                 ]
                 with m.If(last_layer):
                     m.d.sync += [first.eq(0), bank.eq(~bank)]
@@ -622,11 +635,11 @@ class FCEngine(wiring.Component):
             "cycles": ~stall,
             "stall_cycles": stall,
             "inputs_scanned": accept,
-            "inputs_changed": s4_valid,
+            "inputs_changed": appending,
             "macs": Mux(is_op(_Op.MAC), active_lanes, 0),
             "weight_words": is_op(_Op.MAC),
             "index_reads": accept & layer_reuse,
-            "index_writes": s3_write if reuse else 0,     # at the write, off the skip path
+            "index_writes": s4_write if reuse else 0,     # at the write, off the skip path
             "output_reads": is_op(_Op.LOAD) & ~first & layer_reuse,
             "output_writes": is_op(_Op.STORE) & layer_reuse,
         }

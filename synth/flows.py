@@ -78,27 +78,38 @@ tee -q -o {stat_json} stat -json -liberty {liberty}
 # coincide with a write (the output streamer idling on an incomplete bank, the change list
 # read during the scan's drain) are discarded. The emulation put a LUT between each block RAM
 # and the register after it, which kept that register out of the RAM (synth.ecp5_pack).
-# rename -enumerate: abc9 (Yosys 0.55 to 0.70) fails an assertion when it reintegrates its
-# result if the design keeps Amaranth's private wire names (a name it adds already exists);
-# giving the private names fresh numbers avoids the clash. Public names are kept.
-ECP5_SCRIPT = """\
+# Renaming: abc9 (Yosys 0.55 to 0.70) reintegrates its result by wire and bit names, and
+# Amaranth's RTLIL names both a 128-bit port ``y`` and its lanes' fields ``y[0]``, ``y[1]``..,
+# so bit 8 of ``y`` and lane 8 of ``y`` are both "y[8]". Depending on the mapping, that failed
+# an assertion (a name it adds already exists) or, silently, made two flip-flops drive one net
+# (nextpnr then refused the netlist). ``rename -unescape`` (on the flattened design: it does
+# not follow renamed submodule ports) turns brackets and dots into underscores with a suffix
+# that keeps names unique, and ``rename -enumerate`` gives private names fresh numbers.
+# ``check -assert`` stops the flow on any net left with two drivers.
+_ECP5_FRONT = """\
 read_rtlil {rtlil}
+hierarchy -top {top}
+flatten
+rename -unescape
 rename -enumerate
+"""
+
+ECP5_SCRIPT = _ECP5_FRONT + """\
 synth_ecp5 -no-rw-check -top {top} -json {netlist_json}
+check -assert
 tee -q -o {stat_json} stat -json
 """
 
 # The same synthesis with the classic ABC LUT mapper in place of abc9, should abc9 still fail
 # (it did, before the renaming above, on the default engine): the flow then runs this
 # instead and says so in its result.
-ECP5_FALLBACK_SCRIPT = """\
-read_rtlil {rtlil}
-rename -enumerate
+ECP5_FALLBACK_SCRIPT = _ECP5_FRONT + """\
 synth_ecp5 -no-rw-check -top {top} -run :map_luts
 techmap -map +/lattice/latches_map.v
 abc -lut 4:7 -dress
 clean
 synth_ecp5 -no-rw-check -top {top} -run map_cells: -json {netlist_json}
+check -assert
 tee -q -o {stat_json} stat -json
 """
 
