@@ -379,7 +379,7 @@ class FCEngine(wiring.Component):
 
         # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
         # Every decision of the issue loop reads a flag register, not a comparison: a
-        # subtraction, a comparison and the decode in front of the FSM's enables were the ECP5
+        # subtraction, a comparison and the decode in front of the enables were the ECP5
         # critical path, once per bound (blocks, change-list length, output lanes).
         blk = Signal(range(cfg.max_blocks))
         entry = Signal(range(cfg.max_inputs))
@@ -426,54 +426,53 @@ class FCEngine(wiring.Component):
         busy_next = Signal(2)
         clear = Signal(2)
         m.d.comb += busy_next.eq(busy & ~clear)
-        # ``scanning`` mirrors the FSM's SCAN state in a register of its own: the input
-        # handshake and everything it enables then decode one flip-flop, not the state (the
-        # decode followed by the accept was an ECP5 critical path).
+        # The control states SCAN, SWITCH and DRAIN are one-hot flag registers with their own
+        # set and clear conditions (ISSUE is none of them: the issue loop's flags say what it
+        # does), so no enable decodes a state vector: the decode in front of the input
+        # handshake, and an FSM state register's enable fed by the last-block flag, were ECP5
+        # critical paths.
         scanning = Signal(init=1)
         m.d.comb += [in_scan.eq(scanning), self.i_stream.ready.eq(scanning & ~from_bank)]
         with m.If(scanning & ~accept):
             m.d.comb += stall.eq(1)
-        with m.FSM(name="control"):
-            with m.State("SCAN"):
-                if multi:
-                    m.d.comb += fetch.eq(from_bank)
-                with m.If(accept):
-                    m.d.sync += scan_count.eq(scan_count + 1)
-                    with m.If(at_last_input):
-                        m.d.sync += [scan_count.eq(0), drain.eq(0), scanning.eq(0)]
-                        m.next = "DRAIN"
-                if multi:
-                    # start of sequence (between frames): switch to layer 0 as after a frame
-                    with m.If(self.start):
-                        m.d.sync += [target.eq(0), fetch_word.eq(0), fetch_lane.eq(0),
-                                     scanning.eq(0)]
-                        m.next = "SWITCH"
+        draining = Signal()
+        switching = Signal()
+        with m.If(scanning):
             if multi:
-                with m.State("SWITCH"):
-                    # the previous layer's last STORE reaches its bank before the next layer
-                    # reads it (and before the layer registers change under its pipeline)
-                    m.d.sync += switch_count.eq(switch_count + 1)
-                    with m.If(switch_count == cycle_model.LAYER_SWITCH - 1):
-                        m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
-                        m.d.sync += [layer.eq(target), switch_count.eq(0), scanning.eq(1)]
-                        m.next = "SCAN"
-            with m.State("DRAIN"):
-                # let the last input reach the change list before reading its length
-                m.d.sync += blk_last.eq(last_block == 0)
-                with m.If(drain != self.scan_drain - 1):
-                    m.d.sync += drain.eq(drain + 1)
-                with m.Elif(last_layer & busy_next.bit_select(bank, 1)):
-                    m.d.comb += stall.eq(1)
-                with m.Else():
-                    m.d.comb += drain_done.eq(1)
-                    m.next = "ISSUE"
-            with m.State("ISSUE"):
-                with m.If(storing & blk_last):
-                    m.next = "SWITCH" if multi else "SCAN"
-                    if not multi:
-                        m.d.sync += scanning.eq(1)
-        # the issue loop, outside the FSM: its flags are zero in every other state, and its
-        # enables then need not decode the FSM's state
+                m.d.comb += fetch.eq(from_bank)
+            with m.If(accept):
+                m.d.sync += scan_count.eq(scan_count + 1)
+                with m.If(at_last_input):
+                    m.d.sync += [scan_count.eq(0), drain.eq(0), scanning.eq(0), draining.eq(1)]
+            if multi:
+                # start of sequence (between frames): switch to layer 0 as after a frame
+                with m.If(self.start):
+                    m.d.sync += [target.eq(0), fetch_word.eq(0), fetch_lane.eq(0),
+                                 scanning.eq(0), draining.eq(0), switching.eq(1)]
+        if multi:
+            with m.If(switching):
+                # the previous layer's last STORE reaches its bank before the next layer
+                # reads it (and before the layer registers change under its pipeline)
+                m.d.sync += switch_count.eq(switch_count + 1)
+                with m.If(switch_count == cycle_model.LAYER_SWITCH - 1):
+                    m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
+                    m.d.sync += [layer.eq(target), switch_count.eq(0), scanning.eq(1),
+                                 switching.eq(0)]
+        with m.If(draining):
+            # let the last input reach the change list before reading its length
+            m.d.sync += blk_last.eq(last_block == 0)
+            with m.If(drain != self.scan_drain - 1):
+                m.d.sync += drain.eq(drain + 1)
+            with m.Elif(last_layer & busy_next.bit_select(bank, 1)):
+                m.d.comb += stall.eq(1)
+            with m.Else():
+                m.d.comb += drain_done.eq(1)
+                m.d.sync += draining.eq(0)
+        # the layer's last STORE (storing is only ever set between DRAIN and the next scan)
+        with m.If(storing & blk_last):
+            m.d.sync += (switching if multi else scanning).eq(1)
+        # the issue loop: its flags are zero outside ISSUE, and its enables then need not
+        # decode the control state
         m.d.sync += [
             loading.eq(storing & ~blk_last),
             multiplying.eq(loading & has_changes | multiplying & ~entry_last),
