@@ -133,16 +133,25 @@ def rtl_mac(config, start, deltas, weight_words):
     return np.array(result, dtype=np.int64)
 
 
-def rtl_output_unit(config, acc_words, activation, shift):
-    dut = OutputUnit(config)
+def rtl_output_unit(config, acc_words, activation, shift, latency=0):
+    """``y`` for each word of ``acc_words``; with ``latency=3`` one word per cycle through the
+    pipelined unit (``relu`` and ``shift`` set two cycles ahead, as it requires)."""
+    dut = OutputUnit(config, latency=latency)
     out = []
 
     async def tb(ctx):
         ctx.set(dut.relu, activation == "relu")
         ctx.set(dut.shift, shift)
-        for word in acc_words:
-            for lane, v in enumerate(word):
-                ctx.set(dut.acc[lane], int(v))
-            out.append(unpack_lanes(ctx.get(Value.cast(dut.y)), config.lanes, config.act_width))
-    _run(dut, tb)
+        if latency:
+            await ctx.tick().repeat(2)
+        for k in range(len(acc_words) + latency):
+            if k < len(acc_words):
+                for lane, v in enumerate(acc_words[k]):
+                    ctx.set(dut.acc[lane], int(v))
+            if k >= latency:
+                out.append(unpack_lanes(ctx.get(Value.cast(dut.y)), config.lanes,
+                                        config.act_width))
+            if latency:
+                await ctx.tick()
+    _run(dut, tb, clocked=bool(latency))
     return np.array(out, dtype=np.int64)

@@ -119,14 +119,21 @@ def test_mac_array(config, data):
     assert list(rtl_mac(config, start, deltas, words)) == list(expected)
 
 
+@pytest.mark.parametrize("latency", [0, 3])
 @pytest.mark.parametrize("activation", ["none", "relu"])
 @SETTINGS
 @given(data=st.data())
-def test_output_unit(activation, data):
+def test_output_unit(activation, latency, data):
     config = CONFIGS[2]
     shift = data.draw(st.integers(0, config.acc_width - 1))
     acc = st.integers(config.acc_min, config.acc_max)
     words = [data.draw(st.lists(acc, min_size=config.lanes, max_size=config.lanes)) for _ in range(4)]
     words.append([config.acc_min, config.acc_max, -1, 0, 1])   # saturation and rounding edges
-    got = rtl_output_unit(config, words, activation, shift)
+    # z at and next to the saturation boundaries R(z) = act_max + 1/2 and act_min - 1/2
+    aw = config.act_width
+    edges = [((2 ** aw - 1) << shift) // 2, (-(2 ** aw + 1) << shift) // 2]
+    edges = [min(max(e + d, config.acc_min), config.acc_max) for e in edges for d in (-1, 0, 1)]
+    edges += [0] * (-len(edges) % config.lanes)
+    words += [edges[k:k + config.lanes] for k in range(0, len(edges), config.lanes)]
+    got = rtl_output_unit(config, words, activation, shift, latency)
     assert np.array_equal(got, output_unit(np.array(words), activation, shift, config.act_width))
