@@ -61,11 +61,17 @@ def _at_last_flag(m, count, step, length, name):
     last, last_m1 = Signal.like(count, name=f"{name}_bound"), Signal.like(count, name=f"{name}_m1")
     flag = Signal(name=name)
     m.d.sync += [last.eq(length - 1), last_m1.eq(length - 2)]
-    with m.If(step):
-        m.d.sync += flag.eq(Mux(flag, last == 0, count == last_m1))
-    with m.Else():
-        m.d.sync += flag.eq(count == last)
+    # The two outcomes are kept wires, so the LUT mapper cannot fold ``step`` (a handshake,
+    # late) into the comparisons: it selects between them in the flag's last LUT.
+    on_step, still = (_kept(f"{name}_{what}") for what in ("on_step", "still"))
+    m.d.comb += [on_step.eq(Mux(flag, last == 0, count == last_m1)), still.eq(count == last)]
+    m.d.sync += flag.eq(Mux(step, on_step, still))
     return flag
+
+
+def _kept(name):
+    """A 1-bit wire Yosys keeps (``keep``): a cut the LUT mapper maps on either side of."""
+    return Signal(name=name, attrs={"keep": 1})
 
 
 class FCEngine(wiring.Component):
@@ -423,9 +429,9 @@ class FCEngine(wiring.Component):
         # The frame's first LOAD claims its output bank; the wait for that bank to drain is
         # taken at the end of DRAIN (on the bank's state in the next cycle), so the issue loop
         # never stalls.
-        busy_next = Signal(2)
-        clear = Signal(2)
-        m.d.comb += busy_next.eq(busy & ~clear)
+        clear = Signal(2)             # a bank's last beat goes out
+        out_bank = Signal()           # the bank the output streamer drains
+        out_valid, out_last = Signal(), Signal()        # the beat on o_stream (streamer)
         # The control states SCAN, SWITCH and DRAIN are one-hot flag registers with their own
         # set and clear conditions (ISSUE is none of them: the issue loop's flags say what it
         # does), so no enable decodes a state vector: the decode in front of the input
@@ -458,12 +464,20 @@ class FCEngine(wiring.Component):
                     m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
                     m.d.sync += [layer.eq(target), switch_count.eq(0), scanning.eq(1),
                                  switching.eq(0)]
+        # At the end of the drain the last layer waits while its output bank is busy and its
+        # last beat does not go out in this cycle: both conditions are kept wires of
+        # registers, so the output handshake (late) meets them in one LUT.
+        bank_waits, bank_clears = _kept("bank_waits"), _kept("bank_clears")
+        m.d.comb += [
+            bank_waits.eq(last_layer & busy.bit_select(bank, 1)),
+            bank_clears.eq(out_valid & out_last & (out_bank == bank)),
+        ]
         with m.If(draining):
             # let the last input reach the change list before reading its length
             m.d.sync += blk_last.eq(last_block == 0)
             with m.If(drain != self.scan_drain - 1):
                 m.d.sync += drain.eq(drain + 1)
-            with m.Elif(last_layer & busy_next.bit_select(bank, 1)):
+            with m.Elif(bank_waits & ~(bank_clears & self.o_stream.ready)):
                 m.d.comb += stall.eq(1)
             with m.Else():
                 m.d.comb += drain_done.eq(1)
@@ -590,11 +604,9 @@ class FCEngine(wiring.Component):
         # Two stages, both frozen while a beat waits for ready: the bank read (its data in
         # the RAM's output latch) and the registered payload, so the output port follows a
         # register (on ECP5 the block RAM's output register) and no RAM output drives a port.
-        out_bank = Signal()
         out_blk = Signal(range(cfg.max_blocks))
         issued_all = Signal()
         read_valid, read_last = Signal(), Signal()      # stage 1: block in the RAM latch
-        out_valid, out_last = Signal(), Signal()        # stage 2: the beat on o_stream
         out_data = Signal.like(io.bank_read.data, reset_less=True)
         advance = Signal()
         # out_blk's last block as a flag register (stream_blocks changes by register writes
