@@ -7,18 +7,6 @@ from ._check import check_config
 __all__ = ["OutputUnit"]
 
 
-def _at_least(stage, a, b, name):
-    """``a >= b`` (signed) over two stages: the comparisons of the high and the low halves are
-    stage-1 signals, two carry chains of half the length, combined in stage 2 (the full chain
-    after the route from the accumulators was an ECP5 critical path)."""
-    k = (max(len(a), len(b)) + 1) // 2
-    above, equal, low_at_least = (Signal(name=f"{name}_{part}")
-                                  for part in ("above", "equal", "low_at_least"))
-    stage += [above.eq((a >> k) > (b >> k)), equal.eq((a >> k) == (b >> k)),
-              low_at_least.eq(a[:k] >= b[:k])]
-    return above | equal & low_at_least
-
-
 class OutputUnit(wiring.Component):
     """Activation, then requantization to ``act_width`` (golden/output_unit.py), per lane.
 
@@ -31,9 +19,9 @@ class OutputUnit(wiring.Component):
     Both use the same arithmetic, split between the stages. Saturation is decided on ``z``
     itself: with ``R(z) = (z + 2**(shift-1)) >> shift`` (round half up) and ``aw = act_width``,
     ``R(z) > act_max`` exactly when ``2z >= (2**aw - 1) << shift`` and ``R(z) < act_min``
-    exactly when ``2z < -(2**aw + 1) << shift`` (for every shift >= 0, since 2z is even), each
-    compared with a registered threshold in two half-length carry chains (stage 1) combined
-    in stage 2. The ReLU zero is decided on the sign of
+    exactly when ``2z < -(2**aw + 1) << shift`` (for every shift >= 0, since 2z is even), one
+    carry chain each against a registered threshold, in stage 2 on a copy of ``z`` registered
+    in stage 1. The ReLU zero is decided on the sign of
     ``z``. The rounded value comes from ``u = (2z) >> shift``, as ``R(z) = (u + 1) >> 1``, so
     no wide adder follows the shifter: stage 1 shifts by the multiple of 8 in ``shift``, stage
     2 by the rest, stage 3 adds one to the low ``aw + 1`` bits of ``u`` (all a result that is
@@ -100,13 +88,18 @@ class OutputUnit(wiring.Component):
             u = Signal(aw + 1, name=f"u{lane}")             # ((2z) >> shift)[:aw + 1]
             zero1, zero2, high2, low2 = (Signal(name=f"{kind}{lane}")
                                          for kind in ("zero1_", "zero2_", "high2_", "low2_"))
+            # the comparisons read a registered copy of the accumulator in stage 2 (after the
+            # route from the accumulators, in stage 1, the carry chain was an ECP5 critical
+            # path)
+            z1 = Signal(signed(cfg.acc_width), name=f"z1_{lane}")
             stage += [
+                z1.eq(self.acc[lane]),
                 u1.eq((z2 >> coarse)[:kept]),
                 zero1.eq(relu & self.acc[lane][-1]),
                 u.eq((u1 >> fine)[:aw + 1]),
                 zero2.eq(zero1),
-                high2.eq(_at_least(stage, z2, high_from, f"high1_{lane}")),
-                low2.eq(~_at_least(stage, z2, low_below, f"low1_{lane}")),
+                high2.eq((z1 << 1) >= high_from),
+                low2.eq((z1 << 1) < low_below),
             ]
             rounded = Signal(aw + 1, name=f"rounded{lane}")
             m.d.comb += rounded.eq(u + 1)
