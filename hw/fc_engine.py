@@ -250,11 +250,23 @@ class FCEngine(wiring.Component):
             wb.weight_write.addr.eq(offset),
             wb.weight_write.data.eq(cfg_data[:cfg.lanes * cfg.weight_width]),
             wb.weight_write.en.eq(writes_to[Region.WEIGHT]),
-            wb.bias_write.addr.eq(offset[lane_bits:]),
-            wb.bias_write.data.eq(Cat(cfg_data[:cfg.acc_width] for _ in range(cfg.lanes))),
         ]
-        with m.If(writes_to[Region.BIAS]):
-            m.d.comb += wb.bias_write.en.eq(Const(1, cfg.lanes) << offset[:lane_bits])
+        # Bias writes take one more register stage, with the lane decoded: the decode followed
+        # by the fan-out to the write enables of the biases' distributed RAM was an ECP5
+        # critical path. A bias lands two cycles after its request.
+        bias_en = Signal(cfg.lanes)
+        bias_addr = Signal.like(wb.bias_write.addr, reset_less=True)
+        bias_data = Signal(cfg.acc_width, reset_less=True)
+        m.d.sync += [
+            bias_en.eq(Mux(writes_to[Region.BIAS], Const(1, cfg.lanes) << offset[:lane_bits], 0)),
+            bias_addr.eq(offset[lane_bits:]),
+            bias_data.eq(cfg_data[:cfg.acc_width]),
+        ]
+        m.d.comb += [
+            wb.bias_write.en.eq(bias_en),
+            wb.bias_write.addr.eq(bias_addr),
+            wb.bias_write.data.eq(Cat(bias_data for _ in range(cfg.lanes))),
+        ]
 
         # ---- sequence and frame state -----------------------------------------------------
         first = Signal()              # this frame is a first execution of the sequence
