@@ -14,8 +14,8 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
 - a STORE issued at t writes the output area at t + 9 and the activation bank at t + 12 (the
   change-list entry is registered before the weight-address adder, the weight buffer's read
   latency is 3: its banks' outputs are registered, then registered again (after the first
-  level of the bank multiplexer when there are several banks); the MAC array adds a product two cycles after it multiplies; the output unit
-  has three stages);
+  level of the bank multiplexer when there are several banks); the MAC array adds a product
+  two cycles after it multiplies; the output unit has three stages);
 - the next scan starts at S_{f+1} = C_f + K;
 - busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
 - the output streamer sends frame f's bank once it is complete (last bank write + 1) and the

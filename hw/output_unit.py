@@ -86,18 +86,17 @@ class OutputUnit(wiring.Component):
             z2 = self.acc[lane].as_signed() << 1
             u1 = Signal(kept, name=f"u1_{lane}")            # ((2z) >> coarse)[:kept]
             u = Signal(aw + 1, name=f"u{lane}")             # ((2z) >> shift)[:aw + 1]
-            zero1, zero2, high2, low2 = (Signal(name=f"{kind}{lane}")
-                                         for kind in ("zero1_", "zero2_", "high2_", "low2_"))
-            # the comparisons read a registered copy of the accumulator in stage 2 (after the
+            zero2, high2, low2 = (Signal(name=f"{kind}{lane}")
+                                  for kind in ("zero2_", "high2_", "low2_"))
+            # the decisions read a registered copy of the accumulator in stage 2 (after the
             # route from the accumulators, in stage 1, the carry chain was an ECP5 critical
             # path)
             z1 = Signal(signed(cfg.acc_width), name=f"z1_{lane}")
             stage += [
                 z1.eq(self.acc[lane]),
                 u1.eq((z2 >> coarse)[:kept]),
-                zero1.eq(relu & self.acc[lane][-1]),
                 u.eq((u1 >> fine)[:aw + 1]),
-                zero2.eq(zero1),
+                zero2.eq(relu & z1[-1]),
                 high2.eq((z1 << 1) >= high_from),
                 low2.eq((z1 << 1) < low_below),
             ]

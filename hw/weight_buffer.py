@@ -94,11 +94,10 @@ class WeightBuffer(wiring.Component):
             m.d.sync += write_en.eq(self.weight_write.en & (write_sel == k if n_banks > 1 else 1))
             width = slice_width(words)
             slices = range(0, word_bits, width)
+            bank_name = "weights" if n_banks == 1 else f"weights_bank{k}"
             for lo in slices:
                 hi = min(lo + width, word_bits)
-                name = "weights" if n_banks == 1 else f"weights_bank{k}"
-                if len(slices) > 1:
-                    name += f"_slice{lo // width}"
+                name = f"{bank_name}_slice{lo // width}" if len(slices) > 1 else bank_name
                 m.submodules[name] = bank = Memory(shape=hi - lo, depth=words, init=[])
                 read, write = bank.read_port(), bank.write_port()
                 m.d.comb += [
