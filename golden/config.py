@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 __all__ = [
-    "ConfigError", "EngineConfig", "LayerConfig", "ACTIVATIONS",
-    "Region", "Register", "config_writes", "network_writes", "check_network", "check_weights",
+    "ConfigError", "EngineConfig", "LayerConfig", "ACTIVATIONS", "LAYER_KINDS",
+    "Region", "Register", "config_writes", "network_writes", "check_network", "check_chain",
+    "check_weights",
     "DEFAULT",
 ]
 
@@ -24,6 +25,7 @@ class ConfigError(ValueError):
 
 
 ACTIVATIONS = ("none", "relu")
+LAYER_KINDS = ("fc", "lstm")
 
 
 def _check_int(name, value, lo, hi, why=""):
@@ -58,6 +60,11 @@ class EngineConfig:
         Inputs scanned per cycle (only 1 is implemented).
     reuse : bool
         ``False`` elaborates the baseline accelerator (no quantizer, index area or skip logic).
+    lstm : bool
+        Elaborates the LSTM unit (golden/lstm_unit.py: sigmoid and tanh tables, the cell-state
+        area) and the recurrent area h_{t-1} is scanned from, so the layer table can hold an
+        LSTM layer. Needs ``max_layers > 1``, ``lanes`` a multiple of 4 (a block holds the four
+        gates of ``lanes / 4`` hidden units) and ``act_width = 8`` (the tables' index).
     """
     lanes: int = 16
     act_width: int = 8
@@ -69,6 +76,7 @@ class EngineConfig:
     max_layers: int = 1
     scan_width: int = 1
     reuse: bool = True
+    lstm: bool = False
 
     def __post_init__(self):
         _check_int("lanes", self.lanes, 1, 64)
@@ -85,6 +93,18 @@ class EngineConfig:
         _check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")
         if not isinstance(self.reuse, bool):
             raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
+        if not isinstance(self.lstm, bool):
+            raise ConfigError(f"lstm must be true or false, not {self.lstm!r}")
+        if self.lstm:
+            if self.max_layers < 2:
+                raise ConfigError(f"lstm = true needs max_layers >= 2, not {self.max_layers} "
+                                  f"(an LSTM layer reads its inputs from the activation banks)")
+            if self.lanes % 4:
+                raise ConfigError(f"lstm = true needs lanes a multiple of 4, not {self.lanes} "
+                                  f"(a block holds the four gates of lanes / 4 hidden units)")
+            if self.act_width != 8:
+                raise ConfigError(f"lstm = true needs act_width = 8, not {self.act_width} "
+                                  f"(the sigmoid and tanh tables are indexed by int8 gates)")
         # The static width rule: N inputs of the largest magnitude times the largest weight
         # must fit the accumulator, so no layer the engine accepts can overflow.
         worst = self.max_inputs * self.act_max_abs * self.weight_max_abs
@@ -213,6 +233,14 @@ class EngineConfig:
                 f"centroids must be act_width = {self.act_width} bit values: "
                 f"{lo if lo < self.act_min else hi} is outside {self.act_min}..{self.act_max}")
         _check_int("shift", layer.shift, 0, self.acc_width - 1)
+        if layer.kind == "lstm":
+            if not self.lstm:
+                raise ConfigError("kind = 'lstm' needs an engine with lstm = true")
+            if layer.x_inputs % self.lanes:
+                raise ConfigError(
+                    f"lstm layer: inputs - hidden = {layer.x_inputs} must be a multiple of "
+                    f"lanes = {self.lanes} (x_t is scanned by whole activation-bank words; pad it "
+                    f"with inputs of zero weight)")
         return layer
 
 
@@ -236,6 +264,15 @@ class LayerConfig:
     reuse : bool
         ``False`` runs the layer in baseline mode on a reuse engine: every input changed,
         d_i = x_i, outputs from the bias (the paper's layers that are not quantized).
+    kind : str
+        ``"fc"``, or ``"lstm"``: the gate layer of an LSTM cell over [x_t ; h_{t-1}] followed
+        by the LSTM unit. Its ``inputs`` are x_t's (a multiple of the engine's lanes) and then
+        ``hidden`` recurrent ones; its ``outputs`` are the 4 * hidden gates, interleaved (output
+        4u + k is gate k of hidden unit u, gates i, f, g, o) so that a block of outputs holds
+        whole units; ``activation`` is ``"none"`` and ``shift`` requantizes the gates to the
+        LSTM unit's format (golden/lstm_unit.py). The layer's results are h_t (``hidden``).
+    hidden : int
+        H of an LSTM layer (0 for FC layers).
     """
     inputs: int
     outputs: int
@@ -243,6 +280,8 @@ class LayerConfig:
     activation: str = "relu"
     shift: int = 0
     reuse: bool = True
+    kind: str = "fc"
+    hidden: int = 0
 
     def __post_init__(self):
         _check_int("inputs", self.inputs, 1, 1 << 20)
@@ -262,13 +301,41 @@ class LayerConfig:
         _check_int("shift", self.shift, 0, 47)
         if not isinstance(self.reuse, bool):
             raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
+        if self.kind not in LAYER_KINDS:
+            raise ConfigError(f"kind = {self.kind!r} is not supported: allowed "
+                              f"{', '.join(LAYER_KINDS)}")
+        if self.kind == "fc":
+            if self.hidden != 0:
+                raise ConfigError(f"hidden = {self.hidden}: only lstm layers have hidden units")
+        else:
+            _check_int("hidden", self.hidden, 1, self.inputs - 1, " (inputs = x_t's + hidden)")
+            if self.outputs != 4 * self.hidden:
+                raise ConfigError(f"lstm layer: outputs = {self.outputs} must be 4 * hidden = "
+                                  f"{4 * self.hidden} (the gates i, f, g, o)")
+            if self.activation != "none":
+                raise ConfigError(f"lstm layer: activation = {self.activation!r}: allowed 'none' "
+                                  f"(the LSTM unit applies sigmoid and tanh to the gates)")
 
     @property
     def clusters(self):
         return len(self.centroids)
 
+    @property
+    def x_inputs(self):
+        """Inputs that come from the previous layer (all but an LSTM layer's h_{t-1})."""
+        return self.inputs - self.hidden
+
+    @property
+    def results(self):
+        """Values the layer passes on: its outputs, or an LSTM layer's h_t."""
+        return self.hidden if self.kind == "lstm" else self.outputs
+
     def blocks(self, lanes):
         return -(-self.outputs // lanes)
+
+    def result_words(self, lanes):
+        """Activation-bank words (``lanes`` values each) the layer's results fill."""
+        return -(-self.results // lanes)
 
     def to_dict(self):
         d = dataclasses.asdict(self)
@@ -336,7 +403,7 @@ class Register:
     """Layer table entry l, register r: offset ``l << 4 | r`` of the REGISTER region."""
     INPUTS = 0
     OUTPUTS = 1
-    # 2 is free: C is implicit in the layer's quantization table
+    LSTM = 2             # 1: an LSTM layer (C is implicit in the quantization table)
     ACTIVATION = 3
     SHIFT = 4
     BLOCKS = 5
@@ -347,6 +414,7 @@ class Register:
     # global registers, in entry 0 (engines with max_layers > 1 only)
     LAYERS = 10          # layers the network runs per frame
     STREAM_BLOCKS = 11   # output blocks of the last layer: beats per output frame
+    X_WORDS = 12         # LSTM layer: bank words of x_t, after which h_{t-1} is scanned
 
     BITS = 4
 
@@ -362,17 +430,38 @@ def check_network(engine, layers):
     and biases as int64 arrays."""
     layers = list(layers)
     _check_int("layers", len(layers), 1, engine.max_layers, " (engine max_layers)")
+    if sum(layer.kind == "lstm" for layer, _, _ in layers) > 1:
+        raise ConfigError("a network can hold one lstm layer (the engine keeps one recurrent "
+                          "state)")
     checked = []
     for k, (layer, w, b) in enumerate(layers):
         try:
             w, b = check_weights(engine, layer, w, b)
         except ConfigError as e:
             raise (ConfigError(f"layer {k}: {e}") if len(layers) > 1 else e) from None
-        if k and layer.inputs != layers[k - 1][0].outputs:
-            raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal the outputs of "
-                              f"layer {k - 1} ({layers[k - 1][0].outputs})")
+        if k:
+            check_chain(k, layers[k - 1][0], layer, engine.lanes)
+        elif layer.kind == "lstm":
+            raise ConfigError("layer 0: an lstm layer cannot be the first layer (it scans x_t "
+                              "and h_{t-1} from the activation banks, not the input stream)")
         checked.append((layer, w, b))
     return checked
+
+
+def check_chain(k, previous, layer, lanes=None):
+    """Layer k takes layer k-1's results (an LSTM layer's are h_t): all its inputs, or an LSTM
+    layer's x_t, which is padded to whole bank words (``lanes`` values; the padding lanes of a
+    block compute 0)."""
+    results = f"the outputs of layer {k - 1} ({previous.results}" + (
+        " values of h_t)" if previous.kind == "lstm" else ")")
+    if layer.kind == "lstm":
+        if layer.x_inputs < previous.results or (
+                lanes is not None and layer.x_inputs != -(-previous.results // lanes) * lanes):
+            padded = "" if lanes is None else f" rounded up to lanes = {lanes}"
+            raise ConfigError(f"layer {k}: inputs - hidden = {layer.x_inputs} must equal "
+                              f"{results}{padded}")
+    elif layer.inputs != previous.results:
+        raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal {results}")
 
 
 def network_writes(engine, layers):
@@ -416,13 +505,16 @@ def network_writes(engine, layers):
         }
         if engine.reuse:
             reg[Register.REUSE] = int(layer.reuse)
+        if engine.lstm:
+            reg[Register.LSTM] = int(layer.kind == "lstm")
+            reg[Register.X_WORDS] = layer.x_inputs // engine.lanes
         if engine.max_layers > 1:
             reg[Register.WEIGHT_BASE] = weight_base
             reg[Register.BLOCK_BASE] = block_base
             reg[Register.INDEX_BASE] = index_base
             if k == 0:
                 reg[Register.LAYERS] = len(checked)
-                reg[Register.STREAM_BLOCKS] = checked[-1][0].blocks(engine.lanes)
+                reg[Register.STREAM_BLOCKS] = checked[-1][0].result_words(engine.lanes)
         writes += [(addr(Region.REGISTER, k << Register.BITS | r), v) for r, v in reg.items()]
         if engine.reuse:
             table = k << engine.index_width

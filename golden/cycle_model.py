@@ -31,6 +31,12 @@ or the previous frame's last operation. Layer 0 then scans the input stream as a
 layer's outputs from a hidden activation bank, one input per cycle without bubbles. Only the
 last layer waits for a free output bank. A layer's STORE of block b writes its hidden bank
 (layers before the last) at issue + 12, like the output bank.
+
+An engine with the LSTM unit (``lstm = true``) has LSTM_LATENCY more cycles in every layer
+switch. An LSTM layer scans x_t from the hidden bank and then h_{t-1} from the recurrent area,
+one input per cycle; its blocks go through the LSTM unit, and the STORE of every fourth block
+(and of the last) writes a word of h_t (``lanes`` units) to its bank and to the recurrent area
+at issue + 12 + LSTM_LATENCY.
 """
 
 import dataclasses
@@ -39,8 +45,7 @@ import numpy as np
 
 __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
-           "OUTPUT_READ_LATENCY",
-           "cycle_bound"]
+           "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "cycle_bound", "switch_cycles"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 4
@@ -48,6 +53,7 @@ OUTPUT_WRITE_LATENCY = 9
 BANK_WRITE_LATENCY = 12
 LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 OUTPUT_READ_LATENCY = 2
+LSTM_LATENCY = 5
 
 
 class Pattern:
@@ -99,8 +105,30 @@ class Pattern:
 
 
 def switch_cycles(engine):
-    """Cycles each layer starts with: LAYER_SWITCH on an engine with a layer table."""
-    return LAYER_SWITCH if engine.max_layers > 1 else 0
+    """Cycles each layer starts with: LAYER_SWITCH on an engine with a layer table, and
+    LSTM_LATENCY more on an engine with the LSTM unit (an LSTM layer's last h word reaches its
+    bank that much later)."""
+    if engine.max_layers == 1:
+        return 0
+    return LAYER_SWITCH + (LSTM_LATENCY if engine.lstm else 0)
+
+
+def _result_writes(layer, lanes, stores, results):
+    """``(cycle, word, values)`` of the bank words a layer's results fill, from the issue
+    cycles of its STOREs: one word per block for an FC layer (at STORE + BANK_WRITE_LATENCY);
+    an LSTM layer's h_t words (a block holds lanes / 4 units, so a word fills at every fourth
+    block and at the last) come out of the LSTM unit LSTM_LATENCY cycles later."""
+    words = layer.result_words(lanes)
+    padded = np.zeros(words * lanes, dtype=np.int64)
+    padded[:layer.results] = results
+    values = [tuple(int(v) for v in padded[w * lanes:(w + 1) * lanes]) for w in range(words)]
+    if layer.kind != "lstm":
+        return [(store + BANK_WRITE_LATENCY, b, values[b]) for b, store in enumerate(stores)]
+    blocks_per_word = 4
+    return [(store + BANK_WRITE_LATENCY + LSTM_LATENCY, b // blocks_per_word,
+             values[b // blocks_per_word])
+            for b, store in enumerate(stores)
+            if b % blocks_per_word == blocks_per_word - 1 or b == len(stores) - 1]
 
 
 def busy_cycles(engine, layer, n_changed):
@@ -148,7 +176,7 @@ class Schedule:
         ``layers`` are the network's LayerConfigs, ``results[l]`` layer l's RunResult and
         ``changes[l][f] = (changed input indices, their new cluster indices)``.
         Index and output areas are addressed with the layer's base (golden.network_writes);
-        hidden bank writes (``"bank_write"``, layers before the last) by block.
+        hidden bank writes (``"bank_write"``, layers before the last) by word.
         """
         lanes = engine.lanes
         events = []
@@ -168,19 +196,18 @@ class Schedule:
                                        "index_write", index_base + int(i), (int(qi),)))
                 z = np.zeros(blocks * lanes, dtype=np.int64)
                 z[:layer.outputs] = result.preactivations[f]
-                y = np.zeros(blocks * lanes, dtype=np.int64)
-                y[:layer.outputs] = result.outputs[f]
-                for b in range(blocks):
-                    store = timing.correct_start + b * (n + 2) + n + 1
-                    if reuse:
+                stores = [timing.correct_start + b * (n + 2) + n + 1 for b in range(blocks)]
+                if reuse:
+                    for b, store in enumerate(stores):
                         events.append((store + OUTPUT_WRITE_LATENCY, "output_write",
                                        block_base + b,
                                        tuple(int(v) for v in z[b * lanes:(b + 1) * lanes])))
-                    values = tuple(int(v) for v in y[b * lanes:(b + 1) * lanes])
-                    if hidden:
-                        events.append((store + BANK_WRITE_LATENCY, "bank_write", b, values))
-                    else:
-                        events.append((frame.beats[b], "beat", b, values))
+                writes = _result_writes(layer, lanes, stores, result.outputs[f])
+                if hidden:
+                    events += [(t, "bank_write", w, values) for t, w, values in writes]
+                else:
+                    events += [(beat, "beat", w, values)
+                               for beat, (_, w, values) in zip(frame.beats, writes)]
             index_base += layer.inputs
             block_base += blocks
         events.sort()
@@ -199,7 +226,7 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
     valid = input_valid or Pattern.always()
     ready = output_ready or Pattern.always()
     switch = switch_cycles(engine)
-    out_blocks = layers[-1].blocks(engine.lanes)
+    out_words = layers[-1].result_words(engine.lanes)
     frames = []
     t = 0                           # first cycle of the frame's next layer
     last_accept = -1                # accept cycle of the previous input-stream beat
@@ -231,10 +258,12 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
                                        stall - stall_before))
             t = correct_start + layer.blocks(engine.lanes) * (n + 2)
         bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
+        if layers[-1].kind == "lstm":
+            bank_complete += LSTM_LATENCY
         read = max(bank_complete, stream_end[f - 1] + 1 if f >= 1 else 0)
         beats = []
         visible = read + OUTPUT_READ_LATENCY
-        for _ in range(out_blocks):
+        for _ in range(out_words):
             beat = ready.next_one(visible)
             beats.append(beat)
             visible = beat + 1

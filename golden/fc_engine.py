@@ -24,10 +24,11 @@ from .quantizer import quantize
 from .delta_subtractor import delta
 from .skip_logic import change_list
 from .output_unit import output_unit
+from .lstm_unit import GATES, lstm_unit
 from .cycle_model import busy_cycles
 
 __all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
-           "golden_network_run"]
+           "golden_network_run", "lstm_run"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -248,13 +249,40 @@ def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output
                               output_ready=output_ready, trace=trace)
 
 
+def lstm_run(engine, layer, weights, bias, frames):
+    """Run a frame sequence through an LSTM layer (its gate layer on the engine, then the LSTM
+    unit): frame f's inputs are ``[frames[f] ; h_{f-1}]`` (h_{-1} = 0), so frames run one by
+    one. Returns ``(RunResult, changed, inputs)``: outputs are h_t (frames, hidden),
+    preactivations the interleaved gate accumulators (frames, 4 * hidden), ``inputs`` the
+    scanned [x_t ; h_{t-1}] of every frame."""
+    model = FCEngine(engine, layer, weights, bias)
+    hidden = layer.hidden
+    h = np.zeros(hidden, dtype=np.int64)
+    c = np.zeros(hidden, dtype=np.int64)
+    hs, zs, counters, changed, inputs = [], [], [], [], []
+    for x in np.asarray(frames, dtype=np.int64):
+        xh = np.concatenate([x, h])
+        result, ch = model.run(xh[None])
+        # output 4u + k is gate k of unit u
+        i, f, g, o = result.outputs[0].reshape(hidden, GATES).T
+        h, c = lstm_unit(i, f, g, o, c)
+        hs.append(h)
+        zs.append(result.preactivations[0])
+        counters += result.counters
+        changed.append(ch[0])
+        inputs.append(xh)
+    return (RunResult(np.array(hs).reshape(-1, hidden), np.array(zs).reshape(-1, layer.outputs),
+                      counters), np.array(changed), np.array(inputs))
+
+
 def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready=None,
                        trace=True):
-    """Run a frame sequence through a network of FC layers, ``(LayerConfig, weights, bias)``
+    """Run a frame sequence through a network of layers, ``(LayerConfig, weights, bias)``
     in order (golden.network_writes loads it), each frame through every layer in turn.
 
-    Layer l's input sequence is layer l-1's output sequence, so each layer runs over the
-    whole sequence at once (:meth:`FCEngine.run`); the cycle model then interleaves them.
+    Layer l's input sequence is layer l-1's result sequence, so each FC layer runs over the
+    whole sequence at once (:meth:`FCEngine.run`), an LSTM layer frame by frame
+    (:func:`lstm_run`); the cycle model then interleaves them.
     """
     from .config import check_network
     from .cycle_model import schedule_network
@@ -263,11 +291,16 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
     results, changes = [], []
     for layer, weights, bias in layers:
         mode = engine.replace(reuse=engine.reuse and layer.reuse)
-        model = FCEngine(mode, layer, weights, bias)
-        result, changed = model.run(x)
+        if layer.kind == "lstm":
+            # x_t fills whole bank words: the previous layer's padding lanes are 0
+            x = np.pad(x, ((0, 0), (0, layer.x_inputs - x.shape[1])))
+            result, changed, x = lstm_run(mode, layer, weights, bias, x)
+        else:
+            model = FCEngine(mode, layer, weights, bias)
+            result, changed = model.run(x)
         if trace:
             # the changed inputs and their new indices, for the index-write events
-            q = model._quantize_table[x - engine.act_min] if mode.reuse else None
+            q = quantize(x, layer.centroids) if mode.reuse else None
             changes.append([(np.flatnonzero(ch), None if q is None else q[f][ch])
                             for f, ch in enumerate(changed)])
         results.append(result)

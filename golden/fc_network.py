@@ -13,9 +13,10 @@ import pathlib
 
 import numpy as np
 
-from .config import ConfigError, EngineConfig, LayerConfig
+from .config import ConfigError, EngineConfig, LayerConfig, check_chain
 
-__all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload"]
+__all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload",
+           "lstm_engine_layer"]
 
 NETWORK_NAMES = ("kaldi-mlp",)
 
@@ -37,9 +38,8 @@ class FCNetwork:
         if not layers:
             raise ConfigError("a network needs at least one layer")
         for k, (layer, w, b) in enumerate(layers):
-            if k and layer.inputs != layers[k - 1][0].outputs:
-                raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal the outputs "
-                                  f"of layer {k - 1} ({layers[k - 1][0].outputs})")
+            if k:
+                check_chain(k, layers[k - 1][0], layer)
         object.__setattr__(self, "layers", layers)
 
     @property
@@ -48,7 +48,7 @@ class FCNetwork:
 
     @property
     def outputs(self):
-        return self.layers[-1][0].outputs
+        return self.layers[-1][0].results
 
     def engine_config(self, **params):
         """The smallest engine (``max_*``) that holds this network; ``params`` set the rest
@@ -58,6 +58,7 @@ class FCNetwork:
         params.setdefault("max_outputs", max(l.outputs for l in shapes))
         params.setdefault("max_layers", len(shapes))
         params.setdefault("max_clusters", max(32, max(l.clusters for l in shapes)))
+        params.setdefault("lstm", any(l.kind == "lstm" for l in shapes))
         weight_bits = max(int(np.abs(w).max(initial=0)).bit_length() + 1 for _, w, _ in self.layers)
         params.setdefault("weight_width", max(8, weight_bits))
         return EngineConfig(**params)
@@ -104,28 +105,61 @@ class FCNetwork:
                    meta.get("description", ""))
 
 
-def from_int_network(network, name="network", description=""):
+def lstm_engine_layer(cell, x_inputs):
+    """The engine's layer for a :class:`golden.layers.LSTMCell`: its gate layer with x_t padded
+    to ``x_inputs`` (inputs of zero weight) and the gates interleaved (output 4u + k is gate k
+    of unit u), so that a block of outputs holds whole hidden units."""
+    from .lstm_unit import CELL_FRAC, GATE_FRAC, GATES
+    if (cell.gate_frac, cell.cell_frac) != (GATE_FRAC, CELL_FRAC):
+        raise ConfigError(f"LSTM cell with gate_frac = {cell.gate_frac}, cell_frac = "
+                          f"{cell.cell_frac}: the LSTM unit implements gate_frac = {GATE_FRAC}, "
+                          f"cell_frac = {CELL_FRAC}")
+    gates = cell.gates
+    hidden = cell.hidden
+    w = gates.linear.weights                       # (X + H, 4H), gates in blocks i, f, g, o
+    x = w.shape[0] - hidden
+    if x_inputs < x:
+        raise ConfigError(f"x_inputs = {x_inputs} is less than the cell's {x} inputs")
+    order = np.arange(GATES * hidden).reshape(GATES, hidden).T.reshape(-1)
+    weights = np.zeros((x_inputs + hidden, GATES * hidden), dtype=np.int64)
+    weights[:x] = w[:x, order]
+    weights[x_inputs:] = w[x:, order]
+    bias = gates.bias.reshape(-1)[order]
+    centroids = gates.centroids if gates.reuse else (0, 1)
+    layer = LayerConfig(x_inputs + hidden, GATES * hidden, centroids, activation="none",
+                        shift=gates.shift, reuse=gates.reuse, kind="lstm", hidden=hidden)
+    return layer, weights, bias
+
+
+def from_int_network(network, name="network", description="", lanes=16):
     """The engine's layers for an integer network that is a chain of FC layers (the ReLU, if
-    any, folded into each layer's output unit), as :func:`golden.network.quantize_graph` builds
-    it. Anything else is one clear error naming the node."""
-    from .layers import FC
+    any, folded into each layer's output unit) with at most one LSTM cell (not the first), as
+    :func:`golden.network.quantize_graph` builds it; an LSTM layer's x_t is padded to whole
+    words of ``lanes`` values. Anything else is one clear error naming the node."""
+    from .layers import FC, LSTMCell
     layers = []
     previous = network.graph.input
     for int_layer in network.layers:
         node = int_layer.node
         linear = int_layer.layer
-        if node.op != "fc" or not isinstance(getattr(linear, "linear", None), FC):
+        if node.op == "lstm" and isinstance(linear, LSTMCell) and layers:
+            x_inputs = -(-layers[-1][0].results // lanes) * lanes
+            layer = lstm_engine_layer(linear, x_inputs)
+        elif node.op == "fc" and isinstance(getattr(linear, "linear", None), FC):
+            w = linear.linear.weights
+            n, m = w.shape
+            centroids = linear.centroids if linear.reuse else (0, 1)
+            layer = (LayerConfig(n, m, centroids, activation=linear.activation,
+                                 shift=linear.shift, reuse=linear.reuse),
+                     w, linear.bias.reshape(m))
+        else:
             raise ConfigError(f"node {node.name!r} is a {node.op!r}: the engine runs chains of "
-                              f"FC layers (conv and lstm layers are not implemented in hw/)")
+                              f"FC layers and LSTM cells after an FC layer (conv layers are not "
+                              f"implemented in hw/)")
         if list(node.inputs) != [previous]:
             raise ConfigError(f"node {node.name!r} does not take the previous layer's output: "
-                              f"the engine runs a chain of FC layers")
-        w = linear.linear.weights
-        n, m = w.shape
-        centroids = linear.centroids if linear.reuse else (0, 1)
-        layers.append((LayerConfig(n, m, centroids, activation=linear.activation,
-                                   shift=linear.shift, reuse=linear.reuse),
-                       w, linear.bias.reshape(m)))
+                              f"the engine runs a chain of layers")
+        layers.append(layer)
         previous = node.output
     return FCNetwork(name, tuple(layers), network.input_frac, description)
 

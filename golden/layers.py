@@ -20,7 +20,8 @@ import dataclasses
 
 import numpy as np
 
-from .output_unit import output_unit, requantize
+from .lstm_unit import lstm_unit, sigmoid_table, tanh_table
+from .output_unit import output_unit
 from .quantizer import quantize
 
 __all__ = ["LayerStats", "Linear", "FC", "Conv", "ReuseLinear", "LSTMCell", "sigmoid_table",
@@ -254,33 +255,20 @@ class ReuseLinear:
 
 # ---- LSTM cell ------------------------------------------------------------------------------
 
-def sigmoid_table(in_frac, out_bits=8):
-    """Integer sigmoid: index = gate value * 2**in_frac (int8), output in Q0.(out_bits-1)."""
-    x = np.arange(-128, 128) / 2.0 ** in_frac
-    return np.round((1 / (1 + np.exp(-x))) * (2 ** (out_bits - 1) - 1)).astype(np.int64)
-
-
-def tanh_table(in_frac, out_bits=8):
-    x = np.arange(-128, 128) / 2.0 ** in_frac
-    return np.round(np.tanh(x) * (2 ** (out_bits - 1) - 1)).astype(np.int64)
-
-
 class LSTMCell:
     """LSTM cell as DESIGN.md: one reuse FC over [x_t ; h_{t-1}] with M = 4H (gates i, f, g, o,
-    ONNX order i, o, f, c is reordered by the importer), then an integer elementwise unit.
+    ONNX order i, o, f, c is reordered by the importer), then the LSTM unit
+    (golden/lstm_unit.py): integer sigmoid/tanh tables and the cell state, kept here.
 
-    Fixed point: the gate accumulator is requantized (``gate_shift``) to int8 with ``gate_frac``
-    fractional bits and looked up in the sigmoid/tanh tables (Q0.7 results, 127 = 1.0); the cell
-    state is int32 with ``cell_frac`` fractional bits; h_t is int8 Q0.7 and is also the cell's
-    output activation.
+    The gate layer's output unit requantizes the gates to int8 with ``gate_frac`` fractional
+    bits; the cell state is int32 with ``cell_frac`` fractional bits; h_t is int8 Q0.7 and is
+    also the cell's output activation.
     """
 
     def __init__(self, gates, hidden, gate_frac=4, cell_frac=10):
         self.gates = gates                        # ReuseLinear, activation none, output int8
         self.hidden = hidden
         self.gate_frac, self.cell_frac = gate_frac, cell_frac
-        self.sigmoid = sigmoid_table(gate_frac)
-        self.tanh = tanh_table(gate_frac)
         self.start_sequence()
 
     def start_sequence(self):
@@ -291,18 +279,8 @@ class LSTMCell:
     def __call__(self, x):
         xh = np.concatenate([np.asarray(x, dtype=np.int64).reshape(-1), self.h])
         g8, stats = self.gates(xh)                # int8 gate values, gate_frac fractional bits
-        H = self.hidden
-        i = self.sigmoid[g8[0:H] + 128]
-        f = self.sigmoid[g8[H:2 * H] + 128]
-        g = self.tanh[g8[2 * H:3 * H] + 128]
-        o = self.sigmoid[g8[3 * H:4 * H] + 128]
-        # c = f*c + i*g, in cell_frac fixed point (Q0.7 * Q0.7 = Q0.14)
-        self.c = ((f * self.c) >> 7) + ((i * g) >> (14 - self.cell_frac))
-        self.c = np.clip(self.c, -(1 << 31), (1 << 31) - 1)
-        # tanh(c): the cell state requantized to the table's input format
-        c8 = requantize(self.c, self.cell_frac - self.gate_frac, 8)
-        self.h = (o * self.tanh[c8 + 128] + 64) >> 7      # Q0.7
-        self.h = np.clip(self.h, -128, 127)
+        i, f, g, o = g8.reshape(4, self.hidden)
+        self.h, self.c = lstm_unit(i, f, g, o, self.c, self.gate_frac, self.cell_frac)
         return self.h.copy(), stats
 
 

@@ -15,6 +15,7 @@ from .mac_array import MACArray
 from .io_buffer import IOBuffer
 from .weight_buffer import WeightBuffer
 from .output_unit import OutputUnit
+from .lstm_unit import LSTMUnit
 
 __all__ = ["FCEngine", "ConfigWriteSignature", "input_layout", "output_layout", "perf_layout"]
 
@@ -82,7 +83,8 @@ class FCEngine(wiring.Component):
     ----------
     config : :class:`golden.EngineConfig`
         ``reuse=False`` elaborates the baseline engine, without quantizer, centroid table, index
-        area, output area or skip logic.
+        area, output area or skip logic; ``lstm=True`` adds the LSTM unit and the recurrent
+        area, so that the layer table can hold an LSTM layer.
 
     Members
     -------
@@ -131,6 +133,8 @@ class FCEngine(wiring.Component):
         self.weight_buffer = WeightBuffer(config)
         self.mac_array = MACArray(config)
         self.output_unit = OutputUnit(config, latency=3)
+        if config.lstm:
+            self.lstm_unit = LSTMUnit(config)
         if config.reuse:
             self.quantizer = Quantizer(config)
             self.centroid_table = CentroidTable(config)
@@ -155,6 +159,8 @@ class FCEngine(wiring.Component):
         m.submodules.weight_buffer = wb = self.weight_buffer
         m.submodules.mac_array = mac = self.mac_array
         m.submodules.output_unit = ou = self.output_unit
+        if cfg.lstm:
+            m.submodules.lstm_unit = lstm = self.lstm_unit
         if reuse:
             m.submodules.quantizer = quant = self.quantizer
             m.submodules.centroid_table = table = self.centroid_table
@@ -176,6 +182,7 @@ class FCEngine(wiring.Component):
             "weight_base": range(cfg.weight_depth),
             "block_base": range(cfg.block_depth),
             "index_base": range(cfg.index_depth),
+            **({"lstm": 1, "x_words": range(cfg.max_blocks + 1)} if cfg.lstm else {}),
         })
         entries = [Signal(entry_layout, name=f"layer{k}", init={
             "inputs": 1, "outputs": 1, "blocks": 1, "reuse": 1})
@@ -213,6 +220,8 @@ class FCEngine(wiring.Component):
         }
         if reuse:
             fields[Register.REUSE] = "reuse"
+        if cfg.lstm:
+            fields.update({Register.LSTM: "lstm", Register.X_WORDS: "x_words"})
         if multi:
             fields.update({Register.WEIGHT_BASE: "weight_base",
                            Register.BLOCK_BASE: "block_base", Register.INDEX_BASE: "index_base"})
@@ -284,21 +293,43 @@ class FCEngine(wiring.Component):
             fetch_lane = Signal(range(cfg.lanes))
             scan_lane = Signal(range(cfg.lanes))
             fetch = Signal()
+            bank_x = io.scan_read.data.as_value().word_select(scan_lane, cfg.act_width)
+            if cfg.lstm:
+                # an LSTM layer scans x_t's words, then h_{t-1} from the recurrent area (0 on
+                # a first execution)
+                fetch_h, scan_h = Signal(), Signal()
+                h_word = Signal.like(io.recurrent_read.addr)
+                h_x = io.recurrent_read.data.as_value().word_select(scan_lane, cfg.act_width)
+                m.d.comb += io.recurrent_read.addr.eq(h_word)
+                bank_x = Mux(scan_h, Mux(first, 0, h_x), bank_x)
             m.d.comb += [
                 from_bank.eq(layer != 0),
                 # layer r reads the hidden bank layer r-1 wrote: 2 + ((r - 1) & 1)
                 io.scan_read.addr.eq(Cat(fetch_word[:io.block_bits], ~target[0], Const(1, 1))),
-                scan_x.eq(Mux(from_bank,
-                              io.scan_read.data.as_value().word_select(scan_lane, cfg.act_width),
-                              self.i_stream.payload.data)),
+                scan_x.eq(Mux(from_bank, bank_x, self.i_stream.payload.data)),
             ]
             with m.If(fetch):
                 m.d.sync += [scan_lane.eq(fetch_lane), fetch_lane.eq(fetch_lane + 1)]
+                if cfg.lstm:
+                    m.d.sync += scan_h.eq(fetch_h)
                 with m.If(fetch_lane == cfg.lanes - 1):
-                    m.d.sync += [fetch_lane.eq(0), fetch_word.eq(fetch_word + 1)]
+                    m.d.sync += fetch_lane.eq(0)
+                    if cfg.lstm:
+                        with m.If(fetch_h):
+                            m.d.sync += h_word.eq(h_word + 1)
+                        with m.Elif(cur.lstm & (fetch_word == cur.x_words - 1)):
+                            m.d.sync += fetch_h.eq(1)
+                        with m.Else():
+                            m.d.sync += fetch_word.eq(fetch_word + 1)
+                    else:
+                        m.d.sync += fetch_word.eq(fetch_word + 1)
+            fetch_restart = [fetch_word.eq(0), fetch_lane.eq(0)]
+            if cfg.lstm:
+                fetch_restart += [fetch_h.eq(0), h_word.eq(0)]
         else:
             m.d.comb += scan_x.eq(self.i_stream.payload.data)
-        switch_count = Signal(range(cycle_model.LAYER_SWITCH))
+        switch = cycle_model.switch_cycles(cfg)
+        switch_count = Signal(range(max(1, switch)))
 
         # ---- scan: accept, quantize + read index, registered copies of both indices, compare
         # + look up centroids, delta, write the index and the change list. The indices come
@@ -465,14 +496,15 @@ class FCEngine(wiring.Component):
             if multi:
                 # start of sequence (between frames): switch to layer 0 as after a frame
                 with m.If(self.start):
-                    m.d.sync += [target.eq(0), fetch_word.eq(0), fetch_lane.eq(0),
+                    m.d.sync += fetch_restart
+                    m.d.sync += [target.eq(0),
                                  scanning.eq(0), draining.eq(0), switching.eq(1)]
         if multi:
             with m.If(switching):
                 # the previous layer's last STORE reaches its bank before the next layer
                 # reads it (and before the layer registers change under its pipeline)
                 m.d.sync += switch_count.eq(switch_count + 1)
-                with m.If(switch_count == cycle_model.LAYER_SWITCH - 1):
+                with m.If(switch_count == switch - 1):
                     m.d.comb += fetch.eq(target != 0)       # input 0 of a bank-fed scan
                     m.d.sync += [layer.eq(target), switch_count.eq(0), scanning.eq(1),
                                  switching.eq(0)]
@@ -526,10 +558,8 @@ class FCEngine(wiring.Component):
                 with m.If(last_layer):
                     m.d.sync += [first.eq(0), bank.eq(~bank)]
                 if multi:
-                    m.d.sync += [
-                        target.eq(Mux(last_layer, 0, layer + 1)),
-                        fetch_word.eq(0), fetch_lane.eq(0),
-                    ]
+                    m.d.sync += fetch_restart
+                    m.d.sync += target.eq(Mux(last_layer, 0, layer + 1))
         m.d.comb += [
             io.change_read.addr.eq(entry),
             op.eq(Mux(loading, _Op.LOAD, Mux(multiplying, _Op.MAC,
@@ -540,8 +570,11 @@ class FCEngine(wiring.Component):
         tag_layout = data.StructLayout({
             "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": io.bank_bits,
             "last": 1,
+            # the LSTM unit's: first execution of the sequence, last block of the layer
+            **({"sequence_first": 1, "end": 1} if cfg.lstm else {}),
         })
-        tags = [Signal(tag_layout, name=f"op{k}") for k in range(self.bank_write_latency + 1)]
+        depth = self.bank_write_latency + (LSTMUnit.latency if cfg.lstm else 0)
+        tags = [Signal(tag_layout, name=f"op{k}") for k in range(depth + 1)]
         m.d.comb += [
             tags[0].op.eq(op),
             tags[0].blk.eq(blk),
@@ -550,6 +583,8 @@ class FCEngine(wiring.Component):
             tags[0].bank.eq(Mux(last_layer, bank, Cat(layer[0], Const(1, 1))) if multi else bank),
             tags[0].last.eq(last_op),
         ]
+        if cfg.lstm:
+            m.d.comb += [tags[0].sequence_first.eq(first), tags[0].end.eq(blk_last)]
         for k in range(1, len(tags)):
             m.d.sync += tags[k].eq(tags[k - 1])
         c1_base, c2_base, c3_addr = (Signal.like(weight_base, name=n)
@@ -603,14 +638,56 @@ class FCEngine(wiring.Component):
         m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(cur.relu), ou.shift.eq(cur.shift)]
         # t+12: write the activation bank
         written = tags[self.bank_write_latency]
+        word_written = written.op == _Op.STORE
+        word_addr = Cat(written.blk[:io.block_bits], written.bank)
+        word_data = ou.y
+        complete_tag = written
+        if cfg.lstm:
+            # An LSTM layer's blocks go through the LSTM unit (t+12 .. t+17), which gives
+            # lanes / 4 values of h_t per block: they are collected into a word, written at
+            # every fourth block and at the layer's last (the rest of the word is 0), to the
+            # layer's bank and to the recurrent area. The layer (cur) does not change before
+            # the last word is written: the layer switch lasts that long.
+            units = cfg.lanes // 4
+            h_out = tags[depth]
+            collected = Signal(data.ArrayLayout(signed(cfg.act_width), cfg.lanes))
+            merged = Signal.like(collected)
+            slot = h_out.blk[:2]
+            h_store = cur.lstm & (h_out.op == _Op.STORE)
+            h_done = Signal()
+            m.d.comb += [
+                lstm.valid.eq(cur.lstm & (written.op == _Op.STORE)),
+                lstm.first.eq(written.sequence_first),
+                lstm.addr.eq(written.blk),
+                lstm.gates.eq(ou.y),
+                h_done.eq(h_store & ((slot == 3) | h_out.end)),
+            ]
+            for k in range(4):
+                for u in range(units):
+                    m.d.comb += merged[k * units + u].eq(
+                        Mux(slot == k, lstm.h[u], collected[k * units + u]))
+            with m.If(h_store):
+                m.d.sync += collected.eq(Mux(h_done, 0, merged.as_value()))
+            word_written = Mux(cur.lstm, h_done, word_written)
+            h_word_addr = Signal(io.block_bits)
+            m.d.comb += h_word_addr.eq(h_out.blk[2:])
+            word_addr = Mux(cur.lstm, Cat(h_word_addr, h_out.bank), word_addr)
+            word_data = Mux(cur.lstm, merged.as_value(), word_data.as_value())
+            complete_tag = Mux(cur.lstm, h_out.as_value(), written.as_value())
+            complete_tag = tag_layout(complete_tag)
+            m.d.comb += [
+                io.recurrent_write.addr.eq(h_out.blk[2:]),
+                io.recurrent_write.data.eq(merged),
+                io.recurrent_write.en.eq(h_done),
+            ]
         m.d.comb += [
-            io.bank_write.addr.eq(Cat(written.blk[:io.block_bits], written.bank)),
-            io.bank_write.data.eq(ou.y),
-            io.bank_write.en.eq(written.op == _Op.STORE),
+            io.bank_write.addr.eq(word_addr),
+            io.bank_write.data.eq(word_data),
+            io.bank_write.en.eq(word_written),
         ]
         set_complete = Signal(2)
-        with m.If((written.op == _Op.STORE) & written.last):
-            m.d.comb += set_complete.eq(Mux(written.bank[0], 0b10, 0b01))
+        with m.If(word_written & complete_tag.last):
+            m.d.comb += set_complete.eq(Mux(complete_tag.bank[0], 0b10, 0b01))
 
         # ---- output streamer: drains complete banks in frame order ------------------------
         # Two stages, both frozen while a beat waits for ready: the bank read (its data in

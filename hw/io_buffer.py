@@ -18,7 +18,9 @@ class IOBuffer(wiring.Component):
       bank while the previous frame's are streamed out of the other, so output backpressure
       never stalls the datapath; engines with ``max_layers > 1`` have two more (hidden) banks,
       which carry one layer's outputs to the next layer's scan (``scan_read``);
-    - the change list ``(i, d_i)`` written by the scan and read by the correct phase.
+    - the change list ``(i, d_i)`` written by the scan and read by the correct phase;
+    - engines with the LSTM unit: the recurrent area, h_{t-1} of the LSTM layer, written with
+      its h_t words and read by its scan after x_t (``recurrent_read``, ``recurrent_write``).
 
     All read ports are synchronous (data one cycle after the address), as block RAM is.
 
@@ -46,6 +48,9 @@ class IOBuffer(wiring.Component):
             "change": (self.change_layout, cfg.max_inputs),
             "bank": (act_word, 1 << (block_bits + self.bank_bits)),
         }
+        if cfg.lstm:
+            # an LSTM layer's h_t: hidden <= max_outputs / 4 values, lanes per word
+            self._shapes["recurrent"] = (act_word, -(-cfg.max_blocks // 4))
         if cfg.reuse:
             self._shapes["index"] = (cfg.index_width, cfg.index_depth)
             self._shapes["output"] = (acc_word, cfg.block_depth)

@@ -13,10 +13,11 @@ from hw.delta_subtractor import DeltaSubtractor
 from hw.skip_logic import SkipLogic
 from hw.mac_array import MACArray
 from hw.output_unit import OutputUnit
+from hw.lstm_unit import LSTMUnit
 from .harness import unpack_lanes
 
 __all__ = ["rtl_quantize", "rtl_centroid_table", "rtl_delta", "rtl_changed", "rtl_mac",
-           "rtl_output_unit"]
+           "rtl_output_unit", "rtl_lstm_unit"]
 
 
 def _run(dut, testbench, clocked=False):
@@ -155,3 +156,39 @@ def rtl_output_unit(config, acc_words, activation, shift, latency=0):
                 await ctx.tick()
     _run(dut, tb, clocked=bool(latency))
     return np.array(out, dtype=np.int64)
+
+
+def rtl_lstm_unit(config, steps, gap=2):
+    """h of every step of a sequence: ``steps`` is (T, blocks, lanes) int8 gates (lane 4u + k
+    is gate k of unit u); each step's blocks enter one every ``gap`` cycles (the engine's
+    fastest is 2: a LOAD and a STORE per block), the first step with ``first`` set. Returns
+    (T, blocks * lanes / 4)."""
+    dut = LSTMUnit(config)
+    steps = np.asarray(steps, dtype=np.int64)
+    units = config.lanes // 4
+    out = np.zeros((steps.shape[0], steps.shape[1] * units), dtype=np.int64)
+    entries = [(t, b) for t in range(steps.shape[0]) for b in range(steps.shape[1])]
+
+    async def tb(ctx):
+        pending = []                  # (cycle h is due, step, block)
+        cycle = 0
+        while entries or pending:
+            if entries and cycle % gap == 0:
+                t, b = entries.pop(0)
+                ctx.set(dut.valid, 1)
+                ctx.set(dut.first, t == 0)
+                ctx.set(dut.addr, b)
+                for lane, g in enumerate(steps[t, b]):
+                    ctx.set(dut.gates[lane], int(g))
+                pending.append((cycle + dut.latency, t, b))
+            else:
+                ctx.set(dut.valid, 0)
+            if pending and pending[0][0] == cycle:
+                _, t, b = pending.pop(0)
+                assert ctx.get(dut.h_valid)
+                out[t, b * units:(b + 1) * units] = unpack_lanes(
+                    ctx.get(Value.cast(dut.h)), units, 8)
+            await ctx.tick()
+            cycle += 1
+    _run(dut, tb, clocked=True)
+    return out

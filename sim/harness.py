@@ -49,6 +49,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     ready = output_ready or Pattern.always()
     lanes, n_frames = config.lanes, len(frames)
     blocks = layer.blocks(lanes)
+    words = layer.result_words(lanes)         # output beats per frame
     # the last layer's blocks in the output area (layers are placed one after another)
     last_block_base = sum(l.blocks(lanes) for l, _, _ in layers[:-1])
     if max_cycles is None:
@@ -58,7 +59,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     dut = FCEngine(config)
     multi = config.max_layers > 1
     layer_counters = [[] for _ in layers]
-    result = RunResult(np.zeros((n_frames, layer.outputs), dtype=np.int64),
+    result = RunResult(np.zeros((n_frames, layer.results), dtype=np.int64),
                        np.zeros((n_frames, layer.outputs), dtype=np.int64), [], [])
     events = result.trace
 
@@ -87,8 +88,8 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         out_payload = dut.o_stream.payload.as_value()
         out_data_bits = lanes * config.act_width
         t, sent, pending, beats, frames_seen, layers_seen = 0, 0, False, 0, 0, 0
-        total_beats = n_frames * blocks
-        outputs = np.zeros((n_frames, blocks * lanes), dtype=np.int64)
+        total_beats = n_frames * words
+        outputs = np.zeros((n_frames, words * lanes), dtype=np.int64)
         while beats < total_beats:
             if t >= max_cycles:
                 raise SimulationTimeout(f"no progress after {t} cycles: {sent} inputs sent, "
@@ -113,11 +114,11 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
             if ctx.get(dut.o_stream.valid) and ready[t]:
                 word = ctx.get(out_payload)
                 values = unpack_lanes(word, lanes, config.act_width)
-                f, b = divmod(beats, blocks)
+                f, b = divmod(beats, words)
                 outputs[f, b * lanes:(b + 1) * lanes] = values
                 if trace:
                     events.append((t, "beat", b, values))
-                if bool(word >> out_data_bits) != (b == blocks - 1):
+                if bool(word >> out_data_bits) != (b == words - 1):
                     raise AssertionError(f"frame {f} block {b}: o_stream.last is wrong")
                 beats += 1
             if multi:
@@ -135,7 +136,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
             t += 1
         if ctx.get(dut.framing_error):
             raise AssertionError("framing_error is set")
-        result.outputs[:] = outputs[:, :layer.outputs]
+        result.outputs[:] = outputs[:, :layer.results]
         if trace and config.reuse:
             # the output area is written once per block per frame, in order
             stored = [values for _, kind, address, values in sorted(events)

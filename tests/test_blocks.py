@@ -10,7 +10,9 @@ from golden.delta_subtractor import delta
 from golden.skip_logic import changed
 from golden.mac_array import mac
 from golden.output_unit import output_unit
+from golden.lstm_unit import lstm_unit
 from sim.blocks import (rtl_quantize, rtl_centroid_table, rtl_delta, rtl_changed, rtl_mac,
+                        rtl_lstm_unit,
                         rtl_output_unit)
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -137,3 +139,25 @@ def test_output_unit(activation, latency, data):
     words += [edges[k:k + config.lanes] for k in range(0, len(edges), config.lanes)]
     got = rtl_output_unit(config, words, activation, shift, latency)
     assert np.array_equal(got, output_unit(np.array(words), activation, shift, config.act_width))
+
+
+@pytest.mark.parametrize("gap", [2, 3])
+@SETTINGS
+@given(data=st.data())
+def test_lstm_unit(gap, data):
+    """The LSTM unit against golden.lstm_unit over a sequence: random gates, then gates held at
+    the table ends so the cell state grows to its steady state and tanh(c) saturates."""
+    config = EngineConfig(lanes=8, max_outputs=32, max_layers=2, lstm=True)
+    blocks, units = 3, config.lanes // 4
+    gate = st.integers(-128, 127)
+    steps = [[data.draw(st.lists(gate, min_size=config.lanes, max_size=config.lanes))
+              for _ in range(blocks)] for _ in range(4)]
+    for held in (127, -128, 127):
+        steps += [[[held] * config.lanes] * blocks] * 6
+    steps = np.array(steps)
+    got = rtl_lstm_unit(config, steps, gap)
+    c = np.zeros(blocks * units, dtype=np.int64)
+    for t, step in enumerate(steps):
+        i, f, g, o = step.reshape(blocks * units, 4).T
+        h, c = lstm_unit(i, f, g, o, c)
+        assert np.array_equal(got[t], h), f"step {t}"

@@ -1,0 +1,136 @@
+"""LSTM cells on the engine (DESIGN.md "Layers beyond FC"): golden against the LSTM equations
+written out in plain NumPy, RTL against golden cycle by cycle, and the configuration's errors."""
+
+import numpy as np
+import pytest
+
+from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
+                    linear_centroids, similar_frames, network_writes)
+from golden.fc_network import lstm_engine_layer
+from golden.layers import FC, LSTMCell, ReuseLinear
+from sim import rtl_network_run
+
+C16 = linear_centroids(-128, 127, 16, 8)
+
+
+def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc"):
+    """FC(x -> m0, ReLU) -> LSTM(hidden) [-> FC(hidden -> m2)]: the engine's layers and the
+    natural-layout parameters for the reference."""
+    rng = np.random.default_rng(seed)
+    w0, b0 = rng.integers(-40, 40, (x, m0)), rng.integers(-800, 800, m0)
+    w1, b1 = rng.integers(-40, 40, (m0 + hidden, 4 * hidden)), rng.integers(-800, 800, 4 * hidden)
+    w2, b2 = rng.integers(-60, 60, (hidden, m2)), rng.integers(-800, 800, m2)
+    cell = LSTMCell(ReuseLinear(FC(w1), b1, C16 if gate_reuse else None, shift=8), hidden)
+    x_inputs = -(-m0 // lanes) * lanes
+    layers = [(LayerConfig(x, m0, C16, "relu", 6), w0, b0), lstm_engine_layer(cell, x_inputs)]
+    if last == "fc":
+        layers.append((LayerConfig(hidden, m2, C16, "none", 5), w2, b2))
+    natural = dict(w0=w0, b0=b0, w1=w1, b1=b1, w2=w2, b2=b2, gate_reuse=gate_reuse, last=last)
+    return layers, natural
+
+
+def reference(p, hidden, frames, reuse=True):
+    """The network from scratch every frame, in plain NumPy: quantized inputs c[q(x)] (DESIGN.md
+    thresholds) times the weights plus the bias, ReLU, rounding shift, saturation; the LSTM
+    cell's gates in their natural order (i, f, g, o blocks) and its equations with the sigmoid
+    and tanh tables built here from their definition."""
+    c = np.asarray(C16)
+    t = (c[:-1] + c[1:] + 1) >> 1
+    quant = (lambda v: c[(v[..., None] >= t).sum(axis=-1)]) if reuse else (lambda v: v)
+
+    def requant(z, shift):
+        return np.clip((z + (1 << (shift - 1))) >> shift, -128, 127)
+
+    grid = np.arange(-128, 128) / 16.0
+    sig = np.round(127 / (1 + np.exp(-grid))).astype(np.int64)
+    tanh = np.round(127 * np.tanh(grid)).astype(np.int64)
+    h = np.zeros(hidden, dtype=np.int64)
+    cell = np.zeros(hidden, dtype=np.int64)
+    out = []
+    for x in np.asarray(frames, dtype=np.int64):
+        y0 = requant(np.maximum(p["b0"] + quant(x) @ p["w0"], 0), 6)
+        xh = np.concatenate([y0, h])
+        gates = requant(p["b1"] + (quant(xh) if reuse and p["gate_reuse"] else xh) @ p["w1"], 8)
+        i, f, g, o = gates.reshape(4, hidden) + 128
+        cell = ((sig[f] * cell) >> 7) + ((sig[i] * tanh[g]) >> 4)      # c: Q.10
+        c8 = np.clip((cell + 32) >> 6, -128, 127)                        # Q.4 for the table
+        h = np.clip((sig[o] * tanh[c8 + 128] + 64) >> 7, -128, 127)
+        out.append(requant(p["b2"] + quant(h) @ p["w2"], 5) if p["last"] == "fc" else h)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("last", ["fc", "lstm"])
+@pytest.mark.parametrize("reuse", [True, False])
+def test_golden_lstm_network_equals_the_equations(last, reuse):
+    layers, natural = make_lstm_network(20, 21, 13, 10, 8, seed=1, last=last)
+    config = EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3, lstm=True,
+                          reuse=reuse)
+    frames = similar_frames(200, 20, 0.8, C16, 8, seed=2)
+    got = golden_network_run(config, layers, frames, trace=False)
+    expected = reference(natural, 13, frames, reuse)
+    assert np.array_equal(got.outputs, expected)
+    # the LSTM layer skips work: h and x_t repeat their clusters often enough
+    if reuse:
+        lstm = got.layers[1].counters
+        assert sum(c.inputs_changed for c in lstm[1:]) < 0.9 * sum(c.inputs_scanned for c in lstm[1:])
+
+
+CASES = [
+    # lanes, (x, m0, hidden, m2), gate layer reuses, last layer, reuse engine, stalls
+    (8, (20, 21, 13, 10), True, "fc", True, True),
+    (4, (9, 6, 5, 3), False, "lstm", True, False),
+    (16, (12, 16, 8, 5), True, "lstm", True, True),
+    (8, (20, 21, 13, 10), True, "fc", False, True),
+]
+
+
+@pytest.mark.parametrize("lanes, shape, gate_reuse, last, reuse, stalls", CASES,
+                         ids=[f"lanes{c[0]}-{c[3]}-{'reuse' if c[4] else 'baseline'}"
+                              + ("-stalls" if c[5] else "") for c in CASES])
+def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse, stalls):
+    """Verification level 2 with an LSTM layer: every index, output-area and bank write (h_t
+    words included) and every output beat at the cycle golden's cycle model says."""
+    x, m0, hidden, m2 = shape
+    layers, _ = make_lstm_network(x, m0, hidden, m2, lanes, seed=lanes, gate_reuse=gate_reuse,
+                                  last=last)
+    config = EngineConfig(lanes=lanes, max_inputs=48, max_outputs=64, max_layers=3, lstm=True,
+                          reuse=reuse)
+    frames = similar_frames(7, x, 0.7, C16, 8, seed=3)
+    patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2)) \
+        if stalls else {}
+    expected = golden_network_run(config, layers, frames, **patterns)
+    got = rtl_network_run(config, layers, frames, **patterns)
+    assert np.array_equal(got.outputs, expected.outputs)
+    assert got.counters == expected.counters
+    assert [r.counters for r in got.layers] == [r.counters for r in expected.layers]
+    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
+        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
+    assert len(got.trace) == len(expected.trace)
+    assert any(kind == "bank_write" for _, kind, _, _ in expected.trace)
+
+
+def test_lstm_configuration_errors():
+    with pytest.raises(ConfigError, match=r"lstm = true needs lanes a multiple of 4, not 6"):
+        EngineConfig(lanes=6, max_layers=2, lstm=True)
+    with pytest.raises(ConfigError, match=r"lstm = true needs max_layers >= 2, not 1"):
+        EngineConfig(lstm=True)
+    with pytest.raises(ConfigError, match=r"outputs = 20 must be 4 \* hidden = 16"):
+        LayerConfig(12, 20, C16, "none", kind="lstm", hidden=4)
+    with pytest.raises(ConfigError, match=r"activation = 'relu': allowed 'none'"):
+        LayerConfig(12, 16, C16, "relu", kind="lstm", hidden=4)
+    with pytest.raises(ConfigError, match=r"kind = 'gru' is not supported: allowed fc, lstm"):
+        LayerConfig(12, 16, C16, kind="gru")
+    layers, _ = make_lstm_network(20, 21, 13, 10, 8, seed=1)
+    with pytest.raises(ConfigError, match=r"kind = 'lstm' needs an engine with lstm = true"):
+        network_writes(EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3), layers)
+    lstm_config = EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3, lstm=True)
+    with pytest.raises(ConfigError, match=r"inputs - hidden = 24 must be a multiple of "
+                                          r"lanes = 16"):
+        network_writes(lstm_config.replace(lanes=16), layers)
+    with pytest.raises(ConfigError, match=r"layer 0: an lstm layer cannot be the first layer"):
+        network_writes(lstm_config, layers[1:])
+    with pytest.raises(ConfigError, match=r"layer 1: inputs - hidden = 24 must equal the "
+                                          r"outputs of layer 0 \(10\) rounded up to lanes = 8"):
+        network_writes(lstm_config, [layers[2], layers[1]])
+    with pytest.raises(ConfigError, match=r"a network can hold one lstm layer"):
+        network_writes(lstm_config.replace(max_layers=4), [layers[0], layers[1], layers[1]])
