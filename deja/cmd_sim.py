@@ -1,6 +1,6 @@
 """deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked against golden.
 
-By default one synthetic FC layer; ``--network`` runs a whole network of FC layers (a built-in
+By default one synthetic FC layer; ``--network`` runs a whole network of FC and LSTM layers (a built-in
 one on its workload's frames, or a .npz file on ``--inputs``) on the engine sized for it, and
 reports the RTL speedup over the golden cycle model's baseline accelerator.
 """
@@ -25,7 +25,7 @@ def add_parser(sub):
     p.add_argument("--simulator", choices=SIMULATOR_CHOICES, default="verilator",
                    help="simulator (default verilator)")
     add_engine_options(p)
-    add_network_option(p, "run a network of FC layers instead of one synthetic layer")
+    add_network_option(p, "run a network (FC layers, an LSTM cell) instead of one synthetic layer")
     p.add_argument("--frames", type=int, default=100, help="frames in the sequence (default 100)")
     source = p.add_mutually_exclusive_group()
     source.add_argument("--similarity", type=float,
@@ -135,7 +135,7 @@ def run(args):
 
 def _print_network(args, network, config, report):
     cpf = report["cycles_per_frame"]
-    print(f"{args.simulator}: network {network.name}, {len(network.layers)} FC layers "
+    print(f"{args.simulator}: network {network.name}, {len(network.layers)} layers "
           f"{report['shape']}, {config.lanes} lanes, {report['frames']} frames, stall {args.stall:g}")
     rows = [["frames checked", report["frames"]],
             ["mismatches", report["mismatches"]],

@@ -1,5 +1,5 @@
 """deja verilog: write the engine's Verilog and its configuration JSON (and, with --network,
-the engine sized for a network of FC layers, and the network as network.npz)."""
+the engine sized for a network of FC and LSTM layers, and the network as network.npz)."""
 
 import pathlib
 import tempfile
@@ -46,6 +46,7 @@ def run(args):
     if not args.json:
         print(f"wrote {paths[0]} ({result['lines']} lines, top module {args.name}) and {paths[1]}")
         if network is not None:
-            print(f"wrote {paths[2]} (network {network.name}, {len(network.layers)} FC layers, "
+            print(f"wrote {paths[2]} (network {network.name}, {len(network.layers)} layers: "
+                  f"{', '.join(l.kind.upper() for l, _, _ in network.layers)}, "
                   f"engine max_layers = {config.max_layers}, lanes = {config.lanes})")
     return result

@@ -75,7 +75,9 @@ def network_from_args(args, frames=None):
     elif name not in NETWORK_NAMES:
         raise CLIError(f"--network {name}: unknown network: allowed {', '.join(NETWORK_NAMES)} "
                        f"or a .npz file")
-    return load_network(name, frames)
+    # a built-in LSTM layer's x_t is padded to whole words of the engine's lanes
+    lanes = getattr(args, "lanes", None)
+    return load_network(name, frames, **({"lanes": lanes} if lanes else {}))
 
 
 def network_engine(args, network):

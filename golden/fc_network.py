@@ -18,7 +18,7 @@ from .config import ConfigError, EngineConfig, LayerConfig, check_chain
 __all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload",
            "lstm_engine_layer"]
 
-NETWORK_NAMES = ("kaldi-mlp",)
+NETWORK_NAMES = ("kaldi-mlp", "speech-lstm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,12 +183,43 @@ def kaldi_mlp_graph(seed=0, widths=(360, 64, 128, 128, 128, 128, 32)):
     return Graph(nodes, "features", (widths[0],), [x])
 
 
-def network_workload(name, frames=None, clusters=16):
+def speech_lstm_graph(seed=0, features=360, front=128, hidden=64, outputs=32):
+    """An LSTM acoustic model's shape: FC front end (ReLU) on 9 x 40 spliced filterbanks, one
+    LSTM cell (paper IV-D: the gates share one change check), a linear FC output layer. Seeded
+    random weights; the recurrent weights are scaled so h_t does not saturate."""
+    from .network import Graph, Node
+    rng = np.random.default_rng(seed)
+    gates = 4 * hidden
+    nodes = [
+        Node("FC1", "fc", ["features"], "h1",
+             {"weight": rng.normal(0, 1 / np.sqrt(features), (features, front)),
+              "bias": rng.normal(0, 0.1, front), "relu": True}),
+        Node("LSTM", "lstm", ["h1"], "h2",
+             {"w_x": rng.normal(0, 1 / np.sqrt(front), (gates, front)),
+              "w_h": rng.normal(0, 0.5 / np.sqrt(hidden), (gates, hidden)),
+              "bias": rng.normal(0, 0.1, gates), "hidden": hidden}),
+        Node("FC2", "fc", ["h2"], "out",
+             {"weight": rng.normal(0, 1 / np.sqrt(hidden), (hidden, outputs)),
+              "bias": rng.normal(0, 0.1, outputs), "relu": False}),
+    ]
+    return Graph(nodes, "features", (features,), ["out"])
+
+
+_BUILT_IN = {
+    "kaldi-mlp": (kaldi_mlp_graph, "Kaldi-shaped MLP 360-64-128-128-128-128-32 (seeded random "
+                  "weights, p-norm left out)"),
+    "speech-lstm": (speech_lstm_graph, "FC 360-128 (ReLU), LSTM cell 128 + 64 -> 4 x 64, FC "
+                    "64-32 (seeded random weights)"),
+}
+
+
+def network_workload(name, frames=None, clusters=16, lanes=16):
     """A built-in network and its evaluation input: ``(FCNetwork, int frames, IntNetwork)``.
 
-    ``kaldi-mlp``: :func:`kaldi_mlp_graph` quantized on 10 s of the fbank workload's
-    calibration speech, every layer reusing with ``clusters`` clusters; input: the spliced
-    filterbanks of the recorded speech after it (10 ms frames).
+    ``kaldi-mlp`` (:func:`kaldi_mlp_graph`) and ``speech-lstm`` (:func:`speech_lstm_graph`)
+    are quantized on 10 s of the fbank workload's calibration speech, every layer reusing with
+    ``clusters`` clusters; input: the spliced filterbanks of the recorded speech after it
+    (10 ms frames). ``lanes``: an LSTM layer's x_t is padded to whole words of that many values.
     """
     if name not in NETWORK_NAMES:
         raise ConfigError(f"unknown network {name!r}: allowed {', '.join(NETWORK_NAMES)} "
@@ -196,19 +227,19 @@ def network_workload(name, frames=None, clusters=16):
     from .network import quantize_graph
     from .workload_networks import fbank_workload
     workload = fbank_workload(frames)
-    graph = kaldi_mlp_graph()
-    int_network = quantize_graph(graph, workload.calibration, clusters=clusters)
+    build, shape = _BUILT_IN[name]
+    int_network = quantize_graph(build(), workload.calibration, clusters=clusters)
     network = from_int_network(
-        int_network, name, "Kaldi-shaped MLP 360-64-128-128-128-128-32 (seeded random weights, "
-        "p-norm left out) on 9 x 40 log-mel filterbanks of asterisk-core-sounds-en-wav speech")
+        int_network, name, f"{shape} on 9 x 40 log-mel filterbanks of "
+        f"asterisk-core-sounds-en-wav speech", lanes=lanes)
     x = int_network.quantize_input(workload.evaluation)
     return network, x, int_network
 
 
-def load_network(name_or_path, frames=None):
+def load_network(name_or_path, frames=None, lanes=16):
     """``(FCNetwork, frames or None)``: a built-in name brings its workload's frames, a
-    ``.npz`` file none (the caller supplies them)."""
+    ``.npz`` file none (the caller supplies them). ``lanes``: see :func:`network_workload`."""
     if str(name_or_path).endswith(".npz"):
         return FCNetwork.load(name_or_path), None
-    network, x, _ = network_workload(name_or_path, frames)
+    network, x, _ = network_workload(name_or_path, frames, lanes=lanes)
     return network, x

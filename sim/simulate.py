@@ -136,7 +136,8 @@ def simulate_fc_network(network, frames, config=None, **options):
     report.update(
         network=network.name,
         layers=[layer.to_dict() for layer, _, _ in layers],
-        shape="-".join(str(s) for s in [network.inputs] + [l.outputs for l, _, _ in layers]),
+        shape="-".join([str(network.inputs)] + [f"lstm{l.hidden}" if l.kind == "lstm" else
+                                                 str(l.outputs) for l, _, _ in layers]),
         cycles_per_frame_mean=float(np.mean(cycles)) if cycles else None,
         baseline_cycles_per_frame=base_cycles,
         baseline_cycles_per_frame_mean=float(np.mean(base_cycles)),

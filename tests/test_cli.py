@@ -71,8 +71,8 @@ def test_bad_config_json_leaves_no_output(tmp_path):
     r = deja("verilog", "--config", str(cfg), "-o", str(tmp_path / "out"))
     assert r.returncode == 2
     assert r.stderr.strip() == ("deja verilog: error: unknown engine parameter 'colour': allowed "
-                                "acc_width, act_width, lanes, max_clusters, max_inputs, max_layers, "
-                                "max_outputs, reuse, scan_width, weight_width")
+                                "acc_width, act_width, lanes, lstm, max_clusters, max_inputs, "
+                                "max_layers, max_outputs, reuse, scan_width, weight_width")
     assert not (tmp_path / "out").exists()
 
 
@@ -106,6 +106,17 @@ def small_network(path):
     network = FCNetwork("small", tuple(layers))
     network.save(path)
     return network
+
+
+def test_sim_network_speech_lstm_on_verilator():
+    r = deja("sim", "--network", "speech-lstm", "--frames", "12", "--json")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["network"] == "speech-lstm" and result["shape"] == "360-128-lstm64-32"
+    assert result["frames"] == 12 and result["mismatches"] == 0
+    assert result["engine"]["lstm"] is True and len(result["layer_totals"]) == 3
+    # the LSTM layer scans x_t (128) and h_{t-1} (64)
+    assert result["totals"]["inputs_scanned"] == 12 * (360 + 192 + 64)
 
 
 def test_sim_network_kaldi_mlp_on_verilator():
@@ -159,9 +170,9 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["sim", "--network", "resnet"],
-     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp or a .npz file"),
+     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm or a .npz file"),
     (["verilog", "--network", "resnet", "-o", "OUT"],
-     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp or a .npz file"),
+     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm or a .npz file"),
     (["sim", "--network", "NET"],
      "deja sim: error: --network NET: a network file needs --inputs FILE.npy, a (frames, 12) "
      "integer array"),
@@ -175,7 +186,7 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
      "deja sim: error: 3000 frames of 360 inputs: the Verilog stimulus player holds 1048576 "
      "input beats (at most 2912 frames)"),
     (["bench", "network", "--network", "resnet"],
-     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp"),
+     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm"),
 ])
 def test_network_errors_are_one_line_exit_2(tmp_path, args, message):
     import numpy as np

@@ -352,3 +352,27 @@ def test_kaldi_mlp_on_verilator_300_frames_with_stalls():
     # real speech: far fewer MACs than recomputing every layer
     assert sum(c["macs"] for c in report["counters"]) < 0.8 * 300 * sum(
         layer.blocks(16) * 16 * layer.inputs for layer, _, _ in network.layers)
+
+
+def test_speech_lstm_on_verilator_300_frames_with_stalls():
+    """The built-in LSTM network (FC, LSTM cell, FC) on 300 frames of real filterbank speech
+    with random bubbles and backpressure: every frame's outputs, the pre-activations of all
+    three layers (the LSTM's gates), every layer's counters and the beat cycles equal golden;
+    the outputs equal the integer network ``deja eval`` evaluates (golden.layers.LSTMCell, in
+    the gates' natural order and x_t unpadded)."""
+    from golden.fc_network import network_workload
+    network, x, int_network = network_workload("speech-lstm", frames=300)
+    config = network.engine_config(lanes=16)
+    report = run_case(config, network_case(list(network.layers), x, "random"), "verilator",
+                      outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == 300 and report["phases"][0]["expected_left"] == 0
+    stalls = dict(input_valid=Pattern(0.5, 5), output_ready=Pattern(0.5, 6))
+    expected = golden_network_run(config, network.layers, x, trace=False, **stalls)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
+                                        for f in range(300)]
+    outs, _ = int_network.run(x / 2.0 ** int_network.input_frac)
+    evaluated = np.round(outs["out"] * 2.0 ** int_network.layers[-1].frac).astype(np.int64)
+    assert np.array_equal(report["outputs"][0], evaluated)
+    assert sum(c["stall_cycles"] for c in report["counters"]) > 0
