@@ -1,5 +1,6 @@
 """deja demo: Verilog for the default configuration, golden vs RTL on a short sequence, then
-reuse on a real network: Silero VAD on recorded speech (fetched on first use)."""
+whole networks (kaldi-mlp, speech-lstm) on Verilator, and reuse on a real network: Silero VAD
+on recorded speech (fetched on first use)."""
 
 import golden
 from hw.verilog import engine_verilog
@@ -20,8 +21,9 @@ def add_parser(sub):
                    help="frames (32 ms each) of the Silero VAD evaluation on real speech; 0 skips it "
                         "(default 300)")
     p.add_argument("--network-frames", type=int, default=50, metavar="N",
-                   help="frames of the kaldi-mlp network (6 FC layers on real filterbanks) run on "
-                        "the generated Verilog with Verilator; 0 skips it (default 50)")
+                   help="frames of the kaldi-mlp (6 FC layers) and speech-lstm (FC, LSTM cell, FC) "
+                        "networks on real filterbanks, each run on its generated Verilog with "
+                        "Verilator; 0 skips them (default 50)")
     p.add_argument("-o", "--output", metavar="DIR", default="build/demo",
                    help="where the Verilog goes (default build/demo)")
     return p
@@ -60,7 +62,8 @@ def run(args):
         print(f"reuse == full recompute on quantized inputs: "
               f"{'yes' if result['reuse_matches_full_recompute'] else 'NO'}")
     if args.network_frames:
-        result["network"] = _network_demo(args)
+        result["network"] = _network_demo(args, "kaldi-mlp")
+        result["lstm_network"] = _network_demo(args, "speech-lstm")
     if args.speech_frames:
         result["speech"] = _speech_demo(args)
     return result
@@ -78,16 +81,16 @@ def _fetch(args, what, load, *a, **kw):
         return {"skipped": str(e)}
 
 
-def _network_demo(args):
-    """The layer table: a whole FC network per frame, on Verilator, checked against golden."""
+def _network_demo(args, name):
+    """The layer table: a whole network per frame, on Verilator, checked against golden."""
     from golden.fc_network import load_network
     from sim.simulate import simulate_fc_network
-    loaded = _fetch(args, "kaldi-mlp on Verilator", load_network, "kaldi-mlp", args.network_frames)
+    loaded = _fetch(args, f"{name} on Verilator", load_network, name, args.network_frames)
     if isinstance(loaded, dict):
         return loaded
     network, frames = loaded
     if not args.json:
-        print(f"\nkaldi-mlp ({network.description}), {len(frames)} frames of 10 ms on the "
+        print(f"\n{name} ({network.description}), {len(frames)} frames of 10 ms on the "
               f"generated Verilog (Verilator), every frame's outputs and counters against golden")
     r = simulate_fc_network(network, frames[:args.network_frames], stall=args.stall)
     summary = {k: r[k] for k in ("frames", "mismatches", "cycles_per_frame_mean",
