@@ -233,14 +233,8 @@ class EngineConfig:
                 f"centroids must be act_width = {self.act_width} bit values: "
                 f"{lo if lo < self.act_min else hi} is outside {self.act_min}..{self.act_max}")
         _check_int("shift", layer.shift, 0, self.acc_width - 1)
-        if layer.kind == "lstm":
-            if not self.lstm:
-                raise ConfigError("kind = 'lstm' needs an engine with lstm = true")
-            if layer.x_inputs % self.lanes:
-                raise ConfigError(
-                    f"lstm layer: inputs - hidden = {layer.x_inputs} must be a multiple of "
-                    f"lanes = {self.lanes} (x_t is scanned by whole activation-bank words; pad it "
-                    f"with inputs of zero weight)")
+        if layer.kind == "lstm" and not self.lstm:
+            raise ConfigError("kind = 'lstm' needs an engine with lstm = true")
         return layer
 
 
@@ -415,6 +409,7 @@ class Register:
     LAYERS = 10          # layers the network runs per frame
     STREAM_BLOCKS = 11   # output blocks of the last layer: beats per output frame
     X_WORDS = 12         # LSTM layer: bank words of x_t, after which h_{t-1} is scanned
+    X_INPUTS = 13        # LSTM layer 0: inputs of x_t on the input stream
 
     BITS = 4
 
@@ -441,9 +436,6 @@ def check_network(engine, layers):
             raise (ConfigError(f"layer {k}: {e}") if len(layers) > 1 else e) from None
         if k:
             check_chain(k, layers[k - 1][0], layer, engine.lanes)
-        elif layer.kind == "lstm":
-            raise ConfigError("layer 0: an lstm layer cannot be the first layer (it scans x_t "
-                              "and h_{t-1} from the activation banks, not the input stream)")
         checked.append((layer, w, b))
     return checked
 
@@ -508,6 +500,7 @@ def network_writes(engine, layers):
         if engine.lstm:
             reg[Register.LSTM] = int(layer.kind == "lstm")
             reg[Register.X_WORDS] = layer.x_inputs // engine.lanes
+            reg[Register.X_INPUTS] = layer.x_inputs
         if engine.max_layers > 1:
             reg[Register.WEIGHT_BASE] = weight_base
             reg[Register.BLOCK_BASE] = block_base

@@ -34,7 +34,8 @@ last layer waits for a free output bank. A layer's STORE of block b writes its h
 
 An engine with the LSTM unit (``lstm = true``) has LSTM_LATENCY more cycles in every layer
 switch. An LSTM layer scans x_t from the hidden bank and then h_{t-1} from the recurrent area,
-one input per cycle; its blocks go through the LSTM unit, and the STORE of every fourth block
+one input per cycle (an LSTM layer 0 scans x_t from the input stream, then h_{t-1} from the
+recurrent area in the cycles after its last x_t input); its blocks go through the LSTM unit, and the STORE of every fourth block
 (and of the last) writes a word of h_t (``lanes`` units) to its bank and to the recurrent area
 at issue + 12 + LSTM_LATENCY.
 """
@@ -239,11 +240,14 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
             scan_start = t + switch
             n_inputs = layer.inputs
             if l == 0:
+                # the input stream; an LSTM layer 0 then scans h_{t-1}, one per cycle
+                streamed = layer.x_inputs
                 accepts = np.empty(n_inputs, dtype=np.int64)
-                for i in range(n_inputs):
+                for i in range(streamed):
                     presented = valid.next_one(last_accept + 1)
                     last_accept = max(presented, scan_start if i == 0 else last_accept + 1)
                     accepts[i] = last_accept
+                accepts[streamed:] = last_accept + 1 + np.arange(n_inputs - streamed)
                 stall += int(accepts[-1]) - scan_start + 1 - n_inputs
             else:
                 accepts = scan_start + np.arange(n_inputs, dtype=np.int64)

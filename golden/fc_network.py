@@ -44,7 +44,8 @@ class FCNetwork:
 
     @property
     def inputs(self):
-        return self.layers[0][0].inputs
+        """Inputs per frame on the input stream (an LSTM layer 0's x_t)."""
+        return self.layers[0][0].x_inputs
 
     @property
     def outputs(self):
@@ -133,7 +134,7 @@ def lstm_engine_layer(cell, x_inputs):
 
 def from_int_network(network, name="network", description="", lanes=16):
     """The engine's layers for an integer network that is a chain of FC layers (the ReLU, if
-    any, folded into each layer's output unit) with at most one LSTM cell (not the first), as
+    any, folded into each layer's output unit) with at most one LSTM cell, as
     :func:`golden.network.quantize_graph` builds it; an LSTM layer's x_t is padded to whole
     words of ``lanes`` values. Anything else is one clear error naming the node."""
     from .layers import FC, LSTMCell
@@ -142,8 +143,10 @@ def from_int_network(network, name="network", description="", lanes=16):
     for int_layer in network.layers:
         node = int_layer.node
         linear = int_layer.layer
-        if node.op == "lstm" and isinstance(linear, LSTMCell) and layers:
-            x_inputs = -(-layers[-1][0].results // lanes) * lanes
+        if node.op == "lstm" and isinstance(linear, LSTMCell):
+            # x_t from the input stream, or padded to whole bank words of the previous layer
+            x_inputs = (-(-layers[-1][0].results // lanes) * lanes if layers else
+                        linear.gates.linear.weights.shape[0] - linear.hidden)
             layer = lstm_engine_layer(linear, x_inputs)
         elif node.op == "fc" and isinstance(getattr(linear, "linear", None), FC):
             w = linear.linear.weights
@@ -154,8 +157,8 @@ def from_int_network(network, name="network", description="", lanes=16):
                      w, linear.bias.reshape(m))
         else:
             raise ConfigError(f"node {node.name!r} is a {node.op!r}: the engine runs chains of "
-                              f"FC layers and LSTM cells after an FC layer (conv layers are not "
-                              f"implemented in hw/)")
+                              f"FC layers and an LSTM cell (conv layers are not implemented in "
+                              f"hw/)")
         if list(node.inputs) != [previous]:
             raise ConfigError(f"node {node.name!r} does not take the previous layer's output: "
                               f"the engine runs a chain of layers")

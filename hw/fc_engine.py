@@ -182,7 +182,8 @@ class FCEngine(wiring.Component):
             "weight_base": range(cfg.weight_depth),
             "block_base": range(cfg.block_depth),
             "index_base": range(cfg.index_depth),
-            **({"lstm": 1, "x_words": range(cfg.max_blocks + 1)} if cfg.lstm else {}),
+            **({"lstm": 1, "x_words": range(cfg.max_blocks + 1),
+                "x_inputs": range(cfg.max_inputs + 1)} if cfg.lstm else {}),
         })
         entries = [Signal(entry_layout, name=f"layer{k}", init={
             "inputs": 1, "outputs": 1, "blocks": 1, "reuse": 1})
@@ -221,7 +222,8 @@ class FCEngine(wiring.Component):
         if reuse:
             fields[Register.REUSE] = "reuse"
         if cfg.lstm:
-            fields.update({Register.LSTM: "lstm", Register.X_WORDS: "x_words"})
+            fields.update({Register.LSTM: "lstm", Register.X_WORDS: "x_words",
+                           Register.X_INPUTS: "x_inputs"})
         if multi:
             fields.update({Register.WEIGHT_BASE: "weight_base",
                            Register.BLOCK_BASE: "block_base", Register.INDEX_BASE: "index_base"})
@@ -302,8 +304,15 @@ class FCEngine(wiring.Component):
                 h_x = io.recurrent_read.data.as_value().word_select(scan_lane, cfg.act_width)
                 m.d.comb += io.recurrent_read.addr.eq(h_word)
                 bank_x = Mux(scan_h, Mux(first, 0, h_x), bank_x)
+            if cfg.lstm:
+                # an LSTM layer 0 scans x_t from the input stream, then (h_phase) h_{t-1}
+                h_phase = Signal()
+                first_lstm = Signal()
+                m.d.comb += [first_lstm.eq((layer == 0) & cur.lstm),
+                             from_bank.eq((layer != 0) | h_phase)]
+            else:
+                m.d.comb += from_bank.eq(layer != 0)
             m.d.comb += [
-                from_bank.eq(layer != 0),
                 # layer r reads the hidden bank layer r-1 wrote: 2 + ((r - 1) & 1)
                 io.scan_read.addr.eq(Cat(fetch_word[:io.block_bits], ~target[0], Const(1, 1))),
                 scan_x.eq(Mux(from_bank, bank_x, self.i_stream.payload.data)),
@@ -323,9 +332,13 @@ class FCEngine(wiring.Component):
                             m.d.sync += fetch_word.eq(fetch_word + 1)
                     else:
                         m.d.sync += fetch_word.eq(fetch_word + 1)
-            fetch_restart = [fetch_word.eq(0), fetch_lane.eq(0)]
-            if cfg.lstm:
-                fetch_restart += [fetch_h.eq(0), h_word.eq(0)]
+            def fetch_restart(to_first):
+                """Back to the first word, for the next layer (layer 0 if ``to_first``): an
+                LSTM layer 0 fetches h_{t-1} only, after x_t from the input stream."""
+                restart = [fetch_word.eq(0), fetch_lane.eq(0)]
+                if cfg.lstm:
+                    restart += [fetch_h.eq(to_first & entries[0].lstm), h_word.eq(0)]
+                return restart
         else:
             m.d.comb += scan_x.eq(self.i_stream.payload.data)
         switch = cycle_model.switch_cycles(cfg)
@@ -351,7 +364,8 @@ class FCEngine(wiring.Component):
         # The scan's end is a flag register, kept from the inputs of the layer the engine runs
         # or switches to: in place when that layer's scan starts, three cycles after a register
         # write reaches the layer table.
-        upcoming = (Array(entries)[target] if multi else cur).inputs
+        upcoming_entry = Array(entries)[target] if multi else cur
+        upcoming = upcoming_entry.inputs
         at_last_input = _at_last_flag(m, scan_count, accept, upcoming, "at_last_input")
         m.d.sync += [
             s1_valid.eq(accept),
@@ -367,8 +381,19 @@ class FCEngine(wiring.Component):
             s4_changed.eq(s3_valid & s3_changed),
             s4_i.eq(s3_i),
         ]
-        with m.If(accept & ~from_bank &
-                  (self.i_stream.payload.last != at_last_input)):
+        stream_last = at_last_input
+        if cfg.lstm:
+            x_last = Signal.like(scan_count)
+            at_last_x = Signal()
+            x_end = Signal()            # an LSTM layer 0 accepts its last x_t input
+            m.d.sync += x_last.eq(upcoming_entry.x_inputs - 1)
+            m.d.comb += [at_last_x.eq(scan_count == x_last), x_end.eq(accept & first_lstm & ~h_phase & at_last_x)]
+            stream_last = Mux(first_lstm, at_last_x, at_last_input)
+            with m.If(x_end):
+                m.d.sync += h_phase.eq(1)
+            with m.If(accept & at_last_input):
+                m.d.sync += h_phase.eq(0)
+        with m.If(accept & ~from_bank & (self.i_stream.payload.last != stream_last)):
             m.d.sync += self.framing_error.eq(1)
 
         if reuse:
@@ -488,7 +513,7 @@ class FCEngine(wiring.Component):
         switching = Signal()
         with m.If(scanning):
             if multi:
-                m.d.comb += fetch.eq(from_bank)
+                m.d.comb += fetch.eq(from_bank | x_end if cfg.lstm else from_bank)
             with m.If(accept):
                 m.d.sync += scan_count.eq(scan_count + 1)
                 with m.If(at_last_input):
@@ -496,7 +521,7 @@ class FCEngine(wiring.Component):
             if multi:
                 # start of sequence (between frames): switch to layer 0 as after a frame
                 with m.If(self.start):
-                    m.d.sync += fetch_restart
+                    m.d.sync += fetch_restart(1)
                     m.d.sync += [target.eq(0),
                                  scanning.eq(0), draining.eq(0), switching.eq(1)]
         if multi:
@@ -558,7 +583,7 @@ class FCEngine(wiring.Component):
                 with m.If(last_layer):
                     m.d.sync += [first.eq(0), bank.eq(~bank)]
                 if multi:
-                    m.d.sync += fetch_restart
+                    m.d.sync += fetch_restart(last_layer)
                     m.d.sync += target.eq(Mux(last_layer, 0, layer + 1))
         m.d.comb += [
             io.change_read.addr.eq(entry),

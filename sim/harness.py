@@ -44,7 +44,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     """Simulate ``frames`` (F x N of the first layer) through a network; see module doc."""
     writes = network_writes(config, layers)
     first_layer, layer = layers[0][0], layers[-1][0]
-    frames = np.asarray(frames, dtype=np.int64).reshape(-1, first_layer.inputs)
+    frames = np.asarray(frames, dtype=np.int64).reshape(-1, first_layer.x_inputs)
     valid = input_valid or Pattern.always()
     ready = output_ready or Pattern.always()
     lanes, n_frames = config.lanes, len(frames)
@@ -64,7 +64,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     events = result.trace
 
     flat = frames.reshape(-1)
-    lasts = np.tile(np.arange(first_layer.inputs) == first_layer.inputs - 1, n_frames)
+    lasts = np.tile(np.arange(first_layer.x_inputs) == first_layer.x_inputs - 1, n_frames)
     act_mask = (1 << config.act_width) - 1
 
     async def testbench(ctx):

@@ -74,9 +74,9 @@ def _check_player_capacity(config, layers, frames, valid_spec, ready_spec):
     from .tb_top import IN_DEPTH, PATTERN_WORDS
     from .runner import SimulationError
     if frames.size > IN_DEPTH:
-        raise SimulationError(f"{len(frames)} frames of {layers[0][0].inputs} inputs: the Verilog "
+        raise SimulationError(f"{len(frames)} frames of {layers[0][0].x_inputs} inputs: the Verilog "
                               f"stimulus player holds {IN_DEPTH} input beats (at most "
-                              f"{IN_DEPTH // layers[0][0].inputs} frames)")
+                              f"{IN_DEPTH // layers[0][0].x_inputs} frames)")
     if valid_spec["kind"] != "none" or ready_spec["kind"] != "none":
         horizon = Model(config, layers, frames, make_pattern(valid_spec),
                         make_pattern(ready_spec)).last_cycle + 64

@@ -236,7 +236,7 @@ class TB:
         """Bulk-load the configuration programme, the input beats and both stream patterns."""
         e = self.engine
         writes = network_writes(e, layers)
-        n_inputs = layers[0][0].inputs
+        n_inputs = layers[0][0].x_inputs           # beats per frame on the input stream
         flat = np.asarray(frames, dtype=np.int64).reshape(-1)
         if len(flat) > IN_DEPTH:
             raise ValueError(f"{len(flat)} input beats: the player holds {IN_DEPTH}")

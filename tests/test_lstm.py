@@ -13,19 +13,24 @@ from sim import rtl_network_run
 C16 = linear_centroids(-128, 127, 16, 8)
 
 
-def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc"):
-    """FC(x -> m0, ReLU) -> LSTM(hidden) [-> FC(hidden -> m2)]: the engine's layers and the
-    natural-layout parameters for the reference."""
+def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc", front=True):
+    """[FC(x -> m0, ReLU) ->] LSTM(hidden) [-> FC(hidden -> m2)]: the engine's layers and the
+    natural-layout parameters for the reference. Without the front FC layer the LSTM is layer
+    0 and takes x_t (m0 = x values) from the input stream."""
+    if not front:
+        m0 = x
     rng = np.random.default_rng(seed)
     w0, b0 = rng.integers(-40, 40, (x, m0)), rng.integers(-800, 800, m0)
     w1, b1 = rng.integers(-40, 40, (m0 + hidden, 4 * hidden)), rng.integers(-800, 800, 4 * hidden)
     w2, b2 = rng.integers(-60, 60, (hidden, m2)), rng.integers(-800, 800, m2)
     cell = LSTMCell(ReuseLinear(FC(w1), b1, C16 if gate_reuse else None, shift=8), hidden)
-    x_inputs = -(-m0 // lanes) * lanes
-    layers = [(LayerConfig(x, m0, C16, "relu", 6), w0, b0), lstm_engine_layer(cell, x_inputs)]
+    x_inputs = -(-m0 // lanes) * lanes if front else x
+    layers = [(LayerConfig(x, m0, C16, "relu", 6), w0, b0)] if front else []
+    layers.append(lstm_engine_layer(cell, x_inputs))
     if last == "fc":
         layers.append((LayerConfig(hidden, m2, C16, "none", 5), w2, b2))
-    natural = dict(w0=w0, b0=b0, w1=w1, b1=b1, w2=w2, b2=b2, gate_reuse=gate_reuse, last=last)
+    natural = dict(w0=w0, b0=b0, w1=w1, b1=b1, w2=w2, b2=b2, gate_reuse=gate_reuse, last=last,
+                   front=front)
     return layers, natural
 
 
@@ -48,7 +53,7 @@ def reference(p, hidden, frames, reuse=True):
     cell = np.zeros(hidden, dtype=np.int64)
     out = []
     for x in np.asarray(frames, dtype=np.int64):
-        y0 = requant(np.maximum(p["b0"] + quant(x) @ p["w0"], 0), 6)
+        y0 = requant(np.maximum(p["b0"] + quant(x) @ p["w0"], 0), 6) if p["front"] else x
         xh = np.concatenate([y0, h])
         gates = requant(p["b1"] + (quant(xh) if reuse and p["gate_reuse"] else xh) @ p["w1"], 8)
         i, f, g, o = gates.reshape(4, hidden) + 128
@@ -59,10 +64,11 @@ def reference(p, hidden, frames, reuse=True):
     return np.array(out)
 
 
+@pytest.mark.parametrize("front", [True, False], ids=["fc-first", "lstm-first"])
 @pytest.mark.parametrize("last", ["fc", "lstm"])
 @pytest.mark.parametrize("reuse", [True, False])
-def test_golden_lstm_network_equals_the_equations(last, reuse):
-    layers, natural = make_lstm_network(20, 21, 13, 10, 8, seed=1, last=last)
+def test_golden_lstm_network_equals_the_equations(last, reuse, front):
+    layers, natural = make_lstm_network(20, 21, 13, 10, 8, seed=1, last=last, front=front)
     config = EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3, lstm=True,
                           reuse=reuse)
     frames = similar_frames(200, 20, 0.8, C16, 8, seed=2)
@@ -71,28 +77,32 @@ def test_golden_lstm_network_equals_the_equations(last, reuse):
     assert np.array_equal(got.outputs, expected)
     # the LSTM layer skips work: h and x_t repeat their clusters often enough
     if reuse:
-        lstm = got.layers[1].counters
+        lstm = got.layers[1 if front else 0].counters
         assert sum(c.inputs_changed for c in lstm[1:]) < 0.9 * sum(c.inputs_scanned for c in lstm[1:])
 
 
 CASES = [
-    # lanes, (x, m0, hidden, m2), gate layer reuses, last layer, reuse engine, stalls
-    (8, (20, 21, 13, 10), True, "fc", True, True),
-    (4, (9, 6, 5, 3), False, "lstm", True, False),
-    (16, (12, 16, 8, 5), True, "lstm", True, True),
-    (8, (20, 21, 13, 10), True, "fc", False, True),
+    # lanes, (x, m0, hidden, m2), gate layer reuses, last layer, reuse engine, stalls, front FC
+    (8, (20, 21, 13, 10), True, "fc", True, True, True),
+    (4, (9, 6, 5, 3), False, "lstm", True, False, True),
+    (16, (12, 16, 8, 5), True, "lstm", True, True, True),
+    (8, (20, 21, 13, 10), True, "fc", False, True, True),
+    (8, (11, 11, 6, 7), True, "fc", True, True, False),
+    (4, (5, 5, 3, 2), True, "lstm", True, False, False),
 ]
 
 
-@pytest.mark.parametrize("lanes, shape, gate_reuse, last, reuse, stalls", CASES,
-                         ids=[f"lanes{c[0]}-{c[3]}-{'reuse' if c[4] else 'baseline'}"
-                              + ("-stalls" if c[5] else "") for c in CASES])
-def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse, stalls):
+@pytest.mark.parametrize("lanes, shape, gate_reuse, last, reuse, stalls, front", CASES,
+                         ids=[("" if c[6] else "lstm-first-") + f"lanes{c[0]}-{c[3]}-"
+                              f"{'reuse' if c[4] else 'baseline'}" + ("-stalls" if c[5] else "")
+                              for c in CASES])
+def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse, stalls, front):
     """Verification level 2 with an LSTM layer: every index, output-area and bank write (h_t
-    words included) and every output beat at the cycle golden's cycle model says."""
+    words included) and every output beat at the cycle golden's cycle model says; an LSTM
+    layer 0 scans x_t from the input stream (with its bubbles) and then h_{t-1}."""
     x, m0, hidden, m2 = shape
     layers, _ = make_lstm_network(x, m0, hidden, m2, lanes, seed=lanes, gate_reuse=gate_reuse,
-                                  last=last)
+                                  last=last, front=front)
     config = EngineConfig(lanes=lanes, max_inputs=48, max_outputs=64, max_layers=3, lstm=True,
                           reuse=reuse)
     frames = similar_frames(7, x, 0.7, C16, 8, seed=3)
@@ -106,7 +116,7 @@ def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse
     for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
         assert e == g, f"trace event {k}: golden {e}, RTL {g}"
     assert len(got.trace) == len(expected.trace)
-    assert any(kind == "bank_write" for _, kind, _, _ in expected.trace)
+    assert any(kind in ("bank_write", "beat") for _, kind, _, _ in expected.trace)
 
 
 def test_lstm_configuration_errors():
@@ -124,11 +134,9 @@ def test_lstm_configuration_errors():
     with pytest.raises(ConfigError, match=r"kind = 'lstm' needs an engine with lstm = true"):
         network_writes(EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3), layers)
     lstm_config = EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3, lstm=True)
-    with pytest.raises(ConfigError, match=r"inputs - hidden = 24 must be a multiple of "
-                                          r"lanes = 16"):
+    with pytest.raises(ConfigError, match=r"layer 1: inputs - hidden = 24 must equal the "
+                                          r"outputs of layer 0 \(21\) rounded up to lanes = 16"):
         network_writes(lstm_config.replace(lanes=16), layers)
-    with pytest.raises(ConfigError, match=r"layer 0: an lstm layer cannot be the first layer"):
-        network_writes(lstm_config, layers[1:])
     with pytest.raises(ConfigError, match=r"layer 1: inputs - hidden = 24 must equal the "
                                           r"outputs of layer 0 \(10\) rounded up to lanes = 8"):
         network_writes(lstm_config, [layers[2], layers[1]])

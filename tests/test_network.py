@@ -154,5 +154,4 @@ def test_networks_beyond_fc_chains_are_refused():
     with pytest.raises(ConfigError) as e:
         from_int_network(int_network)
     assert str(e.value) == ("node 'pool' is a 'max_pool': the engine runs chains of FC layers "
-                            "and LSTM cells after an FC layer (conv layers are not implemented "
-                            "in hw/)")
+                            "and an LSTM cell (conv layers are not implemented in hw/)")

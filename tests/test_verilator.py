@@ -376,3 +376,34 @@ def test_speech_lstm_on_verilator_300_frames_with_stalls():
     evaluated = np.round(outs["out"] * 2.0 ** int_network.layers[-1].frac).astype(np.int64)
     assert np.array_equal(report["outputs"][0], evaluated)
     assert sum(c["stall_cycles"] for c in report["counters"]) > 0
+
+
+@pytest.mark.parametrize("stall", ["none", "random"])
+def test_lstm_first_network_on_verilator(stall):
+    """An LSTM cell as layer 0 (x_t from the input stream with its bubbles, then h_{t-1} from
+    the recurrent area) followed by an FC layer: outputs, every layer's counters and the beat
+    cycles equal golden's, and golden equals golden.layers' LSTMCell and ReuseLinear."""
+    from golden.fc_network import lstm_engine_layer
+    from golden.layers import FC, LSTMCell, ReuseLinear
+    rng = np.random.default_rng(11)
+    c16 = linear_centroids(-128, 127, 16, 8)
+    x_n, hidden, m = 11, 6, 7
+    cell = LSTMCell(ReuseLinear(FC(rng.integers(-40, 40, (x_n + hidden, 4 * hidden))),
+                                rng.integers(-800, 800, 4 * hidden), c16, shift=8), hidden)
+    fc = ReuseLinear(FC(rng.integers(-60, 60, (hidden, m))), rng.integers(-800, 800, m), c16,
+                     shift=5)
+    layers = [lstm_engine_layer(cell, x_n),
+              (LayerConfig(hidden, m, c16, "none", 5), fc.linear.weights, fc.bias)]
+    config = EngineConfig(lanes=8, max_inputs=32, max_outputs=32, max_layers=2, lstm=True)
+    x = similar_frames(40, x_n, 0.7, c16, 8, seed=2)
+    report = run_case(config, network_case(layers, x, stall), "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == 40
+    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
+    expected = golden_network_run(config, layers, x, input_valid=valid, output_ready=ready,
+                                  trace=False)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
+                                        for f in range(40)]
+    reference = np.array([fc(cell(frame)[0])[0] for frame in x])
+    assert np.array_equal(report["outputs"][0], reference)
