@@ -25,7 +25,7 @@ class ConfigError(ValueError):
 
 
 ACTIVATIONS = ("none", "relu")
-LAYER_KINDS = ("fc", "lstm")
+LAYER_KINDS = ("fc", "lstm", "conv")
 
 
 def _check_int(name, value, lo, hi, why=""):
@@ -65,6 +65,9 @@ class EngineConfig:
         area) and the recurrent area h_{t-1} is scanned from, so the layer table can hold an
         LSTM layer. Needs ``max_layers > 1``, ``lanes`` a multiple of 4 (a block holds the four
         gates of ``lanes / 4`` hidden units) and ``act_width = 8`` (the tables' index).
+    conv : bool
+        Elaborates the window table and the position table, so that the layer table can hold
+        1-D convolutions (``LayerConfig(kind="conv")``). Needs ``max_layers > 1``.
     """
     lanes: int = 16
     act_width: int = 8
@@ -77,6 +80,7 @@ class EngineConfig:
     scan_width: int = 1
     reuse: bool = True
     lstm: bool = False
+    conv: bool = False
 
     def __post_init__(self):
         _check_int("lanes", self.lanes, 1, 64)
@@ -95,6 +99,15 @@ class EngineConfig:
             raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
         if not isinstance(self.lstm, bool):
             raise ConfigError(f"lstm must be true or false, not {self.lstm!r}")
+        if not isinstance(self.conv, bool):
+            raise ConfigError(f"conv must be true or false, not {self.conv!r}")
+        if self.conv and self.max_layers < 2:
+            raise ConfigError(f"conv = true needs max_layers >= 2, not {self.max_layers} "
+                              f"(the window table is addressed by the layer's blocks)")
+        if self.conv and 2 * self.position_width + 1 > self.cfg_data_width:
+            raise ConfigError(f"conv = true: a window (two positions of max_inputs = "
+                              f"{self.max_inputs} and a flag) does not fit the configuration "
+                              f"data width {self.cfg_data_width}")
         if self.lstm:
             if self.max_layers < 2:
                 raise ConfigError(f"lstm = true needs max_layers >= 2, not {self.max_layers} "
@@ -189,7 +202,12 @@ class EngineConfig:
     def cfg_offset_width(self):
         bias_offsets = self.block_depth << ceil_log2(self.lanes)
         return max(4 + self.layer_bits, ceil_log2(self.weight_depth), ceil_log2(bias_offsets),
-                   self.act_width + self.layer_bits)
+                   self.act_width + self.layer_bits, ceil_log2(self.block_depth) + 1)
+
+    @property
+    def position_width(self):
+        """Bits of a conv layer's input position, 0 ... max_inputs."""
+        return ceil_log2(self.max_inputs + 1)
 
     @property
     def cfg_addr_width(self):
@@ -235,6 +253,13 @@ class EngineConfig:
         _check_int("shift", layer.shift, 0, self.acc_width - 1)
         if layer.kind == "lstm" and not self.lstm:
             raise ConfigError("kind = 'lstm' needs an engine with lstm = true")
+        if layer.kind == "conv":
+            if not self.conv:
+                raise ConfigError("kind = 'conv' needs an engine with conv = true")
+            if layer.filters % self.lanes:
+                raise ConfigError(f"conv layer: filters = {layer.filters} must be a multiple of "
+                                  f"lanes = {self.lanes} (pad with zero filters)")
+            _check_int("positions", layer.length, 1, self.max_inputs, " (engine max_inputs)")
         return layer
 
 
@@ -267,6 +292,15 @@ class LayerConfig:
         LSTM unit's format (golden/lstm_unit.py). The layer's results are h_t (``hidden``).
     hidden : int
         H of an LSTM layer (0 for FC layers).
+    channels, kernel, stride, padding : int
+        A ``"conv"`` layer is a 1-D convolution (paper IV-C) of ``inputs / channels``
+        positions of ``channels`` values each, position-major (input x * channels + c), with
+        ``kernel`` taps, ``stride`` and ``padding`` zeros on both ends. Its outputs are
+        position-major too: ``positions`` x ``filters`` (output p * filters + f), so a block of
+        outputs is ``lanes`` filters at one position; ``filters`` must be a multiple of the
+        engine's lanes (pad with zero filters). A changed input updates only the outputs whose
+        window holds it: the correct phase runs, for each block, the change-list entries in its
+        window.
     """
     inputs: int
     outputs: int
@@ -276,6 +310,10 @@ class LayerConfig:
     reuse: bool = True
     kind: str = "fc"
     hidden: int = 0
+    channels: int = 0
+    kernel: int = 0
+    stride: int = 1
+    padding: int = 0
 
     def __post_init__(self):
         _check_int("inputs", self.inputs, 1, 1 << 20)
@@ -298,7 +336,26 @@ class LayerConfig:
         if self.kind not in LAYER_KINDS:
             raise ConfigError(f"kind = {self.kind!r} is not supported: allowed "
                               f"{', '.join(LAYER_KINDS)}")
-        if self.kind == "fc":
+        if self.kind != "conv" and (self.channels or self.kernel or self.stride != 1 or
+                                    self.padding):
+            raise ConfigError("channels, kernel, stride and padding are conv layer parameters")
+        if self.kind == "conv":
+            if self.hidden != 0:
+                raise ConfigError(f"hidden = {self.hidden}: only lstm layers have hidden units")
+            _check_int("channels", self.channels, 1, self.inputs)
+            if self.inputs % self.channels:
+                raise ConfigError(f"conv layer: inputs = {self.inputs} must be positions x "
+                                  f"channels = {self.channels}")
+            _check_int("kernel", self.kernel, 1, 1 << 16)
+            _check_int("stride", self.stride, 1, 1 << 16)
+            _check_int("padding", self.padding, 0, self.kernel - 1, " (below the kernel)")
+            if self.positions < 1:
+                raise ConfigError(f"conv layer: kernel = {self.kernel} is longer than the "
+                                  f"padded input ({self.length} + 2 x {self.padding})")
+            if self.outputs % self.positions:
+                raise ConfigError(f"conv layer: outputs = {self.outputs} must be positions = "
+                                  f"{self.positions} x filters")
+        elif self.kind == "fc":
             if self.hidden != 0:
                 raise ConfigError(f"hidden = {self.hidden}: only lstm layers have hidden units")
         else:
@@ -313,6 +370,55 @@ class LayerConfig:
     @property
     def clusters(self):
         return len(self.centroids)
+
+    @property
+    def length(self):
+        """Input positions of a conv layer."""
+        return self.inputs // self.channels
+
+    @property
+    def positions(self):
+        """Output positions of a conv layer."""
+        return (self.length + 2 * self.padding - self.kernel) // self.stride + 1
+
+    @property
+    def filters(self):
+        return self.outputs // self.positions
+
+    def weight_shape(self):
+        """Shape of the layer's weights: (inputs, outputs), or a conv layer's (kernel x
+        channels, filters) (row t * channels + c: tap t of channel c)."""
+        if self.kind == "conv":
+            return (self.kernel * self.channels, self.filters)
+        return (self.inputs, self.outputs)
+
+    def bias_shape(self):
+        return (self.filters,) if self.kind == "conv" else (self.outputs,)
+
+    def window(self, block, lanes):
+        """A conv layer's block ``block`` (position p, filter block fb): the input positions
+        its window reads, ``[x_lo, x_hi)``, and the weight address offset ``base`` such that
+        input i's weight word is at ``base + i`` (relative to the layer's first word)."""
+        filter_blocks = self.filters // lanes
+        p, fb = divmod(block, filter_blocks)
+        x0 = p * self.stride - self.padding
+        base = fb * self.kernel * self.channels - x0 * self.channels
+        return max(0, x0), min(self.length, x0 + self.kernel), base
+
+    def fc_weights(self, weights, lanes=None):
+        """The layer as an FC weight matrix (inputs, outputs): a conv layer's taps placed in
+        every output position's window, zero elsewhere."""
+        w = np.asarray(weights, dtype=np.int64)
+        if self.kind != "conv":
+            return w
+        full = np.zeros((self.inputs, self.outputs), dtype=np.int64)
+        c, f = self.channels, self.filters
+        for p in range(self.positions):
+            x0 = p * self.stride - self.padding
+            for t in range(self.kernel):
+                if 0 <= x0 + t < self.length:
+                    full[(x0 + t) * c:(x0 + t + 1) * c, p * f:(p + 1) * f] = w[t * c:(t + 1) * c]
+        return full
 
     @property
     def x_inputs(self):
@@ -362,11 +468,13 @@ def check_weights(engine, layer, weights, bias):
     engine.check_layer(layer)
     w = np.asarray(weights)
     b = np.asarray(bias)
-    if w.shape != (layer.inputs, layer.outputs):
-        raise ConfigError(f"weights have shape {w.shape}: expected (inputs, outputs) = "
-                          f"({layer.inputs}, {layer.outputs})")
-    if b.shape != (layer.outputs,):
-        raise ConfigError(f"bias has shape {b.shape}: expected (outputs,) = ({layer.outputs},)")
+    if w.shape != layer.weight_shape():
+        what = "(kernel x channels, filters)" if layer.kind == "conv" else "(inputs, outputs)"
+        raise ConfigError(f"weights have shape {w.shape}: expected {what} = "
+                          f"{layer.weight_shape()}")
+    if b.shape != layer.bias_shape():
+        what = "(filters,)" if layer.kind == "conv" else "(outputs,)"
+        raise ConfigError(f"bias has shape {b.shape}: expected {what} = {layer.bias_shape()}")
     for name, a in (("weights", w), ("bias", b)):
         if not np.issubdtype(a.dtype, np.integer):
             raise ConfigError(f"{name} must be integers, not {a.dtype}")
@@ -376,7 +484,7 @@ def check_weights(engine, layer, weights, bias):
         raise ConfigError(f"weights must be weight_width = {engine.weight_width} bit values: "
                           f"found {int(w.min())}..{int(w.max())}, allowed "
                           f"{engine.weight_min}..{engine.weight_max}")
-    worst = np.abs(b) + engine.act_max_abs * np.abs(w).sum(axis=0)
+    worst = np.abs(b) + engine.act_max_abs * np.abs(w).sum(axis=0)   # a conv's window: all taps
     if worst.max() > engine.acc_max:
         o = int(worst.argmax())
         raise ConfigError(f"output {o} can reach {int(worst[o])}, which does not fit "
@@ -391,6 +499,7 @@ class Region:
     QUANTIZATION = 2    # offset: layer << act_width | (x mod 2**act_width); data: q(x)
     WEIGHT = 3
     BIAS = 4
+    WINDOW = 5          # conv blocks: offset block << 1 | 0 (positions), 1 (weight offset)
 
 
 class Register:
@@ -410,6 +519,8 @@ class Register:
     STREAM_BLOCKS = 11   # output blocks of the last layer: beats per output frame
     X_WORDS = 12         # LSTM layer: bank words of x_t, after which h_{t-1} is scanned
     X_INPUTS = 13        # LSTM layer 0: inputs of x_t on the input stream
+    CONV = 14            # 1: a conv layer
+    CHANNELS = 15        # conv layer: inputs per position
 
     BITS = 4
 
@@ -497,6 +608,9 @@ def network_writes(engine, layers):
         }
         if engine.reuse:
             reg[Register.REUSE] = int(layer.reuse)
+        if engine.conv:
+            reg[Register.CONV] = int(layer.kind == "conv")
+            reg[Register.CHANNELS] = layer.channels
         if engine.lstm:
             reg[Register.LSTM] = int(layer.kind == "lstm")
             reg[Register.X_WORDS] = layer.x_inputs // engine.lanes
@@ -518,12 +632,24 @@ def network_writes(engine, layers):
                 writes.append((addr(Region.QUANTIZATION, table | x), int(q)))
         for i, word in enumerate(weight_words(w, engine.lanes)):
             writes.append((addr(Region.WEIGHT, weight_base + i), pack(word, engine.weight_width)))
+        if layer.kind == "conv":
+            # a block's window: positions [x_lo, x_hi), x_hi == length flagged (the list's
+            # end), and the offset of its weight words
+            pw = engine.position_width
+            weight_bits = ceil_log2(engine.weight_depth)
+            for block in range(blocks):
+                x_lo, x_hi, base = layer.window(block, engine.lanes)
+                offset = (block_base + block) << 1
+                writes.append((addr(Region.WINDOW, offset),
+                               x_lo | x_hi << pw | int(x_hi == layer.length) << 2 * pw))
+                writes.append((addr(Region.WINDOW, offset | 1), base % (1 << weight_bits)))
+            b = np.tile(b, layer.positions)     # a block's biases: its filters'
         padded = np.zeros(blocks * engine.lanes, dtype=np.int64)
         padded[:layer.outputs] = b
         for o, v in enumerate(padded):
             offset = ((block_base + o // engine.lanes) << lane_bits) | (o % engine.lanes)
             writes.append((addr(Region.BIAS, offset), signed(v, engine.acc_width)))
-        weight_base += blocks * layer.inputs
+        weight_base += len(weight_words(w, engine.lanes))     # conv: filter blocks x taps
         block_base += blocks
         index_base += layer.inputs
     return writes

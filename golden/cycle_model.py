@@ -38,6 +38,11 @@ one input per cycle (an LSTM layer 0 scans x_t from the input stream, then h_{t-
 recurrent area in the cycles after its last x_t input); its blocks go through the LSTM unit, and the STORE of every fourth block
 (and of the last) writes a word of h_t (``lanes`` units) to its bank and to the recurrent area
 at issue + 12 + LSTM_LATENCY.
+
+A conv layer (``conv = true``) drains CONV_DRAIN cycles instead of SCAN_DRAIN (its last input
+reaches the position table and the list's length before its first block reads them), and its
+block b runs only the change-list entries in its window: LOAD, ``entries[b]`` MACs, STORE
+(:func:`block_entries`).
 """
 
 import dataclasses
@@ -46,7 +51,8 @@ import numpy as np
 
 __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
-           "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "cycle_bound", "switch_cycles"]
+           "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "CONV_DRAIN", "cycle_bound", "switch_cycles",
+           "scan_drain", "block_entries"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 4
@@ -55,6 +61,7 @@ BANK_WRITE_LATENCY = 12
 LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 OUTPUT_READ_LATENCY = 2
 LSTM_LATENCY = 5
+CONV_DRAIN = SCAN_DRAIN + 2
 
 
 class Pattern:
@@ -132,10 +139,37 @@ def _result_writes(layer, lanes, stores, results):
             if b % blocks_per_word == blocks_per_word - 1 or b == len(stores) - 1]
 
 
-def busy_cycles(engine, layer, n_changed):
-    """Busy cycles of one layer in one frame (the layer switch included)."""
-    return switch_cycles(engine) + layer.inputs + SCAN_DRAIN + \
-        layer.blocks(engine.lanes) * (n_changed + 2)
+def scan_drain(layer):
+    """Cycles from a layer's last accepted input to its first LOAD, less one: a conv layer
+    waits two more, until its last input is counted in the position table and the list's
+    length (its blocks read their windows' entries from them)."""
+    return CONV_DRAIN if layer.kind == "conv" else SCAN_DRAIN
+
+
+def block_entries(layer, lanes, changed):
+    """Change-list entries each block of a layer runs: every entry for FC and LSTM layers;
+    for a conv layer, the changed inputs in the block's window. ``changed``: the frame's
+    change mask over the layer's inputs (or, for FC and LSTM layers, their number)."""
+    blocks = layer.blocks(lanes)
+    if layer.kind != "conv":
+        n = int(changed if np.ndim(changed) == 0 else np.count_nonzero(changed))
+        return [n] * blocks
+    before = np.concatenate([[0], np.cumsum(np.asarray(changed).reshape(layer.length, -1)
+                                            .sum(axis=1))])
+    entries = []
+    for b in range(blocks):
+        x_lo, x_hi, _ = layer.window(b, lanes)
+        entries.append(int(before[x_hi] - before[x_lo]))
+    return entries
+
+
+def busy_cycles(engine, layer, n_changed, entries=None):
+    """Busy cycles of one layer in one frame (the layer switch included); ``entries`` is the
+    change-list entries of every block (:func:`block_entries`), by default ``n_changed``."""
+    if entries is None:
+        entries = [n_changed] * layer.blocks(engine.lanes)
+    return switch_cycles(engine) + layer.inputs + scan_drain(layer) + \
+        sum(e + 2 for e in entries)
 
 
 def cycle_bound(engine, layer, n_changed):
@@ -149,8 +183,13 @@ class LayerTiming:
     scan_start: int
     accepts: np.ndarray         # cycle each input enters the scan
     correct_start: int
-    n_changed: int
+    entries: list               # change-list entries each block runs
     stall_cycles: int           # input bubbles (layer 0), waiting for the output bank (last)
+
+    @property
+    def stores(self):
+        """Issue cycle of every block's STORE."""
+        return list(self.correct_start + np.cumsum([e + 2 for e in self.entries]) - 1)
 
 
 @dataclasses.dataclass
@@ -164,7 +203,6 @@ class FrameTiming:
     scan_start = property(lambda self: self.layers[0].scan_start)
     accepts = property(lambda self: self.layers[0].accepts)
     correct_start = property(lambda self: self.layers[-1].correct_start)
-    n_changed = property(lambda self: self.layers[-1].n_changed)
 
 
 @dataclasses.dataclass
@@ -190,14 +228,13 @@ class Schedule:
             for f, frame in enumerate(self.frames):
                 timing = frame.layers[l]
                 idx, q = changes[l][f]
-                n = timing.n_changed
                 if reuse:
                     for i, qi in zip(idx, q):
                         events.append((int(timing.accepts[i]) + INDEX_WRITE_LATENCY,
                                        "index_write", index_base + int(i), (int(qi),)))
                 z = np.zeros(blocks * lanes, dtype=np.int64)
                 z[:layer.outputs] = result.preactivations[f]
-                stores = [timing.correct_start + b * (n + 2) + n + 1 for b in range(blocks)]
+                stores = [int(t) for t in timing.stores]
                 if reuse:
                     for b, store in enumerate(stores):
                         events.append((store + OUTPUT_WRITE_LATENCY, "output_write",
@@ -216,14 +253,16 @@ class Schedule:
 
 
 def schedule(engine, layer, n_changed, *, input_valid=None, output_ready=None):
-    """Timing of a one-layer frame sequence with ``n_changed[f]`` changed inputs in frame f."""
+    """Timing of a one-layer frame sequence with ``n_changed[f]`` changed inputs in frame f
+    (an FC layer)."""
     return schedule_network(engine, [layer], [[n] for n in n_changed],
                             input_valid=input_valid, output_ready=output_ready)
 
 
 def schedule_network(engine, layers, n_changed, *, input_valid=None, output_ready=None):
-    """Timing of a frame sequence through ``layers``; ``n_changed[f][l]`` changed inputs of
-    layer l in frame f."""
+    """Timing of a frame sequence through ``layers``; ``n_changed[f][l]`` is the changed inputs
+    of layer l in frame f, or the list of every block's change-list entries
+    (:func:`block_entries`, needed for conv layers)."""
     valid = input_valid or Pattern.always()
     ready = output_ready or Pattern.always()
     switch = switch_cycles(engine)
@@ -251,16 +290,17 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
                 stall += int(accepts[-1]) - scan_start + 1 - n_inputs
             else:
                 accepts = scan_start + np.arange(n_inputs, dtype=np.int64)
-            scan_done = int(accepts[-1]) + SCAN_DRAIN + 1
+            scan_done = int(accepts[-1]) + scan_drain(layer) + 1
             correct_start = scan_done
             if l == len(layers) - 1:
                 # ping-pong: this frame's output bank was last used two frames ago
                 bank_free = stream_end[f - 2] + 1 if f >= 2 else 0
                 correct_start = max(scan_done, bank_free)
                 stall += correct_start - scan_done
-            timings.append(LayerTiming(scan_start, accepts, correct_start, n,
+            entries = list(n) if np.ndim(n) else [int(n)] * layer.blocks(engine.lanes)
+            timings.append(LayerTiming(scan_start, accepts, correct_start, entries,
                                        stall - stall_before))
-            t = correct_start + layer.blocks(engine.lanes) * (n + 2)
+            t = correct_start + sum(e + 2 for e in entries)
         bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
         if layers[-1].kind == "lstm":
             bank_complete += LSTM_LATENCY

@@ -25,10 +25,10 @@ from .delta_subtractor import delta
 from .skip_logic import change_list
 from .output_unit import output_unit
 from .lstm_unit import GATES, lstm_unit
-from .cycle_model import busy_cycles
+from .cycle_model import busy_cycles, block_entries
 
 __all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
-           "golden_network_run", "lstm_run"]
+           "golden_network_run", "lstm_run", "conv_run"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -73,6 +73,7 @@ class RunResult:
     trace: list = dataclasses.field(default_factory=list)
     layers: list = dataclasses.field(default_factory=list)
     timing: object = None
+    entries: list = None        # a conv layer's change-list entries per block, per frame
 
 
 def _exact_product(d, w, bound):
@@ -207,18 +208,23 @@ class FCEngine:
         return RunResult(y, z, counters), changed
 
 
-def frame_counters(engine, layer, n_changed, first):
-    """Event counts of one frame (cycles and stalls come from the cycle model)."""
+def frame_counters(engine, layer, n_changed, first, entries=None):
+    """Event counts of one frame (cycles and stalls come from the cycle model); ``entries``:
+    the change-list entries each block runs (:func:`golden.cycle_model.block_entries`), by
+    default ``n_changed``."""
     n, m = layer.inputs, layer.outputs
-    blocks = layer.blocks(engine.lanes)
+    lanes = engine.lanes
+    blocks = layer.blocks(lanes)
     reuse = engine.reuse
+    if entries is None:
+        entries = [n_changed] * blocks
     return Counters(
-        cycles=busy_cycles(engine, layer, n_changed),
+        cycles=busy_cycles(engine, layer, n_changed, entries),
         stall_cycles=0,
         inputs_scanned=n,
         inputs_changed=n_changed,
-        macs=n_changed * m,
-        weight_words=n_changed * blocks,
+        macs=sum(e * min(lanes, m - b * lanes) for b, e in enumerate(entries)),
+        weight_words=sum(entries),
         index_reads=n if reuse else 0,
         index_writes=n_changed if reuse else 0,
         output_reads=blocks if reuse and not first else 0,
@@ -275,6 +281,23 @@ def lstm_run(engine, layer, weights, bias, frames):
                       counters), np.array(changed), np.array(inputs))
 
 
+def conv_run(engine, layer, weights, bias, frames):
+    """Run a frame sequence through a conv layer: the reuse of an FC layer whose weights are
+    the taps placed in every output position's window (``LayerConfig.fc_weights``: the
+    same sums), with the counts of the conv dataflow, where each block runs only the
+    change-list entries in its window. Returns ``(RunResult, changed)``; the result's
+    ``entries[f]`` are frame f's entries per block."""
+    fc = dataclasses.replace(layer, kind="fc", channels=0, kernel=0, stride=1, padding=0)
+    model = FCEngine(engine, fc, layer.fc_weights(weights),
+                     np.tile(np.asarray(bias, dtype=np.int64), layer.positions))
+    result, changed = model.run(frames)
+    firsts = [c.output_reads == 0 for c in result.counters]
+    result.entries = [block_entries(layer, engine.lanes, ch) for ch in changed]
+    result.counters = [frame_counters(engine, layer, int(ch.sum()), first, entries)
+                       for ch, first, entries in zip(changed, firsts, result.entries)]
+    return result, changed
+
+
 def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready=None,
                        trace=True):
     """Run a frame sequence through a network of layers, ``(LayerConfig, weights, bias)``
@@ -295,6 +318,8 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
             # x_t fills whole bank words: the previous layer's padding lanes are 0
             x = np.pad(x, ((0, 0), (0, layer.x_inputs - x.shape[1])))
             result, changed, x = lstm_run(mode, layer, weights, bias, x)
+        elif layer.kind == "conv":
+            result, changed = conv_run(mode, layer, weights, bias, x)
         else:
             model = FCEngine(mode, layer, weights, bias)
             result, changed = model.run(x)
@@ -305,7 +330,8 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
                             for f, ch in enumerate(changed)])
         results.append(result)
         x = result.outputs
-    n_changed = [[r.counters[f].inputs_changed for r in results] for f in range(len(frames))]
+    n_changed = [[r.entries[f] if r.entries else r.counters[f].inputs_changed for r in results]
+                 for f in range(len(frames))]
     timing = schedule_network(engine, [layer for layer, _, _ in layers], n_changed,
                               input_valid=input_valid, output_ready=output_ready)
     totals = []

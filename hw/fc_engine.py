@@ -1,5 +1,6 @@
 from amaranth.hdl import Module, Signal, Mux, Cat, Const, Array, signed
 from amaranth.lib import wiring, data, stream
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.config import Region, Register, ceil_log2
@@ -184,6 +185,7 @@ class FCEngine(wiring.Component):
             "index_base": range(cfg.index_depth),
             **({"lstm": 1, "x_words": range(cfg.max_blocks + 1),
                 "x_inputs": range(cfg.max_inputs + 1)} if cfg.lstm else {}),
+            **({"conv": 1, "channels": range(cfg.max_inputs + 1)} if cfg.conv else {}),
         })
         entries = [Signal(entry_layout, name=f"layer{k}", init={
             "inputs": 1, "outputs": 1, "blocks": 1, "reuse": 1})
@@ -207,7 +209,7 @@ class FCEngine(wiring.Component):
         cfg_addr = Signal.like(self.cfg.addr, reset_less=True)
         cfg_data = Signal.like(self.cfg.data, reset_less=True)
         regions = (Region.REGISTER, Region.CENTROID, Region.QUANTIZATION, Region.WEIGHT,
-                   Region.BIAS)
+                   Region.BIAS) + ((Region.WINDOW,) if cfg.conv else ())
         writes_to = {r: Signal(name=f"cfg_write_{r}") for r in regions}
         m.d.sync += [cfg_addr.eq(self.cfg.addr), cfg_data.eq(self.cfg.data)]
         m.d.sync += [en.eq(self.cfg.en & (self.cfg.addr[cfg.cfg_offset_width:] == r))
@@ -221,6 +223,8 @@ class FCEngine(wiring.Component):
         }
         if reuse:
             fields[Register.REUSE] = "reuse"
+        if cfg.conv:
+            fields.update({Register.CONV: "conv", Register.CHANNELS: "channels"})
         if cfg.lstm:
             fields.update({Register.LSTM: "lstm", Register.X_WORDS: "x_words",
                            Register.X_INPUTS: "x_inputs"})
@@ -278,6 +282,23 @@ class FCEngine(wiring.Component):
             wb.bias_write.addr.eq(bias_addr),
             wb.bias_write.data.eq(Cat(bias_data for _ in range(cfg.lanes))),
         ]
+
+        if cfg.conv:
+            # A conv layer's window table, one entry per block (golden LayerConfig.window): the
+            # input positions [x_lo, x_hi) of its window (x_hi at the layer's end flagged) and
+            # the offset of its weight words.
+            pw = cfg.position_width
+            window_layout = data.StructLayout({"x_lo": pw, "x_hi": pw, "to_end": 1})
+            m.submodules.window_table = window_table = Memory(
+                shape=window_layout, depth=max(2, cfg.block_depth), init=[])
+            m.submodules.window_base_table = window_base_table = Memory(
+                shape=len(wb.weight_read.addr), depth=max(2, cfg.block_depth), init=[])
+            window_read = window_table.read_port()
+            window_base_read = window_base_table.read_port()
+            window_writes = (window_table.write_port(), window_base_table.write_port())
+            for which, port in enumerate(window_writes):
+                m.d.comb += [port.addr.eq(offset[1:]), port.data.eq(cfg_data),
+                             port.en.eq(writes_to[Region.WINDOW] & (offset[0] == which))]
 
         # ---- sequence and frame state -----------------------------------------------------
         first = Signal()              # this frame is a first execution of the sequence
@@ -387,7 +408,8 @@ class FCEngine(wiring.Component):
             at_last_x = Signal()
             x_end = Signal()            # an LSTM layer 0 accepts its last x_t input
             m.d.sync += x_last.eq(upcoming_entry.x_inputs - 1)
-            m.d.comb += [at_last_x.eq(scan_count == x_last), x_end.eq(accept & first_lstm & ~h_phase & at_last_x)]
+            m.d.comb += [at_last_x.eq(scan_count == x_last),
+                         x_end.eq(accept & first_lstm & ~h_phase & at_last_x)]
             stream_last = Mux(first_lstm, at_last_x, at_last_input)
             with m.If(x_end):
                 m.d.sync += h_phase.eq(1)
@@ -450,6 +472,17 @@ class FCEngine(wiring.Component):
         ]
         with m.If(appending):
             m.d.sync += n_changed.eq(n_changed + 1)
+        if cfg.conv:
+            # A conv layer's position table: the list's length before each input position's
+            # first input (a block's window is then a range of the list)
+            position, channel = Signal(range(cfg.max_inputs + 1)), Signal(range(cfg.max_inputs))
+            m.d.comb += [io.position_write.addr.eq(position),
+                         io.position_write.data.eq(n_changed),
+                         io.position_write.en.eq(s4_valid & (channel == 0) & cur.conv)]
+            with m.If(s4_valid):
+                m.d.sync += channel.eq(channel + 1)
+                with m.If(channel == cur.channels - 1):
+                    m.d.sync += [channel.eq(0), position.eq(position + 1)]
 
         # ---- correct: issue LOAD, MAC x n, STORE per block ---------------------------------
         # Every decision of the issue loop reads a flag register, not a comparison: a
@@ -463,7 +496,7 @@ class FCEngine(wiring.Component):
         drain_done = Signal()
         weight_base = Signal(len(wb.weight_read.addr))
         lane_base = Signal(range(cfg.max_blocks * cfg.lanes + 1))
-        drain = Signal(range(self.scan_drain + 1))
+        drain = Signal(range(cycle_model.CONV_DRAIN + 1))
         op = Signal(range(4))
         last_op = Signal()            # STORE of the last block: the frame's busy cycles end
         stall = Signal()
@@ -544,7 +577,9 @@ class FCEngine(wiring.Component):
         with m.If(draining):
             # let the last input reach the change list before reading its length
             m.d.sync += blk_last.eq(last_block == 0)
-            with m.If(drain != self.scan_drain - 1):
+            drain_last = (Mux(cur.conv, cycle_model.CONV_DRAIN, self.scan_drain) - 1 if cfg.conv
+                          else self.scan_drain - 1)
+            with m.If(drain != drain_last):
                 m.d.sync += drain.eq(drain + 1)
             with m.Elif(bank_waits & ~(bank_clears & self.o_stream.ready)):
                 m.d.comb += stall.eq(1)
@@ -556,6 +591,29 @@ class FCEngine(wiring.Component):
             m.d.sync += (switching if multi else scanning).eq(1)
         # the issue loop: its flags are zero outside ISSUE, and its enables then need not
         # decode the control state
+        first_entry, final_m1 = Const(0), last_entry_m1
+        if cfg.conv:
+            # A conv block runs the list's entries in its window: the window table is read for
+            # the next block while this one issues (for block 0 during the drain), then the
+            # position table at the window's ends, so both are there at the block's LOAD.
+            issuing = Signal()
+            window_start, window_end = Signal.like(entry), Signal.like(n_changed)
+            window_m1 = Signal.like(entry)          # the window's last entry - 1, from LOAD
+            m.d.comb += [
+                issuing.eq(loading | multiplying | storing),
+                window_read.addr.eq(based(Mux(issuing, blk + 1, 0), "block_base")),
+                window_base_read.addr.eq(based(Mux(issuing, blk + 1, 0), "block_base")),
+                io.position_read_lo.addr.eq(window_read.data.x_lo),
+                io.position_read_hi.addr.eq(window_read.data.x_hi),
+                window_start.eq(io.position_read_lo.data),
+                window_end.eq(Mux(window_read.data.to_end, n_changed, io.position_read_hi.data)),
+            ]
+            with m.If(loading & cur.conv):
+                m.d.sync += [window_m1.eq(window_end - 2), weight_base.eq(window_base_read.data)]
+            has_changes = Mux(cur.conv, window_end != window_start, has_changes)
+            one_entry = Mux(cur.conv, window_end == window_start + 1, one_entry)
+            first_entry = Mux(cur.conv, window_start, 0)
+            final_m1 = Mux(cur.conv, window_m1, last_entry_m1)
         m.d.sync += [
             loading.eq(storing & ~blk_last),
             multiplying.eq(loading & has_changes | multiplying & ~entry_last),
@@ -564,9 +622,9 @@ class FCEngine(wiring.Component):
         with m.If(drain_done):
             m.d.sync += loading.eq(1)
         with m.If(loading):
-            m.d.sync += [entry.eq(0), entry_last.eq(one_entry)]
+            m.d.sync += [entry.eq(first_entry), entry_last.eq(one_entry)]
         with m.If(multiplying):
-            m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == last_entry_m1)]
+            m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == final_m1)]
         with m.If(storing):
             m.d.sync += [
                 blk.eq(blk + 1),
@@ -580,6 +638,8 @@ class FCEngine(wiring.Component):
                     blk.eq(0), weight_base.eq(0), lane_base.eq(0),
                     n_changed.eq(0), any_change.eq(0), one_change.eq(0),
                 ]
+                if cfg.conv:
+                    m.d.sync += [position.eq(0), channel.eq(0)]
                 with m.If(last_layer):
                     m.d.sync += [first.eq(0), bank.eq(~bank)]
                 if multi:

@@ -19,6 +19,9 @@ class IOBuffer(wiring.Component):
       never stalls the datapath; engines with ``max_layers > 1`` have two more (hidden) banks,
       which carry one layer's outputs to the next layer's scan (``scan_read``);
     - the change list ``(i, d_i)`` written by the scan and read by the correct phase;
+    - engines with conv layers: the position table, the change list's length before each
+      input position of a conv layer (``position_read_lo``, ``position_read_hi``,
+      ``position_write``);
     - engines with the LSTM unit: the recurrent area, h_{t-1} of the LSTM layer, written with
       its h_t words and read by its scan after x_t (``recurrent_read``, ``recurrent_write``).
 
@@ -51,6 +54,9 @@ class IOBuffer(wiring.Component):
         if cfg.lstm:
             # an LSTM layer's h_t: hidden <= max_outputs / 4 values, lanes per word
             self._shapes["recurrent"] = (act_word, -(-cfg.max_blocks // 4))
+        if cfg.conv:
+            # a conv layer's change-list length before each input position
+            self._shapes["position"] = (range(cfg.max_inputs + 1), cfg.max_inputs)
         if cfg.reuse:
             self._shapes["index"] = (cfg.index_width, cfg.index_depth)
             self._shapes["output"] = (acc_word, cfg.block_depth)
@@ -64,6 +70,12 @@ class IOBuffer(wiring.Component):
             members[f"{name}_write"] = Out(WritePort.Signature(addr_width=addr_width, shape=shape))
             if name == "bank" and cfg.max_layers > 1:
                 members["scan_read"] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
+            if name == "position":
+                # both ends of a window at once
+                del members["position_read"]
+                for end in ("lo", "hi"):
+                    members[f"position_read_{end}"] = Out(ReadPort.Signature(
+                        addr_width=addr_width, shape=shape))
         self.block_bits = block_bits
         super().__init__(members)
 
@@ -72,7 +84,13 @@ class IOBuffer(wiring.Component):
         for name, (shape, depth) in self._shapes.items():
             memory = Memory(shape=shape, depth=depth, init=[])
             m.submodules[f"{name}_area"] = memory
-            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_read")), memory.read_port())
+            if name == "position":
+                for end in ("lo", "hi"):
+                    wiring.connect(m, wiring.flipped(getattr(self, f"position_read_{end}")),
+                                   memory.read_port())
+            else:
+                wiring.connect(m, wiring.flipped(getattr(self, f"{name}_read")),
+                               memory.read_port())
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")), memory.write_port())
             if name == "bank" and self._config.max_layers > 1:
                 wiring.connect(m, wiring.flipped(self.scan_read), memory.read_port())

@@ -14,7 +14,8 @@ __all__ = ["LSTMUnit"]
 
 def _table_rom(values):
     """A 256-entry table addressed by the two's complement bits of an int8 (entry x mod 256)."""
-    return Memory(shape=signed(8), depth=256, init=[int(values[(a + 128) % 256]) for a in range(256)])
+    return Memory(shape=signed(8), depth=256,
+                  init=[int(values[(a + 128) % 256]) for a in range(256)])
 
 
 class LSTMUnit(wiring.Component):
@@ -64,7 +65,8 @@ class LSTMUnit(wiring.Component):
         units = self._units
         m = Module()
         m.submodules.cell_area = cell = Memory(
-            shape=data.ArrayLayout(signed(CELL_WIDTH), units), depth=max(2, cfg.max_blocks), init=[])
+            shape=data.ArrayLayout(signed(CELL_WIDTH), units), depth=max(2, cfg.max_blocks),
+            init=[])
         sigmoid, tanh = sigmoid_table(GATE_FRAC), tanh_table(GATE_FRAC)
         cell_read, cell_write = cell.read_port(), cell.write_port()
 
@@ -82,8 +84,8 @@ class LSTMUnit(wiring.Component):
                      cell_write.en.eq(valid[3])]
         c_max = (1 << (CELL_WIDTH - 1)) - 1
         for u in range(units):
-            i1, f1, g1, o1 = (self._lookup(m, sigmoid if k != 2 else tanh, self.gates[GATES * u + k],
-                                           f"{name}{u}")
+            i1, f1, g1, o1 = (self._lookup(m, sigmoid if k != 2 else tanh,
+                                           self.gates[GATES * u + k], f"{name}{u}")
                               for k, name in enumerate("ifgo"))
             # t + 1 -> t + 2: the products (Q0.7 * Q0.7 = Q0.14)
             fc2 = Signal(signed(8 + CELL_WIDTH), name=f"fc2_{u}")

@@ -71,8 +71,9 @@ def test_bad_config_json_leaves_no_output(tmp_path):
     r = deja("verilog", "--config", str(cfg), "-o", str(tmp_path / "out"))
     assert r.returncode == 2
     assert r.stderr.strip() == ("deja verilog: error: unknown engine parameter 'colour': allowed "
-                                "acc_width, act_width, lanes, lstm, max_clusters, max_inputs, "
-                                "max_layers, max_outputs, reuse, scan_width, weight_width")
+                                "acc_width, act_width, conv, lanes, lstm, max_clusters, "
+                                "max_inputs, max_layers, max_outputs, reuse, scan_width, "
+                                "weight_width")
     assert not (tmp_path / "out").exists()
 
 

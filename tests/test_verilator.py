@@ -407,3 +407,41 @@ def test_lstm_first_network_on_verilator(stall):
                                         for f in range(40)]
     reference = np.array([fc(cell(frame)[0])[0] for frame in x])
     assert np.array_equal(report["outputs"][0], reference)
+
+
+@pytest.mark.parametrize("stall", ["none", "random"])
+def test_conv_network_on_verilator(stall):
+    """Two 1-D conv layers (the second strided) and an FC layer: each conv block runs the
+    changed inputs of its window; outputs, every layer's counters and the beat cycles equal
+    golden's, and golden equals golden.layers' im2col convolutions."""
+    from golden.layers import FC, Conv, ReuseLinear
+    rng = np.random.default_rng(12)
+    c16 = linear_centroids(-128, 127, 16, 8)
+    w1, b1 = rng.integers(-40, 40, (8, 3, 3)), rng.integers(-600, 600, 8)
+    w2, b2 = rng.integers(-40, 40, (8, 8, 3)), rng.integers(-600, 600, 8)
+    w3, b3 = rng.integers(-40, 40, (5 * 8, 6)), rng.integers(-600, 600, 6)
+    refs = [ReuseLinear(Conv(w1, (3, 10), stride=1, padding=1), b1, c16, "relu", 7),
+            ReuseLinear(Conv(w2, (8, 10), stride=2, padding=1), b2, c16, "relu", 7),
+            ReuseLinear(FC(w3), b3, c16, "none", 7)]
+    conv = dict(kind="conv", kernel=3, padding=1)
+    layers = [(LayerConfig(30, 80, c16, "relu", 7, channels=3, stride=1, **conv),
+               w1.transpose(2, 1, 0).reshape(9, 8), b1),
+              (LayerConfig(80, 40, c16, "relu", 7, channels=8, stride=2, **conv),
+               w2.transpose(2, 1, 0).reshape(24, 8), b2),
+              (LayerConfig(40, 6, c16, "none", 7), w3, b3)]
+    config = EngineConfig(lanes=8, max_inputs=80, max_outputs=80, max_layers=3, conv=True)
+    x = similar_frames(40, 30, 0.7, c16, 8, seed=5)
+    report = run_case(config, network_case(layers, x, stall), "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
+    expected = golden_network_run(config, layers, x, input_valid=valid, output_ready=ready,
+                                  trace=False)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
+                                        for f in range(40)]
+    reference = []
+    for frame in x:
+        h = refs[0](frame.reshape(10, 3).T)[0]          # channel-major in, (8, 10) out
+        h = refs[1](h)[0]                                # (8, 5)
+        reference.append(refs[2](h.T.reshape(-1))[0])    # position-major flatten
+    assert np.array_equal(report["outputs"][0], np.array(reference))

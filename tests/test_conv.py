@@ -1,0 +1,138 @@
+"""1-D convolutions on the engine (paper IV-C, DESIGN.md "Layers beyond FC"): golden against
+golden.layers' im2col convolution, RTL against golden cycle by cycle, and the configuration's
+errors."""
+
+import numpy as np
+import pytest
+
+from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
+                    linear_centroids, similar_frames, network_writes)
+from golden.layers import FC, Conv, ReuseLinear
+from sim import rtl_network_run
+
+C16 = linear_centroids(-128, 127, 16, 8)
+
+
+def make_conv_network(length, channels, convs, fc_outputs, seed, reuse_flags=None):
+    """Conv layers ``convs = [(filters, kernel, stride, padding), ...]`` on ``length`` positions
+    of ``channels`` values, then an FC layer (``fc_outputs``, 0 for none). Returns the engine's
+    layers and golden.layers references (channel-major tensors, PyTorch weight layout)."""
+    rng = np.random.default_rng(seed)
+    layers, references = [], []
+    flags = reuse_flags or [True] * (len(convs) + 1)
+    for k, (filters, kernel, stride, padding) in enumerate(convs):
+        w = rng.integers(-40, 40, (filters, channels, kernel))
+        b = rng.integers(-600, 600, filters)
+        activation = ["relu", "none"][k % 2]
+        conv = Conv(w, (channels, length), stride=stride, padding=padding)
+        positions = conv.out_shape[1]
+        layer = LayerConfig(length * channels, positions * filters, C16, activation, 7,
+                            reuse=flags[k], kind="conv", channels=channels, kernel=kernel,
+                            stride=stride, padding=padding)
+        # engine weights: row t * channels + c (tap t of channel c)
+        layers.append((layer, w.transpose(2, 1, 0).reshape(kernel * channels, filters), b))
+        references.append(ReuseLinear(conv, b, C16 if flags[k] else None, activation, 7))
+        length, channels = positions, filters
+    if fc_outputs:
+        n = length * channels
+        w = rng.integers(-40, 40, (n, fc_outputs))
+        b = rng.integers(-600, 600, fc_outputs)
+        layers.append((LayerConfig(n, fc_outputs, C16, "none", 7, reuse=flags[-1]), w, b))
+        references.append(ReuseLinear(FC(w), b, C16 if flags[-1] else None, "none", 7))
+    return layers, references
+
+
+def reference(layers, references, frames, reuse=True):
+    """The network through golden.layers (im2col convolutions on channel-major tensors, with
+    their own reuse), converted from and to the engine's position-major order."""
+    out = []
+    for x in frames:
+        for (layer, _, _), ref in zip(layers, references):
+            if not reuse:
+                ref.centroids = None
+            if layer.kind == "conv":
+                y, _ = ref(np.asarray(x).reshape(layer.length, layer.channels).T)
+                x = y.T.reshape(-1)                   # (filters, P) -> position-major
+            else:
+                x, _ = ref(x)
+        out.append(x)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize("convs", [[(8, 3, 1, 1), (4, 3, 2, 1)], [(4, 4, 2, 1)], [(8, 2, 2, 0)]],
+                         ids=["k3s1p1-k3s2p1", "k4s2p1", "k2s2p0"])
+def test_golden_conv_network_equals_im2col(convs, reuse):
+    layers, references = make_conv_network(10, 3, convs, 5, seed=len(convs))
+    config = EngineConfig(lanes=4, max_inputs=96, max_outputs=96, max_layers=3, conv=True,
+                          reuse=reuse)
+    frames = similar_frames(300, 30, 0.8, C16, 8, seed=4)
+    got = golden_network_run(config, layers, frames, trace=False)
+    assert np.array_equal(got.outputs, reference(layers, references, frames, reuse))
+    # a block runs the changed inputs of its window only: fewer weight words than FC would
+    conv = got.layers[0]
+    blocks = layers[0][0].blocks(4)
+    assert sum(c.weight_words for c in conv.counters) < \
+        sum(c.inputs_changed for c in conv.counters) * blocks
+
+
+CASES = [
+    # lanes, length, channels, convs, fc outputs, per-layer reuse, reuse engine, stalls
+    (4, 10, 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, None, True, True),
+    (8, 12, 2, [(8, 4, 2, 1)], 0, None, True, False),
+    (4, 9, 3, [(4, 3, 2, 1), (8, 2, 1, 0)], 6, [True, False, True], True, True),
+    (4, 10, 3, [(8, 3, 1, 1)], 5, None, False, True),
+    (16, 6, 5, [(16, 1, 1, 0)], 3, None, True, True),
+]
+
+
+@pytest.mark.parametrize("lanes, length, channels, convs, fc, flags, reuse, stalls", CASES,
+                         ids=[f"lanes{c[0]}-{len(c[3])}conv" + ("-fc" if c[4] else "")
+                              + ("-mixed" if c[5] else "") + ("" if c[6] else "-baseline")
+                              + ("-stalls" if c[7] else "") for c in CASES])
+def test_conv_network_trace_matches_golden(lanes, length, channels, convs, fc, flags, reuse,
+                                           stalls):
+    """Verification level 2 with conv layers: every index, output-area and bank write and
+    every output beat at the cycle golden's cycle model says (each block's MACs are the
+    changed inputs of its window)."""
+    layers, _ = make_conv_network(length, channels, convs, fc, seed=lanes, reuse_flags=flags)
+    config = EngineConfig(lanes=lanes, max_inputs=96, max_outputs=96, max_layers=3, conv=True,
+                          reuse=reuse)
+    frames = similar_frames(6, length * channels, 0.7, C16, 8, seed=3)
+    patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2)) \
+        if stalls else {}
+    expected = golden_network_run(config, layers, frames, **patterns)
+    got = rtl_network_run(config, layers, frames, **patterns)
+    assert np.array_equal(got.outputs, expected.outputs)
+    assert got.counters == expected.counters
+    assert [r.counters for r in got.layers] == [r.counters for r in expected.layers]
+    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
+        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
+    assert len(got.trace) == len(expected.trace)
+
+
+def test_conv_configuration_errors():
+    conv = dict(kind="conv", channels=3, kernel=3, stride=1, padding=1)
+    with pytest.raises(ConfigError, match=r"conv layer: inputs = 10 must be positions x "
+                                          r"channels = 3"):
+        LayerConfig(10, 8, C16, **conv)
+    with pytest.raises(ConfigError, match=r"padding = 3 is out of range: allowed 0..2"):
+        LayerConfig(9, 8, C16, **{**conv, "padding": 3})
+    with pytest.raises(ConfigError, match=r"conv layer: outputs = 10 must be positions = 3 x "
+                                          r"filters"):
+        LayerConfig(9, 10, C16, **conv)
+    with pytest.raises(ConfigError, match=r"channels, kernel, stride and padding are conv"):
+        LayerConfig(9, 8, C16, kernel=3)
+    with pytest.raises(ConfigError, match=r"conv = true needs max_layers >= 2"):
+        EngineConfig(conv=True)
+    layers, _ = make_conv_network(10, 3, [(8, 3, 1, 1)], 5, seed=1)
+    config = EngineConfig(lanes=4, max_inputs=64, max_outputs=96, max_layers=2, conv=True)
+    with pytest.raises(ConfigError, match=r"kind = 'conv' needs an engine with conv = true"):
+        network_writes(config.replace(conv=False), layers)
+    with pytest.raises(ConfigError, match=r"conv layer: filters = 8 must be a multiple of "
+                                          r"lanes = 16"):
+        network_writes(config.replace(lanes=16), layers)
+    layer, w, b = layers[0]
+    with pytest.raises(ConfigError, match=r"weights have shape \(3, 8\): expected \(kernel x "
+                                          r"channels, filters\) = \(9, 8\)"):
+        network_writes(config, [(layer, w[:3], b), layers[1]])
