@@ -24,7 +24,7 @@ class ConfigError(ValueError):
     """An invalid configuration: the message names the parameter, the value and what is allowed."""
 
 
-ACTIVATIONS = ("none", "relu")
+ACTIVATIONS = ("none", "relu", "magnitude")
 LAYER_KINDS = ("fc", "lstm", "conv")
 
 
@@ -259,6 +259,9 @@ class EngineConfig:
             if layer.filters % self.lanes:
                 raise ConfigError(f"conv layer: filters = {layer.filters} must be a multiple of "
                                   f"lanes = {self.lanes} (pad with zero filters)")
+            if layer.activation == "magnitude" and self.lanes % 2:
+                raise ConfigError(f"activation = 'magnitude' needs an even number of lanes, not "
+                                  f"{self.lanes}")
             _check_int("positions", layer.length, 1, self.max_inputs, " (engine max_inputs)")
         return layer
 
@@ -277,7 +280,11 @@ class LayerConfig:
     centroids : tuple of int
         Strictly increasing centroid values (C = len(centroids)), on the activation scale.
     activation : str
-        ``"none"`` or ``"relu"``, applied to the pre-activation output before requantization.
+        ``"none"`` or ``"relu"``, applied to the pre-activation output before requantization;
+        an LSTM layer's ``"relu"`` applies to h_t as the next layer sees it (not to its
+        recurrent input). ``"magnitude"`` (conv layers): the requantized outputs are pairs
+        (re, im) of filters 2k and 2k + 1, and the layer's results are their magnitudes
+        (golden/magnitude_unit.py), requantized by ``magnitude_shift``.
     shift : int
         Requantization: rounding arithmetic right shift of the activated output.
     reuse : bool
@@ -314,6 +321,7 @@ class LayerConfig:
     kernel: int = 0
     stride: int = 1
     padding: int = 0
+    magnitude_shift: int = 0
 
     def __post_init__(self):
         _check_int("inputs", self.inputs, 1, 1 << 20)
@@ -339,6 +347,11 @@ class LayerConfig:
         if self.kind != "conv" and (self.channels or self.kernel or self.stride != 1 or
                                     self.padding):
             raise ConfigError("channels, kernel, stride and padding are conv layer parameters")
+        if self.activation == "magnitude" and self.kind != "conv":
+            raise ConfigError(f"activation = 'magnitude' is for conv layers, not {self.kind!r}")
+        if self.activation != "magnitude" and self.magnitude_shift:
+            raise ConfigError("magnitude_shift is a parameter of activation = 'magnitude'")
+        _check_int("magnitude_shift", self.magnitude_shift, 0, 15)
         if self.kind == "conv":
             if self.hidden != 0:
                 raise ConfigError(f"hidden = {self.hidden}: only lstm layers have hidden units")
@@ -363,9 +376,6 @@ class LayerConfig:
             if self.outputs != 4 * self.hidden:
                 raise ConfigError(f"lstm layer: outputs = {self.outputs} must be 4 * hidden = "
                                   f"{4 * self.hidden} (the gates i, f, g, o)")
-            if self.activation != "none":
-                raise ConfigError(f"lstm layer: activation = {self.activation!r}: allowed 'none' "
-                                  f"(the LSTM unit applies sigmoid and tanh to the gates)")
 
     @property
     def clusters(self):
@@ -427,8 +437,17 @@ class LayerConfig:
 
     @property
     def results(self):
-        """Values the layer passes on: its outputs, or an LSTM layer's h_t."""
-        return self.hidden if self.kind == "lstm" else self.outputs
+        """Values the layer passes on: its outputs, an LSTM layer's h_t, or a magnitude
+        layer's magnitudes (one per pair of outputs)."""
+        if self.kind == "lstm":
+            return self.hidden
+        return self.outputs // 2 if self.activation == "magnitude" else self.outputs
+
+    @property
+    def blocks_per_word(self):
+        """Blocks whose results fill one activation-bank word: 4 for an LSTM layer (lanes / 4
+        units per block), 2 for a magnitude layer, else 1."""
+        return 4 if self.kind == "lstm" else 2 if self.activation == "magnitude" else 1
 
     def blocks(self, lanes):
         return -(-self.outputs // lanes)
@@ -602,7 +621,8 @@ def network_writes(engine, layers):
         reg = {
             Register.INPUTS: layer.inputs,
             Register.OUTPUTS: layer.outputs,
-            Register.ACTIVATION: ACTIVATIONS.index(layer.activation),
+            # the activation's code, and a magnitude layer's shift above it
+            Register.ACTIVATION: ACTIVATIONS.index(layer.activation) | layer.magnitude_shift << 2,
             Register.SHIFT: layer.shift,
             Register.BLOCKS: blocks,
         }

@@ -114,11 +114,11 @@ class Pattern:
 
 def switch_cycles(engine):
     """Cycles each layer starts with: LAYER_SWITCH on an engine with a layer table, and
-    LSTM_LATENCY more on an engine with the LSTM unit (an LSTM layer's last h word reaches its
-    bank that much later)."""
+    LSTM_LATENCY more on an engine with the LSTM unit or the magnitude unit (conv engines: an
+    LSTM or magnitude layer's last word reaches its bank that much later)."""
     if engine.max_layers == 1:
         return 0
-    return LAYER_SWITCH + (LSTM_LATENCY if engine.lstm else 0)
+    return LAYER_SWITCH + (LSTM_LATENCY if engine.lstm or engine.conv else 0)
 
 
 def _result_writes(layer, lanes, stores, results):
@@ -130,9 +130,9 @@ def _result_writes(layer, lanes, stores, results):
     padded = np.zeros(words * lanes, dtype=np.int64)
     padded[:layer.results] = results
     values = [tuple(int(v) for v in padded[w * lanes:(w + 1) * lanes]) for w in range(words)]
-    if layer.kind != "lstm":
+    blocks_per_word = layer.blocks_per_word
+    if blocks_per_word == 1:
         return [(store + BANK_WRITE_LATENCY, b, values[b]) for b, store in enumerate(stores)]
-    blocks_per_word = 4
     return [(store + BANK_WRITE_LATENCY + LSTM_LATENCY, b // blocks_per_word,
              values[b // blocks_per_word])
             for b, store in enumerate(stores)
@@ -302,7 +302,7 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
                                        stall - stall_before))
             t = correct_start + sum(e + 2 for e in entries)
         bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
-        if layers[-1].kind == "lstm":
+        if layers[-1].blocks_per_word > 1:          # through the LSTM or magnitude unit
             bank_complete += LSTM_LATENCY
         read = max(bank_complete, stream_end[f - 1] + 1 if f >= 1 else 0)
         beats = []

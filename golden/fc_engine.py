@@ -25,6 +25,7 @@ from .delta_subtractor import delta
 from .skip_logic import change_list
 from .output_unit import output_unit
 from .lstm_unit import GATES, lstm_unit
+from .magnitude_unit import magnitude_unit
 from .cycle_model import busy_cycles, block_entries
 
 __all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
@@ -258,10 +259,12 @@ def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output
 def lstm_run(engine, layer, weights, bias, frames):
     """Run a frame sequence through an LSTM layer (its gate layer on the engine, then the LSTM
     unit): frame f's inputs are ``[frames[f] ; h_{f-1}]`` (h_{-1} = 0), so frames run one by
-    one. Returns ``(RunResult, changed, inputs)``: outputs are h_t (frames, hidden),
+    one. Returns ``(RunResult, changed, inputs)``: outputs are h_t (frames, hidden; after a
+    ReLU if that is the layer's activation, which the recurrent input is not),
     preactivations the interleaved gate accumulators (frames, 4 * hidden), ``inputs`` the
     scanned [x_t ; h_{t-1}] of every frame."""
-    model = FCEngine(engine, layer, weights, bias)
+    # the gates' output unit has no ReLU: an LSTM layer's applies to h_t
+    model = FCEngine(engine, dataclasses.replace(layer, activation="none"), weights, bias)
     hidden = layer.hidden
     h = np.zeros(hidden, dtype=np.int64)
     c = np.zeros(hidden, dtype=np.int64)
@@ -272,7 +275,7 @@ def lstm_run(engine, layer, weights, bias, frames):
         # output 4u + k is gate k of unit u
         i, f, g, o = result.outputs[0].reshape(hidden, GATES).T
         h, c = lstm_unit(i, f, g, o, c)
-        hs.append(h)
+        hs.append(np.maximum(h, 0) if layer.activation == "relu" else h)
         zs.append(result.preactivations[0])
         counters += result.counters
         changed.append(ch[0])
@@ -287,7 +290,10 @@ def conv_run(engine, layer, weights, bias, frames):
     same sums), with the counts of the conv dataflow, where each block runs only the
     change-list entries in its window. Returns ``(RunResult, changed)``; the result's
     ``entries[f]`` are frame f's entries per block."""
-    fc = dataclasses.replace(layer, kind="fc", channels=0, kernel=0, stride=1, padding=0)
+    fc = dataclasses.replace(layer, kind="fc", channels=0, kernel=0, stride=1, padding=0,
+                             magnitude_shift=0,
+                             activation="none" if layer.activation == "magnitude" else
+                             layer.activation)
     model = FCEngine(engine, fc, layer.fc_weights(weights),
                      np.tile(np.asarray(bias, dtype=np.int64), layer.positions))
     result, changed = model.run(frames)
@@ -295,6 +301,8 @@ def conv_run(engine, layer, weights, bias, frames):
     result.entries = [block_entries(layer, engine.lanes, ch) for ch in changed]
     result.counters = [frame_counters(engine, layer, int(ch.sum()), first, entries)
                        for ch, first, entries in zip(changed, firsts, result.entries)]
+    if layer.activation == "magnitude":
+        result.outputs = magnitude_unit(result.outputs, layer.magnitude_shift, engine.act_width)
     return result, changed
 
 

@@ -21,6 +21,7 @@ import dataclasses
 import numpy as np
 
 from .lstm_unit import lstm_unit, sigmoid_table, tanh_table
+from .magnitude_unit import magnitude
 from .output_unit import output_unit
 from .quantizer import quantize
 
@@ -319,12 +320,3 @@ def add(a, b, shift_a=0, shift_b=0, act_width=8):
 
 def pad(x, widths):
     return np.pad(np.asarray(x, dtype=np.int64), widths)
-
-
-def magnitude(re, im):
-    """floor(sqrt(re^2 + im^2)), exactly (float64 sqrt corrected in integers)."""
-    s = np.asarray(re, dtype=np.int64) ** 2 + np.asarray(im, dtype=np.int64) ** 2
-    r = np.floor(np.sqrt(s.astype(np.float64))).astype(np.int64)
-    r -= (r * r > s)
-    r += ((r + 1) * (r + 1) <= s)
-    return r

@@ -17,6 +17,7 @@ from .io_buffer import IOBuffer
 from .weight_buffer import WeightBuffer
 from .output_unit import OutputUnit
 from .lstm_unit import LSTMUnit
+from .magnitude_unit import MagnitudeUnit
 
 __all__ = ["FCEngine", "ConfigWriteSignature", "input_layout", "output_layout", "perf_layout"]
 
@@ -136,6 +137,8 @@ class FCEngine(wiring.Component):
         self.output_unit = OutputUnit(config, latency=3)
         if config.lstm:
             self.lstm_unit = LSTMUnit(config)
+        if config.conv and config.lanes % 2 == 0:
+            self.magnitude_unit = MagnitudeUnit(config)
         if config.reuse:
             self.quantizer = Quantizer(config)
             self.centroid_table = CentroidTable(config)
@@ -162,6 +165,9 @@ class FCEngine(wiring.Component):
         m.submodules.output_unit = ou = self.output_unit
         if cfg.lstm:
             m.submodules.lstm_unit = lstm = self.lstm_unit
+        magnitudes = cfg.conv and cfg.lanes % 2 == 0
+        if magnitudes:
+            m.submodules.magnitude_unit = mag = self.magnitude_unit
         if reuse:
             m.submodules.quantizer = quant = self.quantizer
             m.submodules.centroid_table = table = self.centroid_table
@@ -185,7 +191,8 @@ class FCEngine(wiring.Component):
             "index_base": range(cfg.index_depth),
             **({"lstm": 1, "x_words": range(cfg.max_blocks + 1),
                 "x_inputs": range(cfg.max_inputs + 1)} if cfg.lstm else {}),
-            **({"conv": 1, "channels": range(cfg.max_inputs + 1)} if cfg.conv else {}),
+            **({"conv": 1, "channels": range(cfg.max_inputs + 1), "magnitude": 1,
+                "magnitude_shift": 4} if cfg.conv else {}),
         })
         entries = [Signal(entry_layout, name=f"layer{k}", init={
             "inputs": 1, "outputs": 1, "blocks": 1, "reuse": 1})
@@ -242,6 +249,9 @@ class FCEngine(wiring.Component):
                             # codes are ACTIVATIONS' indices, 0 or 1 (a full-width
                             # comparison was an ECP5 critical path)
                             m.d.sync += entry.relu.eq(cfg_data[0])
+                            if cfg.conv:
+                                m.d.sync += [entry.magnitude.eq(cfg_data[1]),
+                                             entry.magnitude_shift.eq(cfg_data[2:6])]
             if multi:
                 with m.If(reg_layer == 0):
                     with m.Switch(reg_index):
@@ -652,13 +662,15 @@ class FCEngine(wiring.Component):
         ]
 
         # Operation pipeline: tags travel with the op; stage k holds the op issued k cycles ago.
+        post = cfg.lstm or magnitudes        # units after the output unit
         tag_layout = data.StructLayout({
             "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": io.bank_bits,
             "last": 1,
-            # the LSTM unit's: first execution of the sequence, last block of the layer
-            **({"sequence_first": 1, "end": 1} if cfg.lstm else {}),
+            # the LSTM and magnitude units': first execution of the sequence, last block of
+            # the layer
+            **({"sequence_first": 1, "end": 1} if post else {}),
         })
-        depth = self.bank_write_latency + (LSTMUnit.latency if cfg.lstm else 0)
+        depth = self.bank_write_latency + (LSTMUnit.latency if post else 0)
         tags = [Signal(tag_layout, name=f"op{k}") for k in range(depth + 1)]
         m.d.comb += [
             tags[0].op.eq(op),
@@ -668,7 +680,7 @@ class FCEngine(wiring.Component):
             tags[0].bank.eq(Mux(last_layer, bank, Cat(layer[0], Const(1, 1))) if multi else bank),
             tags[0].last.eq(last_op),
         ]
-        if cfg.lstm:
+        if post:
             m.d.comb += [tags[0].sequence_first.eq(first), tags[0].end.eq(blk_last)]
         for k in range(1, len(tags)):
             m.d.sync += tags[k].eq(tags[k - 1])
@@ -720,51 +732,70 @@ class FCEngine(wiring.Component):
                 io.output_write.en.eq((tags[acc].op == _Op.STORE) & layer_reuse),
             ]
         # t+10 .. t+12: the output unit's three stages (shift, shift, activation + saturation)
-        m.d.comb += [ou.acc.eq(mac.acc), ou.relu.eq(cur.relu), ou.shift.eq(cur.shift)]
+        # an LSTM layer's ReLU applies to h_t, not to its gates
+        m.d.comb += [ou.acc.eq(mac.acc), ou.shift.eq(cur.shift),
+                     ou.relu.eq(cur.relu & ~cur.lstm if cfg.lstm else cur.relu)]
         # t+12: write the activation bank
         written = tags[self.bank_write_latency]
         word_written = written.op == _Op.STORE
         word_addr = Cat(written.blk[:io.block_bits], written.bank)
         word_data = ou.y
         complete_tag = written
-        if cfg.lstm:
+        if post:
             # An LSTM layer's blocks go through the LSTM unit (t+12 .. t+17), which gives
-            # lanes / 4 values of h_t per block: they are collected into a word, written at
-            # every fourth block and at the layer's last (the rest of the word is 0), to the
-            # layer's bank and to the recurrent area. The layer (cur) does not change before
-            # the last word is written: the layer switch lasts that long.
-            units = cfg.lanes // 4
+            # lanes / 4 values of h_t per block, a magnitude layer's through the magnitude unit
+            # (the same latency), lanes / 2 values: they are collected into a word, written
+            # when it is full and at the layer's last block (the rest of the word is 0), to the
+            # layer's bank (and h_t to the recurrent area). The layer (cur) does not change
+            # before the last word is written: the layer switch lasts that long.
             h_out = tags[depth]
-            collected = Signal(data.ArrayLayout(signed(cfg.act_width), cfg.lanes))
-            merged = Signal.like(collected)
-            slot = h_out.blk[:2]
-            h_store = cur.lstm & (h_out.op == _Op.STORE)
-            h_done = Signal()
-            m.d.comb += [
-                lstm.valid.eq(cur.lstm & (written.op == _Op.STORE)),
-                lstm.first.eq(written.sequence_first),
-                lstm.addr.eq(written.blk),
-                lstm.gates.eq(ou.y),
-                h_done.eq(h_store & ((slot == 3) | h_out.end)),
-            ]
-            for k in range(4):
-                for u in range(units):
-                    m.d.comb += merged[k * units + u].eq(
-                        Mux(slot == k, lstm.h[u], collected[k * units + u]))
+            word_layout = data.ArrayLayout(signed(cfg.act_width), cfg.lanes)
+            collected, merged = Signal(word_layout), Signal(word_layout)
+            units = []                  # (flag of the layer kind, values per block, values)
+            if cfg.lstm:
+                units.append((cur.lstm, cfg.lanes // 4, lstm.h))
+                m.d.comb += [
+                    lstm.valid.eq(cur.lstm & (written.op == _Op.STORE)),
+                    lstm.first.eq(written.sequence_first),
+                    lstm.addr.eq(written.blk),
+                    lstm.gates.eq(ou.y),
+                ]
+            if magnitudes:
+                units.append((cur.magnitude, cfg.lanes // 2, mag.m))
+                m.d.comb += [mag.valid.eq(cur.magnitude & (written.op == _Op.STORE)),
+                             mag.y.eq(ou.y), mag.shift.eq(cur.magnitude_shift)]
+            post_layer = Signal()
+            h_store, h_done = Signal(), Signal()
+            h_word_addr = Signal(io.block_bits)
+            full = Const(0)
+            m.d.comb += post_layer.eq(Cat(flag for flag, _, _ in units).any())
+            for flag, width, values in units:
+                slots = cfg.lanes // width
+                slot = h_out.blk[:slots.bit_length() - 1]
+                with m.If(flag):
+                    for k in range(cfg.lanes):
+                        m.d.comb += merged[k].eq(Mux(slot == k // width, values[k % width],
+                                                     collected[k]))
+                    m.d.comb += h_word_addr.eq(h_out.blk >> (slots.bit_length() - 1))
+                full = full | flag & (slot == slots - 1)
+            m.d.comb += [h_store.eq(post_layer & (h_out.op == _Op.STORE)),
+                         h_done.eq(h_store & (full | h_out.end))]
             with m.If(h_store):
                 m.d.sync += collected.eq(Mux(h_done, 0, merged.as_value()))
-            word_written = Mux(cur.lstm, h_done, word_written)
-            h_word_addr = Signal(io.block_bits)
-            m.d.comb += h_word_addr.eq(h_out.blk[2:])
-            word_addr = Mux(cur.lstm, Cat(h_word_addr, h_out.bank), word_addr)
-            word_data = Mux(cur.lstm, merged.as_value(), word_data.as_value())
-            complete_tag = Mux(cur.lstm, h_out.as_value(), written.as_value())
-            complete_tag = tag_layout(complete_tag)
-            m.d.comb += [
-                io.recurrent_write.addr.eq(h_out.blk[2:]),
-                io.recurrent_write.data.eq(merged),
-                io.recurrent_write.en.eq(h_done),
-            ]
+            bank_data = merged.as_value()
+            if cfg.lstm:
+                # h_t, raw, is the recurrent input; the next layer may see it after a ReLU
+                relu = cur.lstm & cur.relu
+                bank_data = Cat(Mux(relu & v[-1], 0, v) for v in merged)
+                m.d.comb += [
+                    io.recurrent_write.addr.eq(h_word_addr),
+                    io.recurrent_write.data.eq(merged),
+                    io.recurrent_write.en.eq(h_done & cur.lstm),
+                ]
+            word_written = Mux(post_layer, h_done, word_written)
+            word_addr = Mux(post_layer, Cat(h_word_addr, h_out.bank), word_addr)
+            word_data = Mux(post_layer, bank_data, word_data.as_value())
+            complete_tag = tag_layout(Mux(post_layer, h_out.as_value(), written.as_value()))
         m.d.comb += [
             io.bank_write.addr.eq(word_addr),
             io.bank_write.data.eq(word_data),

@@ -14,10 +14,11 @@ from hw.skip_logic import SkipLogic
 from hw.mac_array import MACArray
 from hw.output_unit import OutputUnit
 from hw.lstm_unit import LSTMUnit
+from hw.magnitude_unit import MagnitudeUnit
 from .harness import unpack_lanes
 
 __all__ = ["rtl_quantize", "rtl_centroid_table", "rtl_delta", "rtl_changed", "rtl_mac",
-           "rtl_output_unit", "rtl_lstm_unit"]
+           "rtl_output_unit", "rtl_lstm_unit", "rtl_magnitude_unit"]
 
 
 def _run(dut, testbench, clocked=False):
@@ -192,3 +193,23 @@ def rtl_lstm_unit(config, steps, gap=2):
             cycle += 1
     _run(dut, tb, clocked=True)
     return out
+
+
+def rtl_magnitude_unit(config, words, shift):
+    """``m`` for each block of ``words`` ((n, lanes) int8, lane pairs re, im), one per cycle."""
+    dut = MagnitudeUnit(config)
+    out = []
+
+    async def tb(ctx):
+        ctx.set(dut.shift, shift)
+        for k in range(len(words) + dut.latency):
+            ctx.set(dut.valid, k < len(words))
+            if k < len(words):
+                for lane, v in enumerate(words[k]):
+                    ctx.set(dut.y[lane], int(v))
+            if k >= dut.latency:
+                out.append(unpack_lanes(ctx.get(Value.cast(dut.m)), config.lanes // 2,
+                                        config.act_width))
+            await ctx.tick()
+    _run(dut, tb, clocked=True)
+    return np.array(out, dtype=np.int64)

@@ -11,8 +11,9 @@ from golden.skip_logic import changed
 from golden.mac_array import mac
 from golden.output_unit import output_unit
 from golden.lstm_unit import lstm_unit
+from golden.magnitude_unit import magnitude_unit
 from sim.blocks import (rtl_quantize, rtl_centroid_table, rtl_delta, rtl_changed, rtl_mac,
-                        rtl_lstm_unit,
+                        rtl_lstm_unit, rtl_magnitude_unit,
                         rtl_output_unit)
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,3 +162,17 @@ def test_lstm_unit(gap, data):
         i, f, g, o = step.reshape(blocks * units, 4).T
         h, c = lstm_unit(i, f, g, o, c)
         assert np.array_equal(got[t], h), f"step {t}"
+
+
+@pytest.mark.parametrize("shift", [0, 1, 3, 8])
+@SETTINGS
+@given(data=st.data())
+def test_magnitude_unit(shift, data):
+    """The magnitude unit against golden.magnitude_unit, with the corners (-128, -128): the
+    largest sum of squares, and exact squares (3, 4), (0, 127)."""
+    config = EngineConfig(lanes=8)
+    act = st.integers(-128, 127)
+    words = [data.draw(st.lists(act, min_size=8, max_size=8)) for _ in range(6)]
+    words += [[-128, -128, 127, 127, 3, 4, 0, 127], [0, 0, -1, 0, 90, -91, -128, 0]]
+    got = rtl_magnitude_unit(config, words, shift)
+    assert np.array_equal(got, magnitude_unit(np.array(words), shift, 8))

@@ -60,7 +60,7 @@ def test_engine_is_frozen():
     (dict(centroids=(0,)), "clusters = 1 is out of range: allowed 2..max_clusters"),
     (dict(centroids=(0, 5, 5)),
      "centroids must be strictly increasing: centroids[1] = 5 >= centroids[2] = 5"),
-    (dict(activation="tanh"), "activation = 'tanh' is not supported: allowed none, relu"),
+    (dict(activation="tanh"), "activation = 'tanh' is not supported: allowed none, relu, magnitude"),
     (dict(shift=48), "shift = 48 is out of range: allowed 0..47"),
 ])
 def test_layer_errors(kwargs, message):

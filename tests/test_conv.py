@@ -136,3 +136,44 @@ def test_conv_configuration_errors():
     with pytest.raises(ConfigError, match=r"weights have shape \(3, 8\): expected \(kernel x "
                                           r"channels, filters\) = \(9, 8\)"):
         network_writes(config, [(layer, w[:3], b), layers[1]])
+
+
+@pytest.mark.parametrize("stalls", [False, True])
+def test_magnitude_conv_network(stalls):
+    """An STFT-like conv (one channel, filters interleaved re, im) whose results are the
+    magnitudes of its filter pairs, then a conv on those and an FC layer: golden equals
+    golden.layers (im2col, magnitude, requantize), and the RTL equals golden cycle by cycle."""
+    from golden.magnitude_unit import magnitude
+    from golden.output_unit import requantize
+    rng = np.random.default_rng(21)
+    w0, b0 = rng.integers(-60, 60, (8, 1, 8)), np.zeros(8, dtype=np.int64)
+    w1, b1 = rng.integers(-40, 40, (4, 4, 3)), rng.integers(-600, 600, 4)
+    w2, b2 = rng.integers(-40, 40, (12, 5)), rng.integers(-600, 600, 5)
+    layers = [
+        (LayerConfig(16, 24, C16, "magnitude", 7, kind="conv", channels=1, kernel=8, stride=4,
+                     magnitude_shift=1), w0.transpose(2, 1, 0).reshape(8, 8), b0),
+        (LayerConfig(12, 12, C16, "relu", 7, kind="conv", channels=4, kernel=3, padding=1),
+         w1.transpose(2, 1, 0).reshape(12, 4), b1),
+        (LayerConfig(12, 5, C16, "none", 7), w2, b2),
+    ]
+    config = EngineConfig(lanes=4, max_inputs=32, max_outputs=32, max_layers=3, conv=True)
+    frames = similar_frames(8 if stalls else 60, 16, 0.7, C16, 8, seed=6)
+    refs = [ReuseLinear(Conv(w0, (1, 16), stride=4), b0, C16, "none", 7),
+            ReuseLinear(Conv(w1, (4, 3), padding=1), b1, C16, "relu", 7),
+            ReuseLinear(FC(w2), b2, C16, "none", 7)]
+    expected_outputs = []
+    for x in frames:
+        y = refs[0](x.reshape(1, 16))[0]                      # (8, 3), channel-major
+        mag = requantize(magnitude(y[0::2], y[1::2]), 1, 8)   # (4, 3)
+        h = refs[1](mag)[0]                                   # (4, 3)
+        expected_outputs.append(refs[2](h.T.reshape(-1))[0])
+    patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2)) \
+        if stalls else {}
+    expected = golden_network_run(config, layers, frames, **patterns)
+    assert np.array_equal(expected.outputs, np.array(expected_outputs))
+    got = rtl_network_run(config, layers, frames, **patterns)
+    assert np.array_equal(got.outputs, expected.outputs)
+    assert got.counters == expected.counters
+    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
+        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
+    assert len(got.trace) == len(expected.trace)

@@ -1,6 +1,8 @@
 """LSTM cells on the engine (DESIGN.md "Layers beyond FC"): golden against the LSTM equations
 written out in plain NumPy, RTL against golden cycle by cycle, and the configuration's errors."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,8 @@ from sim import rtl_network_run
 C16 = linear_centroids(-128, 127, 16, 8)
 
 
-def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc", front=True):
+def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc", front=True,
+                      relu=False):
     """[FC(x -> m0, ReLU) ->] LSTM(hidden) [-> FC(hidden -> m2)]: the engine's layers and the
     natural-layout parameters for the reference. Without the front FC layer the LSTM is layer
     0 and takes x_t (m0 = x values) from the input stream."""
@@ -26,11 +29,12 @@ def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc"
     cell = LSTMCell(ReuseLinear(FC(w1), b1, C16 if gate_reuse else None, shift=8), hidden)
     x_inputs = -(-m0 // lanes) * lanes if front else x
     layers = [(LayerConfig(x, m0, C16, "relu", 6), w0, b0)] if front else []
-    layers.append(lstm_engine_layer(cell, x_inputs))
+    lstm, w, b = lstm_engine_layer(cell, x_inputs)
+    layers.append((dataclasses.replace(lstm, activation="relu" if relu else "none"), w, b))
     if last == "fc":
         layers.append((LayerConfig(hidden, m2, C16, "none", 5), w2, b2))
     natural = dict(w0=w0, b0=b0, w1=w1, b1=b1, w2=w2, b2=b2, gate_reuse=gate_reuse, last=last,
-                   front=front)
+                   front=front, relu=relu)
     return layers, natural
 
 
@@ -60,15 +64,18 @@ def reference(p, hidden, frames, reuse=True):
         cell = ((sig[f] * cell) >> 7) + ((sig[i] * tanh[g]) >> 4)      # c: Q.10
         c8 = np.clip((cell + 32) >> 6, -128, 127)                        # Q.4 for the table
         h = np.clip((sig[o] * tanh[c8 + 128] + 64) >> 7, -128, 127)
-        out.append(requant(p["b2"] + quant(h) @ p["w2"], 5) if p["last"] == "fc" else h)
+        seen = np.maximum(h, 0) if p["relu"] else h         # the recurrent input is raw h
+        out.append(requant(p["b2"] + quant(seen) @ p["w2"], 5) if p["last"] == "fc" else seen)
     return np.array(out)
 
 
+@pytest.mark.parametrize("relu", [False, True], ids=["h", "relu-h"])
 @pytest.mark.parametrize("front", [True, False], ids=["fc-first", "lstm-first"])
 @pytest.mark.parametrize("last", ["fc", "lstm"])
 @pytest.mark.parametrize("reuse", [True, False])
-def test_golden_lstm_network_equals_the_equations(last, reuse, front):
-    layers, natural = make_lstm_network(20, 21, 13, 10, 8, seed=1, last=last, front=front)
+def test_golden_lstm_network_equals_the_equations(last, reuse, front, relu):
+    layers, natural = make_lstm_network(20, 21, 13, 10, 8, seed=1, last=last, front=front,
+                                        relu=relu)
     config = EngineConfig(lanes=8, max_inputs=64, max_outputs=64, max_layers=3, lstm=True,
                           reuse=reuse)
     frames = similar_frames(200, 20, 0.8, C16, 8, seed=2)
@@ -84,6 +91,7 @@ def test_golden_lstm_network_equals_the_equations(last, reuse, front):
 CASES = [
     # lanes, (x, m0, hidden, m2), gate layer reuses, last layer, reuse engine, stalls, front FC
     (8, (20, 21, 13, 10), True, "fc", True, True, True),
+    (8, (20, 21, 13, 10), True, "fc-relu", True, False, True),
     (4, (9, 6, 5, 3), False, "lstm", True, False, True),
     (16, (12, 16, 8, 5), True, "lstm", True, True, True),
     (8, (20, 21, 13, 10), True, "fc", False, True, True),
@@ -102,7 +110,7 @@ def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse
     layer 0 scans x_t from the input stream (with its bubbles) and then h_{t-1}."""
     x, m0, hidden, m2 = shape
     layers, _ = make_lstm_network(x, m0, hidden, m2, lanes, seed=lanes, gate_reuse=gate_reuse,
-                                  last=last, front=front)
+                                  last=last.split("-")[0], front=front, relu="relu" in last)
     config = EngineConfig(lanes=lanes, max_inputs=48, max_outputs=64, max_layers=3, lstm=True,
                           reuse=reuse)
     frames = similar_frames(7, x, 0.7, C16, 8, seed=3)
@@ -126,8 +134,8 @@ def test_lstm_configuration_errors():
         EngineConfig(lstm=True)
     with pytest.raises(ConfigError, match=r"outputs = 20 must be 4 \* hidden = 16"):
         LayerConfig(12, 20, C16, "none", kind="lstm", hidden=4)
-    with pytest.raises(ConfigError, match=r"activation = 'relu': allowed 'none'"):
-        LayerConfig(12, 16, C16, "relu", kind="lstm", hidden=4)
+    with pytest.raises(ConfigError, match=r"activation = 'magnitude' is for conv layers, not 'lstm'"):
+        LayerConfig(12, 16, C16, "magnitude", kind="lstm", hidden=4)
     with pytest.raises(ConfigError, match=r"kind = 'gru' is not supported: allowed fc, lstm"):
         LayerConfig(12, 16, C16, kind="gru")
     layers, _ = make_lstm_network(20, 21, 13, 10, 8, seed=1)
