@@ -22,8 +22,9 @@ def add_parser(sub):
                         "(default 300)")
     p.add_argument("--network-frames", type=int, default=50, metavar="N",
                    help="frames of the kaldi-mlp (6 FC layers) and speech-lstm (FC, LSTM cell, FC) "
-                        "networks on real filterbanks, each run on its generated Verilog with "
-                        "Verilator; 0 skips them (default 50)")
+                        "networks on real filterbanks and of Silero VAD (convs, LSTM) on real "
+                        "speech, each run on its generated Verilog with Verilator; 0 skips them "
+                        "(default 50)")
     p.add_argument("-o", "--output", metavar="DIR", default="build/demo",
                    help="where the Verilog goes (default build/demo)")
     return p
@@ -64,6 +65,7 @@ def run(args):
     if args.network_frames:
         result["network"] = _network_demo(args, "kaldi-mlp")
         result["lstm_network"] = _network_demo(args, "speech-lstm")
+        result["silero_network"] = _network_demo(args, "silero")
     if args.speech_frames:
         result["speech"] = _speech_demo(args)
     return result
@@ -90,8 +92,8 @@ def _network_demo(args, name):
         return loaded
     network, frames = loaded
     if not args.json:
-        print(f"\n{name} ({network.description}), {len(frames)} frames of 10 ms on the "
-              f"generated Verilog (Verilator), every frame's outputs and counters against golden")
+        print(f"\n{name} ({network.description}), {len(frames)} frames on the generated "
+              f"Verilog (Verilator), every frame's outputs and counters against golden")
     r = simulate_fc_network(network, frames[:args.network_frames], stall=args.stall)
     summary = {k: r[k] for k in ("frames", "mismatches", "cycles_per_frame_mean",
                                  "baseline_cycles_per_frame_mean", "speedup",

@@ -68,6 +68,9 @@ class EngineConfig:
     conv : bool
         Elaborates the window table and the position table, so that the layer table can hold
         1-D convolutions (``LayerConfig(kind="conv")``). Needs ``max_layers > 1``.
+    weight_words : int
+        Words of the weight buffer; 0 (the default) holds ``max_layers`` layers of
+        ``max_inputs`` x ``max_outputs``. A network's engine is sized to its weights.
     """
     lanes: int = 16
     act_width: int = 8
@@ -81,6 +84,7 @@ class EngineConfig:
     reuse: bool = True
     lstm: bool = False
     conv: bool = False
+    weight_words: int = 0
 
     def __post_init__(self):
         _check_int("lanes", self.lanes, 1, 64)
@@ -101,6 +105,7 @@ class EngineConfig:
             raise ConfigError(f"lstm must be true or false, not {self.lstm!r}")
         if not isinstance(self.conv, bool):
             raise ConfigError(f"conv must be true or false, not {self.conv!r}")
+        _check_int("weight_words", self.weight_words, 0, 1 << 24)
         if self.conv and self.max_layers < 2:
             raise ConfigError(f"conv = true needs max_layers >= 2, not {self.max_layers} "
                               f"(the window table is addressed by the layer's blocks)")
@@ -145,8 +150,9 @@ class EngineConfig:
 
     @property
     def weight_depth(self):
-        """Words of the weight buffer (one word: ``lanes`` weights of one input, one block)."""
-        return self.max_layers * self.max_blocks * self.max_inputs
+        """Words of the weight buffer (one word: ``lanes`` weights of one input, one block):
+        ``weight_words``, or by default ``max_layers`` layers of the largest size."""
+        return self.weight_words or self.max_layers * self.max_blocks * self.max_inputs
 
     @property
     def index_depth(self):
@@ -599,6 +605,10 @@ def network_writes(engine, layers):
     from .quantizer import quantization_table
 
     checked = check_network(engine, layers)
+    words = sum(len(weight_words(w, engine.lanes)) for _, w, _ in checked)
+    if words > engine.weight_depth:
+        raise ConfigError(f"the network's weights take {words} words: the weight buffer holds "
+                          f"{engine.weight_depth} (weight_words)")
     shift = engine.cfg_offset_width
     lane_bits = ceil_log2(engine.lanes)
 

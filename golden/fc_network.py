@@ -18,7 +18,7 @@ from .config import ConfigError, EngineConfig, LayerConfig, check_chain
 __all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload",
            "lstm_engine_layer"]
 
-NETWORK_NAMES = ("kaldi-mlp", "speech-lstm")
+NETWORK_NAMES = ("kaldi-mlp", "speech-lstm", "silero")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +60,16 @@ class FCNetwork:
         params.setdefault("max_layers", len(shapes))
         params.setdefault("max_clusters", max(32, max(l.clusters for l in shapes)))
         params.setdefault("lstm", any(l.kind == "lstm" for l in shapes))
+        params.setdefault("conv", any(l.kind == "conv" for l in shapes))
         weight_bits = max(int(np.abs(w).max(initial=0)).bit_length() + 1 for _, w, _ in self.layers)
         params.setdefault("weight_width", max(8, weight_bits))
+        # the static width rule: max_inputs inputs of the largest activation and weight
+        worst = params["max_inputs"] * (1 << (params.get("act_width", 8) - 1)) * \
+            (1 << (params["weight_width"] - 1))
+        params.setdefault("acc_width", max(32, worst.bit_length() + 1))
+        from .weight_buffer import weight_words
+        params.setdefault("weight_words", sum(len(weight_words(w, params.get("lanes", 16)))
+                                              for _, w, _ in self.layers))
         return EngineConfig(**params)
 
     def save(self, path):
@@ -167,6 +175,81 @@ def from_int_network(network, name="network", description="", lanes=16):
     return FCNetwork(name, tuple(layers), network.input_frac, description)
 
 
+def silero_engine_network(int_network, lanes=16, name="silero", description=""):
+    """The engine's layers for the integer Silero VAD network (golden.importers.silero, as
+    quantize_graph builds it), with the host's share stated:
+
+    - the host streams each frame's 576 samples with their 64-sample reflection (the model's
+      reflect padding): 640 inputs of one channel;
+    - the STFT is a conv layer (kernel 256, stride 128) whose filters are interleaved (2k: the
+      real part of bin k, 2k + 1: its imaginary part, padded with zero filters to lanes), with
+      the magnitude unit after it: 4 positions of (filters / 2) magnitudes;
+    - the four encoder convs (kernel 3, padding 1, ReLU) read those, zero weights for the
+      padding channels; the flatten of one position is the identity;
+    - the LSTM cell (H = 128) with the decoder's ReLU on h_t, then the decoder FC (128 -> 1);
+    - the host applies the final sigmoid to the logit.
+    """
+    from .layers import LSTMCell
+    by_name = {l.node.name: l for l in int_network.layers}
+    stft = by_name["stft"].layer
+    w = stft.linear.weights                          # (258, 1, 256)
+    bins = w.shape[0] // 2
+    filters = -(-w.shape[0] // lanes) * lanes
+    taps = w.shape[2]
+    weights = np.zeros((taps, filters), dtype=np.int64)
+    weights[:, 0:2 * bins:2] = w[:bins, 0].T
+    weights[:, 1:2 * bins:2] = w[bins:2 * bins, 0].T
+    bias = np.zeros(filters, dtype=np.int64)
+    bias[0:2 * bins:2] = stft.bias[:bins, 0]
+    bias[1:2 * bins:2] = stft.bias[bins:2 * bins, 0]
+    length = stft.linear.in_shape[1]
+    positions = stft.linear.out_shape[1]
+    magnitude_shift = by_name["stft"].frac - by_name["magnitude"].frac
+
+    def centroids(layer):
+        return layer.centroids if layer.reuse else (0, 1)
+
+    layers = [(LayerConfig(length, positions * filters, centroids(stft), "magnitude", stft.shift,
+                           reuse=stft.reuse, kind="conv", channels=1, kernel=taps,
+                           stride=by_name["stft"].node.params["stride"],
+                           magnitude_shift=magnitude_shift), weights, bias)]
+    channels, length = filters // 2, positions
+    for k in range(4):
+        node = by_name[f"encoder{k}"]
+        conv = node.layer
+        w = conv.linear.weights                      # (F, C, 3)
+        f_out, c_in, kernel = w.shape
+        p = node.node.params
+        engine_w = np.zeros((kernel, channels, f_out), dtype=np.int64)
+        engine_w[:, :c_in] = w.transpose(2, 1, 0)
+        out_positions = conv.linear.out_shape[1]
+        layers.append((LayerConfig(length * channels, out_positions * f_out, centroids(conv),
+                                   conv.activation, conv.shift, reuse=conv.reuse, kind="conv",
+                                   channels=channels, kernel=kernel, stride=p.get("stride", 1),
+                                   padding=p.get("padding", 0)),
+                       engine_w.reshape(kernel * channels, f_out), conv.bias[:, 0]))
+        channels, length = f_out, out_positions
+    if length != 1:
+        raise ConfigError(f"the Silero encoder ends with {length} positions: the engine's "
+                          f"flatten is the identity for one")
+    cell = by_name["lstm"].layer
+    if not isinstance(cell, LSTMCell):
+        raise ConfigError("node 'lstm' is not an LSTM cell")
+    lstm, w, b = lstm_engine_layer(cell, -(-channels // lanes) * lanes)
+    layers.append((dataclasses.replace(lstm, activation="relu"), w, b))
+    decoder = by_name["decoder"].layer
+    w = decoder.linear.weights
+    layers.append((LayerConfig(w.shape[0], w.shape[1], centroids(decoder), decoder.activation,
+                               decoder.shift, reuse=decoder.reuse), w, decoder.bias.reshape(-1)))
+    return FCNetwork(name, tuple(layers), int_network.input_frac, description)
+
+
+def silero_engine_input(int_network, frames):
+    """The host's share of a Silero frame: quantized samples with their reflection."""
+    x = int_network.quantize_input(np.asarray(frames).reshape(len(frames), -1))
+    return np.pad(x, ((0, 0), (0, 64)), mode="reflect")
+
+
 def kaldi_mlp_graph(seed=0, widths=(360, 64, 128, 128, 128, 128, 32)):
     """The paper's Kaldi MLP shape (six FC layers on 9 x 40 spliced filterbanks, FC1 without
     ReLU, the last layer linear), scaled down so a frame runs in a few thousand cycles; the
@@ -228,7 +311,15 @@ def network_workload(name, frames=None, clusters=16, lanes=16):
         raise ConfigError(f"unknown network {name!r}: allowed {', '.join(NETWORK_NAMES)} "
                           f"or a .npz file")
     from .network import quantize_graph
-    from .workload_networks import fbank_workload
+    from .workload_networks import fbank_workload, silero_workload
+    if name == "silero":
+        workload = silero_workload(frames)
+        int_network = quantize_graph(workload.graph, workload.calibration, clusters=clusters,
+                                     weight_width=workload.weight_width)
+        network = silero_engine_network(
+            int_network, lanes, name, f"{workload.description}: STFT conv + magnitude, 4 "
+            f"convs, LSTM, FC on the engine; reflect padding and the final sigmoid on the host")
+        return network, silero_engine_input(int_network, workload.evaluation), int_network
     workload = fbank_workload(frames)
     build, shape = _BUILT_IN[name]
     int_network = quantize_graph(build(), workload.calibration, clusters=clusters)

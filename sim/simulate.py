@@ -136,8 +136,7 @@ def simulate_fc_network(network, frames, config=None, **options):
     report.update(
         network=network.name,
         layers=[layer.to_dict() for layer, _, _ in layers],
-        shape="-".join([str(network.inputs)] + [f"lstm{l.hidden}" if l.kind == "lstm" else
-                                                 str(l.outputs) for l, _, _ in layers]),
+        shape="-".join([str(network.inputs)] + [_layer_shape(l) for l, _, _ in layers]),
         cycles_per_frame_mean=float(np.mean(cycles)) if cycles else None,
         baseline_cycles_per_frame=base_cycles,
         baseline_cycles_per_frame_mean=float(np.mean(base_cycles)),
@@ -152,3 +151,14 @@ def simulate_fc_network(network, frames, config=None, **options):
     if "wall_seconds" in report:
         report["frames_per_second_process"] = n / max(report["wall_seconds"], 1e-9)
     return report
+
+
+def _layer_shape(layer):
+    """A layer in a network's shape string: FC outputs, ``lstm``H, ``conv``F``x``P (filters x
+    positions, ``|mag`` with the magnitude unit)."""
+    if layer.kind == "lstm":
+        return f"lstm{layer.hidden}"
+    if layer.kind == "conv":
+        return f"conv{layer.filters}x{layer.positions}" + (
+            "|mag" if layer.activation == "magnitude" else "")
+    return str(layer.outputs)

@@ -35,11 +35,12 @@ STIMULUS_FILES = {"cfg": "stim_cfg.hex", "in": "stim_in.hex",
 
 def cfg_depth(config):
     """Longest configuration programme (golden.network_writes) for ``config``: per layer at
-    most 12 registers, max_clusters centroids and a quantization table of 2**act_width
-    entries, and at most the whole weight buffer and one bias per lane of every block."""
-    per_layer = 12 + config.max_clusters + (1 << config.act_width)
+    most 16 registers, max_clusters centroids and a quantization table of 2**act_width
+    entries, and at most the whole weight buffer, one bias per lane of every block and two
+    window-table entries per block."""
+    per_layer = 16 + config.max_clusters + (1 << config.act_width)
     return (config.max_layers * per_layer + config.weight_depth
-            + config.block_depth * config.lanes)
+            + config.block_depth * (config.lanes + 2))
 
 
 def capture_depth(config):

@@ -10,6 +10,8 @@ from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_netw
 from golden.layers import FC, Conv, ReuseLinear
 from sim import rtl_network_run
 
+from checks import assert_same_network_run
+
 C16 = linear_centroids(-128, 127, 16, 8)
 
 
@@ -103,12 +105,7 @@ def test_conv_network_trace_matches_golden(lanes, length, channels, convs, fc, f
         if stalls else {}
     expected = golden_network_run(config, layers, frames, **patterns)
     got = rtl_network_run(config, layers, frames, **patterns)
-    assert np.array_equal(got.outputs, expected.outputs)
-    assert got.counters == expected.counters
-    assert [r.counters for r in got.layers] == [r.counters for r in expected.layers]
-    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
-        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
-    assert len(got.trace) == len(expected.trace)
+    assert_same_network_run(expected, got)
 
 
 def test_conv_configuration_errors():
@@ -171,9 +168,4 @@ def test_magnitude_conv_network(stalls):
         if stalls else {}
     expected = golden_network_run(config, layers, frames, **patterns)
     assert np.array_equal(expected.outputs, np.array(expected_outputs))
-    got = rtl_network_run(config, layers, frames, **patterns)
-    assert np.array_equal(got.outputs, expected.outputs)
-    assert got.counters == expected.counters
-    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
-        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
-    assert len(got.trace) == len(expected.trace)
+    assert_same_network_run(expected, rtl_network_run(config, layers, frames, **patterns))

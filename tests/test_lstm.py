@@ -12,6 +12,8 @@ from golden.fc_network import lstm_engine_layer
 from golden.layers import FC, LSTMCell, ReuseLinear
 from sim import rtl_network_run
 
+from checks import assert_same_network_run
+
 C16 = linear_centroids(-128, 127, 16, 8)
 
 
@@ -118,12 +120,7 @@ def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse
         if stalls else {}
     expected = golden_network_run(config, layers, frames, **patterns)
     got = rtl_network_run(config, layers, frames, **patterns)
-    assert np.array_equal(got.outputs, expected.outputs)
-    assert got.counters == expected.counters
-    assert [r.counters for r in got.layers] == [r.counters for r in expected.layers]
-    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
-        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
-    assert len(got.trace) == len(expected.trace)
+    assert_same_network_run(expected, got)
     assert any(kind in ("bank_write", "beat") for _, kind, _, _ in expected.trace)
 
 

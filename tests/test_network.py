@@ -9,6 +9,8 @@ from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_netw
 from golden.fc_network import FCNetwork, from_int_network, network_workload
 from sim import rtl_network_run
 
+from checks import assert_same_network_run
+
 
 def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None):
     rng = np.random.default_rng(seed)
@@ -41,16 +43,6 @@ def chain_reference(layers, frames, reuse=True):
     return x
 
 
-def assert_same(expected, got):
-    assert np.array_equal(got.outputs, expected.outputs)
-    assert got.counters == expected.counters
-    # every layer's counters, frame by frame (the engine publishes them per layer)
-    assert [r.counters for r in got.layers] == [r.counters for r in expected.layers]
-    for k, (e, g) in enumerate(zip(expected.trace, got.trace)):
-        assert e == g, f"trace event {k}: golden {e}, RTL {g}"
-    assert len(got.trace) == len(expected.trace)
-
-
 CASES = [
     # lanes, shapes, per-layer reuse, reuse engine, stalls
     (4, [(13, 19), (19, 7), (7, 10)], [True, False, True], True, True),
@@ -75,7 +67,7 @@ def test_network_trace_matches_golden(lanes, shapes, flags, reuse, stalls):
     assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
     assert any(kind == "bank_write" for _, kind, _, _ in expected.trace)
     got = rtl_network_run(config, layers, x, **options)
-    assert_same(expected, got)
+    assert_same_network_run(expected, got)
     for f, total in enumerate(expected.counters):
         assert total.cycles <= sum(cycle_bound(config, layer, r.counters[f].inputs_changed)
                                    for (layer, _, _), r in zip(layers, expected.layers))
@@ -88,7 +80,7 @@ def test_one_layer_network_on_a_layer_table_engine():
     options = dict(input_valid=Pattern(0.5, 1), output_ready=Pattern(0.5, 2))
     expected = golden_network_run(config, layers, x, **options)
     assert np.array_equal(expected.outputs, chain_reference(layers, x))
-    assert_same(expected, rtl_network_run(config, layers, x, **options))
+    assert_same_network_run(expected, rtl_network_run(config, layers, x, **options))
 
 
 def test_network_long_run_has_no_drift():
@@ -155,3 +147,22 @@ def test_networks_beyond_fc_chains_are_refused():
         from_int_network(int_network)
     assert str(e.value) == ("node 'pool' is a 'max_pool': the engine runs chains of FC layers "
                             "and an LSTM cell (conv layers are not implemented in hw/)")
+
+
+def test_silero_engine_network_equals_the_evaluated_integer_network():
+    """The engine's Silero VAD (golden model: STFT conv + magnitude, convs, LSTM, FC) gives
+    exactly the speech probabilities of the integer network ``deja eval`` evaluates (im2col
+    convolutions on channel-major tensors, golden.layers' LSTM cell, its own magnitude)."""
+    from golden.network import _sigmoid
+    from golden.workload_networks import silero_workload
+    network, x, int_network = network_workload("silero", frames=60)
+    config = network.engine_config(lanes=16)
+    assert config.conv and config.lstm and config.weight_width == 16
+    got = golden_network_run(config, network.layers, x, trace=False)
+    outs, _ = int_network.run(silero_workload(60).evaluation)
+    frac = next(l.frac for l in int_network.layers if l.node.name == "decoder")
+    assert np.array_equal(_sigmoid(got.outputs[:, 0] / 2.0 ** frac), outs["speech"].reshape(-1))
+    # the STFT's input (new audio every frame) barely repeats; the later layers do
+    stft, lstm = got.layers[0].counters[1:], got.layers[5].counters[1:]
+    assert sum(c.inputs_changed for c in lstm) < 0.6 * sum(c.inputs_scanned for c in lstm)
+    assert sum(c.inputs_changed for c in stft) > 0.3 * sum(c.inputs_scanned for c in stft)

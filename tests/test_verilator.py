@@ -262,6 +262,23 @@ def network_case(layers, frames, stall="none", **extra):
             "phases": [{"frames": frames, "input_valid": valid, "output_ready": ready, **extra}]}
 
 
+def run_network(config, layers, frames, stall):
+    """Run a network on Verilator under a stall mode and check it against golden: no
+    mismatch, every frame checked, the frame's and every layer's counters equal. Returns the
+    report (its ``outputs`` for the test's own reference)."""
+    report = run_case(config, network_case(list(layers), frames, stall), "verilator",
+                      outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    assert report["frames"] == len(frames) and report["phases"][0]["expected_left"] == 0
+    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
+    expected = golden_network_run(config, layers, frames, input_valid=valid, output_ready=ready,
+                                  trace=False)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
+                                        for f in range(len(frames))]
+    return report
+
+
 def chain(config, layers, frames):
     """Independent reference of a network: each layer from scratch (full recompute for reuse
     layers, b + x W for baseline ones), then the output unit; returns the last layer's outputs
@@ -362,16 +379,7 @@ def test_speech_lstm_on_verilator_300_frames_with_stalls():
     the gates' natural order and x_t unpadded)."""
     from golden.fc_network import network_workload
     network, x, int_network = network_workload("speech-lstm", frames=300)
-    config = network.engine_config(lanes=16)
-    report = run_case(config, network_case(list(network.layers), x, "random"), "verilator",
-                      outputs=True)
-    assert report["mismatches"] == 0, report["first_mismatch"]
-    assert report["frames"] == 300 and report["phases"][0]["expected_left"] == 0
-    stalls = dict(input_valid=Pattern(0.5, 5), output_ready=Pattern(0.5, 6))
-    expected = golden_network_run(config, network.layers, x, trace=False, **stalls)
-    assert report["counters"] == [c.as_dict() for c in expected.counters]
-    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
-                                        for f in range(300)]
+    report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
     outs, _ = int_network.run(x / 2.0 ** int_network.input_frac)
     evaluated = np.round(outs["out"] * 2.0 ** int_network.layers[-1].frac).astype(np.int64)
     assert np.array_equal(report["outputs"][0], evaluated)
@@ -396,15 +404,7 @@ def test_lstm_first_network_on_verilator(stall):
               (LayerConfig(hidden, m, c16, "none", 5), fc.linear.weights, fc.bias)]
     config = EngineConfig(lanes=8, max_inputs=32, max_outputs=32, max_layers=2, lstm=True)
     x = similar_frames(40, x_n, 0.7, c16, 8, seed=2)
-    report = run_case(config, network_case(layers, x, stall), "verilator", outputs=True)
-    assert report["mismatches"] == 0, report["first_mismatch"]
-    assert report["frames"] == 40
-    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
-    expected = golden_network_run(config, layers, x, input_valid=valid, output_ready=ready,
-                                  trace=False)
-    assert report["counters"] == [c.as_dict() for c in expected.counters]
-    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
-                                        for f in range(40)]
+    report = run_network(config, layers, x, stall)
     reference = np.array([fc(cell(frame)[0])[0] for frame in x])
     assert np.array_equal(report["outputs"][0], reference)
 
@@ -431,17 +431,27 @@ def test_conv_network_on_verilator(stall):
               (LayerConfig(40, 6, c16, "none", 7), w3, b3)]
     config = EngineConfig(lanes=8, max_inputs=80, max_outputs=80, max_layers=3, conv=True)
     x = similar_frames(40, 30, 0.7, c16, 8, seed=5)
-    report = run_case(config, network_case(layers, x, stall), "verilator", outputs=True)
-    assert report["mismatches"] == 0, report["first_mismatch"]
-    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
-    expected = golden_network_run(config, layers, x, input_valid=valid, output_ready=ready,
-                                  trace=False)
-    assert report["counters"] == [c.as_dict() for c in expected.counters]
-    assert report["layer_counters"] == [[r.counters[f].as_dict() for r in expected.layers]
-                                        for f in range(40)]
+    report = run_network(config, layers, x, stall)
     reference = []
     for frame in x:
         h = refs[0](frame.reshape(10, 3).T)[0]          # channel-major in, (8, 10) out
         h = refs[1](h)[0]                                # (8, 5)
         reference.append(refs[2](h.T.reshape(-1))[0])    # position-major flatten
     assert np.array_equal(report["outputs"][0], np.array(reference))
+
+
+def test_silero_vad_on_verilator_300_frames_with_stalls():
+    """Silero VAD (trained weights, 16-bit) on 300 frames of real speech in RTL: the STFT as a
+    conv with the magnitude unit, four convs, the LSTM cell and the decoder on the engine; every
+    frame's logit, every layer's counters and the beat cycles equal golden under random
+    stalls, and the logits give exactly the speech probabilities of the integer network
+    ``deja eval`` evaluates."""
+    from golden.fc_network import network_workload
+    from golden.network import _sigmoid
+    from golden.workload_networks import silero_workload
+    network, x, int_network = network_workload("silero", frames=300)
+    report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
+    outs, _ = int_network.run(silero_workload(300).evaluation)
+    frac = next(l.frac for l in int_network.layers if l.node.name == "decoder")
+    probability = _sigmoid(np.asarray(report["outputs"][0])[:, 0] / 2.0 ** frac)
+    assert np.array_equal(probability, outs["speech"].reshape(-1))
