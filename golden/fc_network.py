@@ -302,7 +302,9 @@ _BUILT_IN = {
 def network_workload(name, frames=None, clusters=16, lanes=16):
     """A built-in network and its evaluation input: ``(FCNetwork, int frames, IntNetwork)``.
 
-    ``kaldi-mlp`` (:func:`kaldi_mlp_graph`) and ``speech-lstm`` (:func:`speech_lstm_graph`)
+    ``silero``: Silero VAD (:func:`silero_engine_network`) on recorded speech, the reusing
+    layers chosen as ``deja eval`` does. ``kaldi-mlp`` (:func:`kaldi_mlp_graph`) and
+    ``speech-lstm`` (:func:`speech_lstm_graph`)
     are quantized on 10 s of the fbank workload's calibration speech, every layer reusing with
     ``clusters`` clusters; input: the spliced filterbanks of the recorded speech after it
     (10 ms frames). ``lanes``: an LSTM layer's x_t is padded to whole words of that many values.
@@ -313,12 +315,23 @@ def network_workload(name, frames=None, clusters=16, lanes=16):
     from .network import quantize_graph
     from .workload_networks import fbank_workload, silero_workload
     if name == "silero":
+        # the layers that reuse are deja eval's choice (the paper's policy, 1 % budget on the
+        # speech decision): the others run in baseline mode on the same engine
+        from .policy import choose_reuse_layers
         workload = silero_workload(frames)
-        int_network = quantize_graph(workload.graph, workload.calibration, clusters=clusters,
+        cal = workload.calibration
+        reference = workload.graph.run_float(cal)
+
+        def accuracy(net):
+            return workload.accuracy(net.run(cal)[0], reference)
+        reuse, _ = choose_reuse_layers(workload.graph, cal, accuracy, 0.01, clusters=clusters,
+                                       weight_width=workload.weight_width)
+        int_network = quantize_graph(workload.graph, cal, reuse=reuse, clusters=clusters,
                                      weight_width=workload.weight_width)
         network = silero_engine_network(
             int_network, lanes, name, f"{workload.description}: STFT conv + magnitude, 4 "
-            f"convs, LSTM, FC on the engine; reflect padding and the final sigmoid on the host")
+            f"convs, LSTM, FC on the engine, reuse in {', '.join(reuse) or 'no layer'} (deja "
+            f"eval's policy, 1 % budget); reflect padding and the final sigmoid on the host")
         return network, silero_engine_input(int_network, workload.evaluation), int_network
     workload = fbank_workload(frames)
     build, shape = _BUILT_IN[name]
