@@ -35,6 +35,11 @@ def _check_int(name, value, lo, hi, why=""):
         raise ConfigError(f"{name} = {value} is out of range: allowed {lo}..{hi}{why}")
 
 
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
 def ceil_log2(n):
     return max(0, (int(n) - 1).bit_length())
 
@@ -99,12 +104,8 @@ class EngineConfig:
         _check_int("max_outputs", self.max_outputs, 1, 65536)
         _check_int("max_layers", self.max_layers, 1, 64)
         _check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")
-        if not isinstance(self.reuse, bool):
-            raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
-        if not isinstance(self.lstm, bool):
-            raise ConfigError(f"lstm must be true or false, not {self.lstm!r}")
-        if not isinstance(self.conv, bool):
-            raise ConfigError(f"conv must be true or false, not {self.conv!r}")
+        for name in ("reuse", "lstm", "conv"):
+            _check_bool(name, getattr(self, name))
         _check_int("weight_words", self.weight_words, 0, 1 << 24)
         if self.conv and self.max_layers < 2:
             raise ConfigError(f"conv = true needs max_layers >= 2, not {self.max_layers} "
@@ -345,8 +346,7 @@ class LayerConfig:
             raise ConfigError(f"activation = {self.activation!r} is not supported: "
                               f"allowed {', '.join(ACTIVATIONS)}")
         _check_int("shift", self.shift, 0, 47)
-        if not isinstance(self.reuse, bool):
-            raise ConfigError(f"reuse must be true or false, not {self.reuse!r}")
+        _check_bool("reuse", self.reuse)
         if self.kind not in LAYER_KINDS:
             raise ConfigError(f"kind = {self.kind!r} is not supported: allowed "
                               f"{', '.join(LAYER_KINDS)}")
@@ -421,7 +421,7 @@ class LayerConfig:
         base = fb * self.kernel * self.channels - x0 * self.channels
         return max(0, x0), min(self.length, x0 + self.kernel), base
 
-    def fc_weights(self, weights, lanes=None):
+    def fc_weights(self, weights):
         """The layer as an FC weight matrix (inputs, outputs): a conv layer's taps placed in
         every output position's window, zero elsewhere."""
         w = np.asarray(weights, dtype=np.int64)
@@ -605,7 +605,8 @@ def network_writes(engine, layers):
     from .quantizer import quantization_table
 
     checked = check_network(engine, layers)
-    words = sum(len(weight_words(w, engine.lanes)) for _, w, _ in checked)
+    words_of = [weight_words(w, engine.lanes) for _, w, _ in checked]
+    words = sum(len(w) for w in words_of)
     if words > engine.weight_depth:
         raise ConfigError(f"the network's weights take {words} words: the weight buffer holds "
                           f"{engine.weight_depth} (weight_words)")
@@ -660,7 +661,7 @@ def network_writes(engine, layers):
             table = k << engine.act_width
             for x, q in enumerate(quantization_table(layer.centroids, engine.act_width)):
                 writes.append((addr(Region.QUANTIZATION, table | x), int(q)))
-        for i, word in enumerate(weight_words(w, engine.lanes)):
+        for i, word in enumerate(words_of[k]):
             writes.append((addr(Region.WEIGHT, weight_base + i), pack(word, engine.weight_width)))
         if layer.kind == "conv":
             # a block's window: positions [x_lo, x_hi), x_hi == length flagged (the list's
@@ -679,7 +680,7 @@ def network_writes(engine, layers):
         for o, v in enumerate(padded):
             offset = ((block_base + o // engine.lanes) << lane_bits) | (o % engine.lanes)
             writes.append((addr(Region.BIAS, offset), signed(v, engine.acc_width)))
-        weight_base += len(weight_words(w, engine.lanes))     # conv: filter blocks x taps
+        weight_base += len(words_of[k])                     # conv: filter blocks x taps
         block_base += blocks
         index_base += layer.inputs
     return writes

@@ -296,8 +296,9 @@ def conv_run(engine, layer, weights, bias, frames):
                              layer.activation)
     model = FCEngine(engine, fc, layer.fc_weights(weights),
                      np.tile(np.asarray(bias, dtype=np.int64), layer.positions))
+    first = model.first
     result, changed = model.run(frames)
-    firsts = [c.output_reads == 0 for c in result.counters]
+    firsts = [not engine.reuse or (f == 0 and first) for f in range(len(changed))]
     result.entries = [block_entries(layer, engine.lanes, ch) for ch in changed]
     result.counters = [frame_counters(engine, layer, int(ch.sum()), first, entries)
                        for ch, first, entries in zip(changed, firsts, result.entries)]

@@ -11,6 +11,8 @@ with ``CELL_FRAC`` fractional bits:
 h_t (Q0.7) is the cell's output and the next step's recurrent input.
 """
 
+import functools
+
 import numpy as np
 
 from .output_unit import requantize
@@ -24,15 +26,24 @@ CELL_WIDTH = 32
 GATES = 4            # i, f, g, o
 
 
+@functools.lru_cache(maxsize=None)
 def sigmoid_table(in_frac, out_bits=8):
     """Integer sigmoid: index = gate value * 2**in_frac (int8), output in Q0.(out_bits-1)."""
     x = np.arange(-128, 128) / 2.0 ** in_frac
-    return np.round((1 / (1 + np.exp(-x))) * (2 ** (out_bits - 1) - 1)).astype(np.int64)
+    return _read_only(np.round((1 / (1 + np.exp(-x))) * (2 ** (out_bits - 1) - 1)))
 
 
+@functools.lru_cache(maxsize=None)
 def tanh_table(in_frac, out_bits=8):
     x = np.arange(-128, 128) / 2.0 ** in_frac
-    return np.round(np.tanh(x) * (2 ** (out_bits - 1) - 1)).astype(np.int64)
+    return _read_only(np.round(np.tanh(x) * (2 ** (out_bits - 1) - 1)))
+
+
+def _read_only(values):
+    """The tables are cached and shared: int64, not writable."""
+    table = values.astype(np.int64)
+    table.flags.writeable = False
+    return table
 
 
 def lstm_unit(i, f, g, o, c, gate_frac=GATE_FRAC, cell_frac=CELL_FRAC):

@@ -137,7 +137,9 @@ class FCEngine(wiring.Component):
         self.output_unit = OutputUnit(config, latency=3)
         if config.lstm:
             self.lstm_unit = LSTMUnit(config)
-        if config.conv and config.lanes % 2 == 0:
+        # a conv engine has the magnitude unit when a block holds whole (re, im) pairs
+        self._magnitudes = config.conv and config.lanes % 2 == 0
+        if self._magnitudes:
             self.magnitude_unit = MagnitudeUnit(config)
         if config.reuse:
             self.quantizer = Quantizer(config)
@@ -165,7 +167,7 @@ class FCEngine(wiring.Component):
         m.submodules.output_unit = ou = self.output_unit
         if cfg.lstm:
             m.submodules.lstm_unit = lstm = self.lstm_unit
-        magnitudes = cfg.conv and cfg.lanes % 2 == 0
+        magnitudes = self._magnitudes
         if magnitudes:
             m.submodules.magnitude_unit = mag = self.magnitude_unit
         if reuse:
@@ -607,12 +609,14 @@ class FCEngine(wiring.Component):
             # the next block while this one issues (for block 0 during the drain), then the
             # position table at the window's ends, so both are there at the block's LOAD.
             issuing = Signal()
+            window_addr = Signal.like(window_read.addr)
             window_start, window_end = Signal.like(entry), Signal.like(n_changed)
             window_m1 = Signal.like(entry)          # the window's last entry - 1, from LOAD
             m.d.comb += [
                 issuing.eq(loading | multiplying | storing),
-                window_read.addr.eq(based(Mux(issuing, blk + 1, 0), "block_base")),
-                window_base_read.addr.eq(based(Mux(issuing, blk + 1, 0), "block_base")),
+                window_addr.eq(based(Mux(issuing, blk + 1, 0), "block_base")),
+                window_read.addr.eq(window_addr),
+                window_base_read.addr.eq(window_addr),
                 io.position_read_lo.addr.eq(window_read.data.x_lo),
                 io.position_read_hi.addr.eq(window_read.data.x_hi),
                 window_start.eq(io.position_read_lo.data),

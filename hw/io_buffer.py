@@ -63,19 +63,19 @@ class IOBuffer(wiring.Component):
         # a one-word area still gets two words: Memory gives depth 1 a 0-bit address, and
         # the ports keep a 1-bit one so every configuration has the same port shapes
         self._shapes = {name: (shape, max(2, depth)) for name, (shape, depth) in self._shapes.items()}
+        # read ports of each area (the rest have one, "<area>_read"): the scan reads the
+        # banks besides the output streamer; a conv block reads both ends of its window
+        self._reads = {name: [f"{name}_read"] for name in self._shapes}
+        if cfg.max_layers > 1:
+            self._reads["bank"].append("scan_read")
+        if cfg.conv:
+            self._reads["position"] = ["position_read_lo", "position_read_hi"]
         members = {}
         for name, (shape, depth) in self._shapes.items():
             addr_width = max(1, (depth - 1).bit_length())
-            members[f"{name}_read"] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
+            for port in self._reads[name]:
+                members[port] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
             members[f"{name}_write"] = Out(WritePort.Signature(addr_width=addr_width, shape=shape))
-            if name == "bank" and cfg.max_layers > 1:
-                members["scan_read"] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
-            if name == "position":
-                # both ends of a window at once
-                del members["position_read"]
-                for end in ("lo", "hi"):
-                    members[f"position_read_{end}"] = Out(ReadPort.Signature(
-                        addr_width=addr_width, shape=shape))
         self.block_bits = block_bits
         super().__init__(members)
 
@@ -84,14 +84,7 @@ class IOBuffer(wiring.Component):
         for name, (shape, depth) in self._shapes.items():
             memory = Memory(shape=shape, depth=depth, init=[])
             m.submodules[f"{name}_area"] = memory
-            if name == "position":
-                for end in ("lo", "hi"):
-                    wiring.connect(m, wiring.flipped(getattr(self, f"position_read_{end}")),
-                                   memory.read_port())
-            else:
-                wiring.connect(m, wiring.flipped(getattr(self, f"{name}_read")),
-                               memory.read_port())
+            for port in self._reads[name]:
+                wiring.connect(m, wiring.flipped(getattr(self, port)), memory.read_port())
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")), memory.write_port())
-            if name == "bank" and self._config.max_layers > 1:
-                wiring.connect(m, wiring.flipped(self.scan_read), memory.read_port())
         return m
