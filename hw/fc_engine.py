@@ -87,6 +87,9 @@ class FCEngine(wiring.Component):
         ``reuse=False`` elaborates the baseline engine, without quantizer, centroid table, index
         area, output area or skip logic; ``lstm=True`` adds the LSTM unit and the recurrent
         area, so that the layer table can hold an LSTM layer.
+    block_ram_slices : bool
+        Cut the weight banks into bit slices that fit ECP5 block RAMs (the ECP5 flow's netlist;
+        see :class:`hw.weight_buffer.WeightBuffer`). The same bits, the same cycles.
 
     Members
     -------
@@ -117,7 +120,7 @@ class FCEngine(wiring.Component):
         Sticky: an input beat's ``last`` disagreed with the layer's N.
     """
 
-    def __init__(self, config):
+    def __init__(self, config, *, block_ram_slices=False):
         self._config = check_config(config)
         super().__init__({
             "cfg": In(ConfigWriteSignature(config)),
@@ -132,7 +135,7 @@ class FCEngine(wiring.Component):
         })
         # Sub-blocks are built here so testbenches can observe their ports (trace taps).
         self.io_buffer = IOBuffer(config)
-        self.weight_buffer = WeightBuffer(config)
+        self.weight_buffer = WeightBuffer(config, block_ram_slices=block_ram_slices)
         self.mac_array = MACArray(config)
         self.output_unit = OutputUnit(config, latency=3)
         if config.lstm:

@@ -14,10 +14,12 @@ __all__ = ["WeightBuffer", "WEIGHT_BANK_DEPTH"]
 # clock at 75 MHz when it followed the RAM outputs directly).
 WEIGHT_BANK_DEPTH = 16384
 
-# Within a bank, the word is cut into bit slices as wide as one block RAM is at the bank's
-# depth (ECP5 DP16KD: 16K x 1 ... 512 x 36), so a slice is whole block RAMs with no
-# multiplexer behind them: with 1K-word banks, the 16:1 bank multiplexer's routes from RAMs
-# across the die were the ECP5 critical path.
+# For ECP5 (``block_ram_slices``), the word of a bank is cut into bit slices as wide as one
+# block RAM is at the bank's depth (DP16KD: 16K x 1 ... 512 x 36), so a slice is whole block
+# RAMs with no multiplexer behind them: with 1K-word banks, the 16:1 bank multiplexer's routes
+# from RAMs across the die were the ECP5 critical path. The slices hold the same bits as one
+# memory per bank, which is what simulation and the other flows get: Verilator evaluates every
+# slice's ports each cycle, and the Silero engine's 1-bit slices halved its simulation speed.
 _BLOCK_RAM_SHAPES = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
 
@@ -37,8 +39,9 @@ class WeightBuffer(wiring.Component):
     The weight read port has a latency of three cycles: address in cycle t, the banks' outputs
     are registered at the end of t+1, the first level of the bank multiplexer at the end of
     t+2, and ``weight_read.data`` is valid in t+3 (the second level, after those registers).
-    A bank is cut into bit slices as wide as one block RAM is at the bank's depth
-    (:func:`slice_width`); with one bank (the default engine) the multiplexer is a register.
+    With ``block_ram_slices`` (the ECP5 flow), a bank is cut into bit slices as wide as one
+    block RAM is at the bank's depth (:func:`slice_width`). With one bank (the default engine)
+    the multiplexer is a register.
 
     Members
     -------
@@ -47,8 +50,11 @@ class WeightBuffer(wiring.Component):
     bias_read, bias_write : memory ports of the biases (write granularity: one lane)
     """
 
-    def __init__(self, config):
+    def __init__(self, config, *, block_ram_slices=False):
         self._config = check_config(config)
+        if not isinstance(block_ram_slices, bool):
+            raise TypeError(f"block_ram_slices must be True or False, not {block_ram_slices!r}")
+        self._block_ram_slices = block_ram_slices
         cfg = config
         weight_word = data.ArrayLayout(signed(cfg.weight_width), cfg.lanes)
         bias_word = data.ArrayLayout(signed(cfg.acc_width), cfg.lanes)
@@ -92,7 +98,7 @@ class WeightBuffer(wiring.Component):
             registered = Signal(self._weight_word, name=f"bank{k}_q", reset_less=True)
             write_en = Signal(name=f"bank{k}_write_en")
             m.d.sync += write_en.eq(self.weight_write.en & (write_sel == k if n_banks > 1 else 1))
-            width = slice_width(words)
+            width = slice_width(words) if self._block_ram_slices else word_bits
             slices = range(0, word_bits, width)
             bank_name = "weights" if n_banks == 1 else f"weights_bank{k}"
             for lo in slices:

@@ -40,8 +40,9 @@ def rtl_run(config, layer, weights, bias, frames, **options):
 
 
 def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=None, vcd=None,
-                    trace=True, max_cycles=None):
-    """Simulate ``frames`` (F x N of the first layer) through a network; see module doc."""
+                    trace=True, max_cycles=None, block_ram_slices=False):
+    """Simulate ``frames`` (F x N of the first layer) through a network; see module doc.
+    ``block_ram_slices`` simulates the ECP5 flow's netlist (hw.FCEngine)."""
     writes = network_writes(config, layers)
     first_layer, layer = layers[0][0], layers[-1][0]
     frames = np.asarray(frames, dtype=np.int64).reshape(-1, first_layer.x_inputs)
@@ -56,7 +57,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         worst = sum(l.inputs + 16 + l.blocks(lanes) * (l.inputs + 2) + 8 for l, _, _ in layers)
         max_cycles = 64 + n_frames * worst * 40
 
-    dut = FCEngine(config)
+    dut = FCEngine(config, block_ram_slices=block_ram_slices)
     multi = config.max_layers > 1
     layer_counters = [[] for _ in layers]
     result = RunResult(np.zeros((n_frames, layer.results), dtype=np.int64),

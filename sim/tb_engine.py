@@ -27,13 +27,12 @@ import numpy as np
 
 from golden import (Counters, EngineConfig, LayerConfig, Pattern, network_writes,
                     golden_network_run)
-from .tb_top import (STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH, capture_depth, tap_depth,
-                     layer_depth)
+from .tb_top import (PERIOD_NS, STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH,
+                     capture_depth, tap_depth, layer_depth)
 
 __all__ = ["pattern_spec", "make_pattern", "pattern_words", "tapped_layers", "Model", "Checker",
            "Frame", "TB", "PERIOD_NS"]
 
-PERIOD_NS = 10
 
 
 # ---- idle / backpressure generators --------------------------------------------------------
@@ -202,7 +201,6 @@ class TB:
 
     def __init__(self, dut, engine, workdir="."):
         import cocotb
-        from cocotb.clock import Clock
         self.dut = dut
         self.engine = engine
         self.workdir = pathlib.Path(workdir)
@@ -218,8 +216,6 @@ class TB:
             self.z_tap = dut.cap_z
         except AttributeError:
             self.z_tap = None
-        self.clock = Clock(dut.clk, PERIOD_NS, unit="ns")
-        self.clock.start(start_high=False)
         self._cocotb = cocotb
 
     async def cycles(self, n):

@@ -114,13 +114,14 @@ tee -q -o {stat_json} stat -json
 """
 
 
-def engine_rtlil_for(config, wrapped=False):
-    """RTLIL of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``.
+def engine_rtlil_for(config, wrapped=False, block_ram_slices=False):
+    """RTLIL of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``, with
+    weight banks cut into block-RAM slices if ``block_ram_slices`` (the ECP5 flow).
 
     The flows read RTLIL, not Verilog: a memory's initial contents are one constant there, and
     Yosys (WebAssembly, 4 GB) ran out of memory reading the default engine's Verilog, whose
     weight slices are initialized word by word (or by loops it unrolls)."""
-    engine = FCEngine(config)
+    engine = FCEngine(config, block_ram_slices=block_ram_slices)
     design = RegisteredPorts(engine) if wrapped else engine
     return rtlil.convert(design, name=TOP, emit_src=False)
 
@@ -292,7 +293,7 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
         liberty = pathlib.Path(liberty).resolve()
         if not liberty.is_file():
             raise ToolError(f"Liberty file not found: {liberty}")
-    text = engine_rtlil_for(config, wrapped=(flow == "ecp5"))
+    text = engine_rtlil_for(config, wrapped=(flow == "ecp5"), block_ram_slices=(flow == "ecp5"))
     f["rtlil"].write_text(collisions_undefined(text) if flow == "ecp5" else text)
     template = {"generic": GENERIC_SCRIPT, "asic": ASIC_SCRIPT, "ecp5": ECP5_SCRIPT}[flow]
     f["script"].write_text(template.format(

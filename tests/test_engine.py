@@ -107,11 +107,12 @@ def test_engine_vcd(tmp_path):
     assert "$enddefinitions" in text and "i_stream__valid" in text
 
 
-def test_engine_with_banked_weight_buffer(monkeypatch):
+@pytest.mark.parametrize("block_ram_slices", [False, True])
+def test_engine_with_banked_weight_buffer(monkeypatch, block_ram_slices):
     """A weight buffer of more than WEIGHT_BANK_DEPTH words is built of banks with registered
-    outputs, each cut into bit slices; a layer whose weights span two banks agrees with golden
-    cycle for cycle. (The bank depth is lowered to 1024 words, 18-bit slices, to keep the
-    simulation small.)"""
+    outputs, for ECP5 each cut into bit slices; a layer whose weights span two banks agrees
+    with golden cycle for cycle. (The bank depth is lowered to 1024 words, 18-bit slices, to
+    keep the simulation small.)"""
     import hw.weight_buffer
     WEIGHT_BANK_DEPTH = 1024
     monkeypatch.setattr(hw.weight_buffer, "WEIGHT_BANK_DEPTH", WEIGHT_BANK_DEPTH)
@@ -127,4 +128,9 @@ def test_engine_with_banked_weight_buffer(monkeypatch):
     stalls = dict(input_valid=Pattern(0.7, 8), output_ready=Pattern(0.5, 9))
     expected = golden_run(config, layer, weights, bias, x, **stalls)
     assert np.array_equal(expected.preactivations, full_recompute(layer, weights, bias, x))
-    assert_same(expected, rtl_run(config, layer, weights, bias, x, **stalls))
+    assert_same(expected, rtl_run(config, layer, weights, bias, x, **stalls,
+                                  block_ram_slices=block_ram_slices))
+    from amaranth.back import rtlil
+    from hw import FCEngine
+    text = rtlil.convert(FCEngine(config, block_ram_slices=block_ram_slices))
+    assert ("weights_bank1_slice1" in text) == block_ram_slices
