@@ -7,7 +7,8 @@ from synth.flows import ECP5_DEVICES
 from synth.report import ALL_FLOWS, synth_report, markdown
 from synth.tools import ToolError, find_tool
 
-from .common import CLIError, add_engine_options, engine_from_args, write_files
+from .common import (CLIError, add_engine_options, add_network_option, engine_from_args,
+                     network_engine, network_from_args, write_files)
 from .progress import Progress
 
 TOOLS = {"generic": ["yosys"], "asic": ["yosys"], "ecp5": ["yosys", "nextpnr-ecp5"], "memories": []}
@@ -18,6 +19,7 @@ def add_parser(sub):
     p.add_argument("--flow", choices=ALL_FLOWS + ("all",), default="all",
                    help="which flow (all: generic, ecp5, memories, and asic when --liberty is given)")
     add_engine_options(p)
+    add_network_option(p, "report the engine sized for this network, with its buffers")
     p.add_argument("--liberty", metavar="PATH", help="standard-cell Liberty file (asic flow)")
     p.add_argument("--node", type=int, default=32, metavar="NM",
                    help="technology node of the memory model in nm (default 32)")
@@ -53,7 +55,12 @@ def selected_flows(flow, liberty):
 
 
 def run(args):
-    config = engine_from_args(args)
+    network = None
+    if args.network is not None:
+        network, _ = network_from_args(args)
+        config = network_engine(args, network)
+    else:
+        config = engine_from_args(args)
     flows = selected_flows(args.flow, args.liberty)
     check_inputs(flows, args.liberty)
     if not 1 <= args.node <= 1000:
@@ -67,6 +74,9 @@ def run(args):
                              progress=progress)
     except ToolError as e:
         raise CLIError(str(e)) from None
+    if network is not None:
+        report["network"] = {"name": network.name, "weight_words": config.weight_depth,
+                             "layers": [layer.to_dict() for layer, _, _ in network.layers]}
     if args.flow == "all" and args.liberty is None:
         report["skipped"] = {"asic": "no --liberty given"}
     text = markdown(report)

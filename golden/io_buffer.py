@@ -17,6 +17,12 @@ def io_buffer_bits(engine):
     if engine.max_layers > 1:
         # two more banks carry one layer's outputs to the next layer's scan
         areas["hidden_banks"] = 2 * words * engine.act_width
+    if engine.lstm:
+        # an LSTM layer's h_t for the next step's scan: at most max_outputs / 4 values
+        areas["recurrent_area"] = -(-engine.max_blocks // 4) * engine.lanes * engine.act_width
+    if engine.conv:
+        # a conv layer's change-list length before each input position
+        areas["position_table"] = engine.max_inputs * engine.position_width
     if engine.reuse:
         # every layer of the layer table keeps its own indices and outputs
         areas["index_area"] = engine.index_depth * engine.index_width

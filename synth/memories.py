@@ -20,7 +20,9 @@ import pathlib
 import shutil
 import subprocess
 
+from golden.config import ceil_log2
 from golden.io_buffer import io_buffer_bits
+from golden.lstm_unit import CELL_WIDTH, GATES
 from .tools import ToolError
 
 __all__ = ["Buffer", "engine_buffers", "paper_buffers", "MemoryModel", "access_energies_pj",
@@ -66,6 +68,25 @@ def engine_buffers(config):
     if config.max_layers > 1:
         buffers.append(Buffer("hidden_banks", lanes * config.act_width, config.max_blocks,
                               instances=2))
+    if config.lstm:
+        # the I/O buffer's recurrent area (h_t), the LSTM unit's cell state (lanes / 4 int32
+        # per block) and its tables: per unit, sigmoid of i, f, o and tanh of g and of c, each
+        # its own 256 x int8 ROM (one lookup per cycle each; modelled as SRAM)
+        units = lanes // GATES
+        buffers += [
+            Buffer("recurrent_area", lanes * config.act_width, -(-config.max_blocks // 4)),
+            Buffer("cell_state", units * CELL_WIDTH, config.max_blocks),
+            Buffer("activation_tables", 8, 256, instances=5 * units),
+        ]
+    if config.conv:
+        # the position table (I/O buffer) and the window tables: per block, its window's input
+        # positions and the offset of its weights (hw/fc_engine.py)
+        pw = config.position_width
+        buffers += [
+            Buffer("position_table", pw, config.max_inputs),
+            Buffer("window_table", 2 * pw + 1, config.block_depth),
+            Buffer("window_base_table", ceil_log2(max(2, config.weight_depth)), config.block_depth),
+        ]
     if config.reuse:
         buffers += [
             Buffer("index_area", config.index_width, config.index_depth, reuse_only=True),

@@ -140,6 +140,13 @@ def markdown(report):
     out = [f"# deja synth: lanes {e['lanes']}, act/weight/acc {e['act_width']}/{e['weight_width']}/"
            f"{e['acc_width']}, clusters {e['max_clusters']}, N {e['max_inputs']}, M {e['max_outputs']}",
            ""]
+    if "network" in report:
+        n = report["network"]
+        out += [f"Sized for network `{n['name']}`: {len(n['layers'])} layers ("
+                + ", ".join(f"{l['kind'].upper()} {l['inputs']}x{l['outputs']}"
+                            + ("" if l["reuse"] else " baseline") for l in n["layers"])
+                + f"), {e['max_layers']} layer-table entries, {n['weight_words']} weight words.",
+                ""]
     if "asic" in report:
         a = report["asic"]
         out += ["## ASIC area (um^2, memories excluded) per block", "",

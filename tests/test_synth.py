@@ -76,6 +76,35 @@ def test_generic_blocks_and_memories(generic):
     assert result["logic_depth"]["gates"] > 0
 
 
+def test_generic_memories_of_an_lstm_and_conv_engine(tmp_path):
+    """The memories Yosys infers in an engine with the LSTM unit and the conv tables are the
+    buffers the memory model prices (synth.memories.engine_buffers)."""
+    config = EngineConfig(lanes=4, max_inputs=16, max_outputs=32, max_clusters=4, max_layers=2,
+                          lstm=True, conv=True)
+    result = run_flow("generic", config, tmp_path)
+    found = {}
+    for m in result["memories"]:
+        found.setdefault(m["name"], []).append(m)
+    bits = {name: sum(m["bits"] for m in ms) for name, ms in found.items()}
+    model = {b.name: b for b in engine_buffers(config)}
+    names = {"weights": "weights", "biases": "biases", "change_area": "change_list",
+             "index_area": "index_area", "output_area": "output_area",
+             "quantization_table": "quantization_table", "centroid_table": "centroid_table",
+             "recurrent_area": "recurrent_area", "cell_area": "cell_state",
+             "position_area": "position_table", "window_table": "window_table",
+             "window_base_table": "window_base_table"}
+    for hw_name, buffer in names.items():
+        assert bits[hw_name] == model[buffer].bits, hw_name
+    # one memory holds the frame's two banks and the two hidden banks
+    assert bits["bank_area"] == model["activation_banks"].bits + model["hidden_banks"].bits
+    # per LSTM unit, five 256-entry tables (Yosys drops the sigmoid's constant sign bit)
+    tables = [m for name, ms in found.items() if name.endswith("_table") and name not in names
+              for m in ms]
+    assert len(tables) == model["activation_tables"].instances
+    assert all(m["depth"] == 256 and m["width"] <= 8 and m["write_ports"] == 0 for m in tables)
+    assert set(bits) == set(names) | {"bank_area"} | {m["name"] for m in tables}
+
+
 def test_parsers_on_generic_outputs(generic):
     result, workdir = generic
     depth = parse_ltp((workdir / "generic.ltp.txt").read_text())
@@ -325,6 +354,31 @@ def test_missing_liberty_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "no such file" in err[0] and "needs --liberty" in err[1]
     assert not out.exists()
+
+
+def test_synth_for_a_network(tmp_path, capsys):
+    """deja synth --network reports the engine sized for the network, with its buffers: the
+    weight buffer holds the network's weight words, and the LSTM's buffers are priced."""
+    from golden.fc_network import load_network
+    from golden.weight_buffer import weight_words
+    out = tmp_path / "out"
+    assert main(["synth", "--network", "speech-lstm", "--flow", "memories", "-o", str(out),
+                 "--json"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    network, _ = load_network("speech-lstm")
+    words = sum(len(weight_words(w, 16)) for _, w, _ in network.layers)
+    assert report["network"]["name"] == "speech-lstm"
+    assert report["network"]["weight_words"] == words
+    assert [l["kind"] for l in report["network"]["layers"]] == ["fc", "lstm", "fc"]
+    rows = {r["name"]: r for r in report["memories"]["engine"]["reuse"]}
+    assert rows["weights"]["depth"] == words
+    assert {"recurrent_area", "cell_state", "activation_tables"} <= set(rows)
+    assert "Sized for network `speech-lstm`: 3 layers" in (out / "report.md").read_text()
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    assert main(["synth", "--network", "nosuch", "-o", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown network" in err and not bad.exists()
 
 
 def test_sweep_generic(tmp_path):
