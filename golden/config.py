@@ -72,7 +72,10 @@ class EngineConfig:
         gates of ``lanes / 4`` hidden units) and ``act_width = 8`` (the tables' index).
     conv : bool
         Elaborates the window table and the position table, so that the layer table can hold
-        1-D convolutions (``LayerConfig(kind="conv")``). Needs ``max_layers > 1``.
+        convolutions (``LayerConfig(kind="conv")``). Needs ``max_layers > 1``.
+    max_kernel_rows : int
+        Window-table entries per output block: a 2-D conv block's window is one segment per
+        kernel row, so 2-D convs need ``max_kernel_rows >= kernel`` (1: 1-D convs only).
     weight_words : int
         Words of the weight buffer; 0 (the default) holds ``max_layers`` layers of
         ``max_inputs`` x ``max_outputs``. A network's engine is sized to its weights.
@@ -90,6 +93,7 @@ class EngineConfig:
     lstm: bool = False
     conv: bool = False
     weight_words: int = 0
+    max_kernel_rows: int = 1
 
     def __post_init__(self):
         _check_int("lanes", self.lanes, 1, 64)
@@ -107,12 +111,16 @@ class EngineConfig:
         for name in ("reuse", "lstm", "conv"):
             _check_bool(name, getattr(self, name))
         _check_int("weight_words", self.weight_words, 0, 1 << 24)
+        _check_int("max_kernel_rows", self.max_kernel_rows, 1, 16)
+        if self.max_kernel_rows > 1 and not self.conv:
+            raise ConfigError(f"max_kernel_rows = {self.max_kernel_rows} needs conv = true "
+                              f"(it sizes the window table)")
         if self.conv and self.max_layers < 2:
             raise ConfigError(f"conv = true needs max_layers >= 2, not {self.max_layers} "
                               f"(the window table is addressed by the layer's blocks)")
-        if self.conv and 2 * self.position_width + 1 > self.cfg_data_width:
+        if self.conv and self.window_entry_width > self.cfg_data_width:
             raise ConfigError(f"conv = true: a window (two positions of max_inputs = "
-                              f"{self.max_inputs} and a flag) does not fit the configuration "
+                              f"{self.max_inputs} and flags) does not fit the configuration "
                               f"data width {self.cfg_data_width}")
         if self.lstm:
             if self.max_layers < 2:
@@ -209,7 +217,20 @@ class EngineConfig:
     def cfg_offset_width(self):
         bias_offsets = self.block_depth << ceil_log2(self.lanes)
         return max(4 + self.layer_bits, ceil_log2(self.weight_depth), ceil_log2(bias_offsets),
-                   self.act_width + self.layer_bits, ceil_log2(self.block_depth) + 1)
+                   self.act_width + self.layer_bits,
+                   ceil_log2(self.block_depth) + self.segment_bits + 1)
+
+    @property
+    def segment_bits(self):
+        """Bits of a window segment's index within its block (window table address:
+        block << segment_bits | segment)."""
+        return ceil_log2(self.max_kernel_rows)
+
+    @property
+    def window_entry_width(self):
+        """A window-table entry: x_lo, x_hi, the to-end flag and (2-D engines) the flag of a
+        block's last segment."""
+        return 2 * self.position_width + 1 + (self.segment_bits > 0)
 
     @property
     def position_width(self):
@@ -270,6 +291,10 @@ class EngineConfig:
                 raise ConfigError(f"activation = 'magnitude' needs an even number of lanes, not "
                                   f"{self.lanes}")
             _check_int("positions", layer.length, 1, self.max_inputs, " (engine max_inputs)")
+            if layer.kernel_rows > self.max_kernel_rows:
+                raise ConfigError(f"2-D conv layer: kernel = {layer.kernel} needs an engine with "
+                                  f"max_kernel_rows >= {layer.kernel}, not {self.max_kernel_rows} "
+                                  f"(one window segment per kernel row)")
         return layer
 
 
@@ -315,6 +340,14 @@ class LayerConfig:
         engine's lanes (pad with zero filters). A changed input updates only the outputs whose
         window holds it: the correct phase runs, for each block, the change-list entries in its
         window.
+    columns : int
+        Non-zero: the conv is 2-D, over ``inputs / channels / columns`` rows of ``columns``
+        positions (row-major: position y * columns + x), with a ``kernel`` x ``kernel`` window
+        and the same ``stride`` and ``padding`` in both dimensions; output positions are
+        row-major too. Weights are (kernel x kernel x channels, filters), row (dy * kernel +
+        dx) * channels + c. A block's window is one segment of input positions per kernel row
+        inside the map (:meth:`segments`), so a changed input updates the k x k outputs it
+        touches in every filter.
     """
     inputs: int
     outputs: int
@@ -329,6 +362,7 @@ class LayerConfig:
     stride: int = 1
     padding: int = 0
     magnitude_shift: int = 0
+    columns: int = 0
 
     def __post_init__(self):
         _check_int("inputs", self.inputs, 1, 1 << 20)
@@ -351,8 +385,9 @@ class LayerConfig:
             raise ConfigError(f"kind = {self.kind!r} is not supported: allowed "
                               f"{', '.join(LAYER_KINDS)}")
         if self.kind != "conv" and (self.channels or self.kernel or self.stride != 1 or
-                                    self.padding):
-            raise ConfigError("channels, kernel, stride and padding are conv layer parameters")
+                                    self.padding or self.columns):
+            raise ConfigError("channels, kernel, stride, padding and columns are conv layer "
+                              "parameters")
         if self.activation == "magnitude" and self.kind != "conv":
             raise ConfigError(f"activation = 'magnitude' is for conv layers, not {self.kind!r}")
         if self.activation != "magnitude" and self.magnitude_shift:
@@ -368,9 +403,14 @@ class LayerConfig:
             _check_int("kernel", self.kernel, 1, 1 << 16)
             _check_int("stride", self.stride, 1, 1 << 16)
             _check_int("padding", self.padding, 0, self.kernel - 1, " (below the kernel)")
-            if self.positions < 1:
+            _check_int("columns", self.columns, 0, self.length)
+            if self.columns and self.length % self.columns:
+                raise ConfigError(f"conv layer: {self.length} positions are not rows of "
+                                  f"columns = {self.columns}")
+            sides = (self.map_rows, self.columns) if self.columns else (self.length,)
+            if min(sides) + 2 * self.padding < self.kernel:
                 raise ConfigError(f"conv layer: kernel = {self.kernel} is longer than the "
-                                  f"padded input ({self.length} + 2 x {self.padding})")
+                                  f"padded input ({min(sides)} + 2 x {self.padding})")
             if self.outputs % self.positions:
                 raise ConfigError(f"conv layer: outputs = {self.outputs} must be positions = "
                                   f"{self.positions} x filters")
@@ -393,9 +433,30 @@ class LayerConfig:
         return self.inputs // self.channels
 
     @property
+    def map_rows(self):
+        """Input rows of a 2-D conv layer (1 for a 1-D one)."""
+        return self.length // self.columns if self.columns else 1
+
+    def _out(self, n):
+        return (n + 2 * self.padding - self.kernel) // self.stride + 1
+
+    @property
+    def out_shape(self):
+        """Output rows and columns of a 2-D conv layer, ``(1, positions)`` for a 1-D one."""
+        if self.columns:
+            return self._out(self.map_rows), self._out(self.columns)
+        return 1, self._out(self.length)
+
+    @property
     def positions(self):
         """Output positions of a conv layer."""
-        return (self.length + 2 * self.padding - self.kernel) // self.stride + 1
+        rows, cols = self.out_shape
+        return rows * cols
+
+    @property
+    def kernel_rows(self):
+        """Window segments of a block: the kernel's rows of a 2-D conv, else 1."""
+        return self.kernel if self.kind == "conv" and self.columns else 1
 
     @property
     def filters(self):
@@ -403,23 +464,33 @@ class LayerConfig:
 
     def weight_shape(self):
         """Shape of the layer's weights: (inputs, outputs), or a conv layer's (kernel x
-        channels, filters) (row t * channels + c: tap t of channel c)."""
+        channels, filters) (row t * channels + c: tap t of channel c; 2-D: kernel x kernel x
+        channels, row (dy * kernel + dx) * channels + c)."""
         if self.kind == "conv":
-            return (self.kernel * self.channels, self.filters)
+            return (self.kernel_rows * self.kernel * self.channels, self.filters)
         return (self.inputs, self.outputs)
 
     def bias_shape(self):
         return (self.filters,) if self.kind == "conv" else (self.outputs,)
 
-    def window(self, block, lanes):
-        """A conv layer's block ``block`` (position p, filter block fb): the input positions
-        its window reads, ``[x_lo, x_hi)``, and the weight address offset ``base`` such that
-        input i's weight word is at ``base + i`` (relative to the layer's first word)."""
+    def segments(self, block, lanes):
+        """A conv layer's block ``block`` (output position p, filter block fb): its window as
+        segments ``(x_lo, x_hi, base)``, one per kernel row inside the map (1-D: one), each the
+        input positions ``[x_lo, x_hi)`` it reads and the weight address offset ``base`` such
+        that input i's weight word is at ``base + i`` (relative to the layer's first word)."""
         filter_blocks = self.filters // lanes
         p, fb = divmod(block, filter_blocks)
-        x0 = p * self.stride - self.padding
-        base = fb * self.kernel * self.channels - x0 * self.channels
-        return max(0, x0), min(self.length, x0 + self.kernel), base
+        k, c = self.kernel, self.channels
+        oy, ox = divmod(p, self.out_shape[1])
+        x0 = ox * self.stride - self.padding
+        width = self.columns or self.length
+        lo, hi = max(0, x0), min(width, x0 + k)
+        if not self.columns:
+            return [(lo, hi, fb * k * c - x0 * c)]
+        y0 = oy * self.stride - self.padding
+        taps = k * k * c
+        return [(y * width + lo, y * width + hi, fb * taps + ((y - y0) * k - y * width - x0) * c)
+                for y in range(max(0, y0), min(self.map_rows, y0 + k))]
 
     def fc_weights(self, weights):
         """The layer as an FC weight matrix (inputs, outputs): a conv layer's taps placed in
@@ -428,12 +499,21 @@ class LayerConfig:
         if self.kind != "conv":
             return w
         full = np.zeros((self.inputs, self.outputs), dtype=np.int64)
-        c, f = self.channels, self.filters
+        c, f, k = self.channels, self.filters, self.kernel
+        rows, cols = self.out_shape
+        width = self.columns or self.length
         for p in range(self.positions):
-            x0 = p * self.stride - self.padding
-            for t in range(self.kernel):
-                if 0 <= x0 + t < self.length:
-                    full[(x0 + t) * c:(x0 + t + 1) * c, p * f:(p + 1) * f] = w[t * c:(t + 1) * c]
+            oy, ox = divmod(p, cols)
+            y0, x0 = oy * self.stride - self.padding, ox * self.stride - self.padding
+            for dy in range(self.kernel_rows):
+                y = y0 + dy if self.columns else 0
+                if not 0 <= y < self.map_rows:
+                    continue
+                for dx in range(k):
+                    if 0 <= x0 + dx < width:
+                        i = (y * width + x0 + dx) * c
+                        t = (dy * k + dx) * c
+                        full[i:i + c, p * f:(p + 1) * f] = w[t:t + c]
         return full
 
     @property
@@ -494,7 +574,9 @@ def check_weights(engine, layer, weights, bias):
     w = np.asarray(weights)
     b = np.asarray(bias)
     if w.shape != layer.weight_shape():
-        what = "(kernel x channels, filters)" if layer.kind == "conv" else "(inputs, outputs)"
+        what = ("(inputs, outputs)" if layer.kind != "conv" else
+                "(kernel x kernel x channels, filters)" if layer.columns else
+                "(kernel x channels, filters)")
         raise ConfigError(f"weights have shape {w.shape}: expected {what} = "
                           f"{layer.weight_shape()}")
     if b.shape != layer.bias_shape():
@@ -524,7 +606,8 @@ class Region:
     QUANTIZATION = 2    # offset: layer << act_width | (x mod 2**act_width); data: q(x)
     WEIGHT = 3
     BIAS = 4
-    WINDOW = 5          # conv blocks: offset block << 1 | 0 (positions), 1 (weight offset)
+    WINDOW = 5          # conv blocks: offset (block << segment_bits | segment) << 1 | 0
+                        # (positions and flags), 1 (weight offset)
 
 
 class Register:
@@ -664,16 +747,20 @@ def network_writes(engine, layers):
         for i, word in enumerate(words_of[k]):
             writes.append((addr(Region.WEIGHT, weight_base + i), pack(word, engine.weight_width)))
         if layer.kind == "conv":
-            # a block's window: positions [x_lo, x_hi), x_hi == length flagged (the list's
-            # end), and the offset of its weight words
+            # a block's window segments: positions [x_lo, x_hi), x_hi == length flagged (the
+            # list's end), the block's last segment flagged (2-D engines), and the offset of
+            # its weight words
             pw = engine.position_width
             weight_bits = ceil_log2(engine.weight_depth)
             for block in range(blocks):
-                x_lo, x_hi, base = layer.window(block, engine.lanes)
-                offset = (block_base + block) << 1
-                writes.append((addr(Region.WINDOW, offset),
-                               x_lo | x_hi << pw | int(x_hi == layer.length) << 2 * pw))
-                writes.append((addr(Region.WINDOW, offset | 1), base % (1 << weight_bits)))
+                segments = layer.segments(block, engine.lanes)
+                for s, (x_lo, x_hi, base) in enumerate(segments):
+                    offset = (((block_base + block) << engine.segment_bits) | s) << 1
+                    last = int(s == len(segments) - 1) if engine.segment_bits else 0
+                    writes.append((addr(Region.WINDOW, offset),
+                                   x_lo | x_hi << pw | int(x_hi == layer.length) << 2 * pw
+                                   | last << 2 * pw + 1))
+                    writes.append((addr(Region.WINDOW, offset | 1), base % (1 << weight_bits)))
             b = np.tile(b, layer.positions)     # a block's biases: its filters'
         padded = np.zeros(blocks * engine.lanes, dtype=np.int64)
         padded[:layer.outputs] = b

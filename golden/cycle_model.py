@@ -42,7 +42,11 @@ at issue + 12 + LSTM_LATENCY.
 A conv layer (``conv = true``) drains CONV_DRAIN cycles instead of SCAN_DRAIN (its last input
 reaches the position table and the list's length before its first block reads them), and its
 block b runs only the change-list entries in its window: LOAD, ``entries[b]`` MACs, STORE
-(:func:`block_entries`).
+(:func:`block_entries`). A 2-D conv block's window is one segment per kernel row inside the
+map, and ``entries[b]`` is a tuple of each segment's entries: LOAD starts the first segment,
+a NEXT cycle each further one, and a segment that runs no entry is followed by one idle cycle
+when another segment follows it (a segment's window is read two cycles ahead of its start):
+:func:`block_cycles`.
 """
 
 import dataclasses
@@ -52,7 +56,7 @@ import numpy as np
 __all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
            "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "CONV_DRAIN", "cycle_bound", "switch_cycles",
-           "scan_drain", "block_entries"]
+           "scan_drain", "block_entries", "block_cycles", "entry_count"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 4
@@ -148,8 +152,9 @@ def scan_drain(layer):
 
 def block_entries(layer, lanes, changed):
     """Change-list entries each block of a layer runs: every entry for FC and LSTM layers;
-    for a conv layer, the changed inputs in the block's window. ``changed``: the frame's
-    change mask over the layer's inputs (or, for FC and LSTM layers, their number)."""
+    for a conv layer, the changed inputs in the block's window (a 2-D conv: a tuple, per
+    window segment). ``changed``: the frame's change mask over the layer's inputs (or, for FC
+    and LSTM layers, their number)."""
     blocks = layer.blocks(lanes)
     if layer.kind != "conv":
         n = int(changed if np.ndim(changed) == 0 else np.count_nonzero(changed))
@@ -158,9 +163,25 @@ def block_entries(layer, lanes, changed):
                                             .sum(axis=1))])
     entries = []
     for b in range(blocks):
-        x_lo, x_hi, _ = layer.window(b, lanes)
-        entries.append(int(before[x_hi] - before[x_lo]))
+        counts = tuple(int(before[x_hi] - before[x_lo])
+                       for x_lo, x_hi, _ in layer.segments(b, lanes))
+        entries.append(counts if layer.columns else counts[0])
     return entries
+
+
+def entry_count(entries):
+    """Change-list entries a block runs (``entries``: a count, or a 2-D conv block's tuple of
+    per-segment counts)."""
+    return sum(entries) if isinstance(entries, tuple) else entries
+
+
+def block_cycles(entries):
+    """Issue cycles of one block: LOAD, its entries, STORE; a 2-D conv block adds a NEXT cycle
+    per further segment and an idle cycle after every empty segment but the last."""
+    if not isinstance(entries, tuple):
+        return entries + 2
+    idle = sum(1 for e in entries[:-1] if e == 0)
+    return sum(entries) + 2 + len(entries) - 1 + idle
 
 
 def busy_cycles(engine, layer, n_changed, entries=None):
@@ -169,7 +190,7 @@ def busy_cycles(engine, layer, n_changed, entries=None):
     if entries is None:
         entries = [n_changed] * layer.blocks(engine.lanes)
     return switch_cycles(engine) + layer.inputs + scan_drain(layer) + \
-        sum(e + 2 for e in entries)
+        sum(block_cycles(e) for e in entries)
 
 
 def cycle_bound(engine, layer, n_changed):
@@ -189,7 +210,7 @@ class LayerTiming:
     @property
     def stores(self):
         """Issue cycle of every block's STORE."""
-        return list(self.correct_start + np.cumsum([e + 2 for e in self.entries]) - 1)
+        return list(self.correct_start + np.cumsum([block_cycles(e) for e in self.entries]) - 1)
 
 
 @dataclasses.dataclass
@@ -297,10 +318,11 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
                 bank_free = stream_end[f - 2] + 1 if f >= 2 else 0
                 correct_start = max(scan_done, bank_free)
                 stall += correct_start - scan_done
-            entries = list(n) if np.ndim(n) else [int(n)] * layer.blocks(engine.lanes)
+            entries = (list(n) if isinstance(n, (list, tuple, np.ndarray))
+                       else [int(n)] * layer.blocks(engine.lanes))
             timings.append(LayerTiming(scan_start, accepts, correct_start, entries,
                                        stall - stall_before))
-            t = correct_start + sum(e + 2 for e in entries)
+            t = correct_start + sum(block_cycles(e) for e in entries)
         bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
         if layers[-1].blocks_per_word > 1:          # through the LSTM or magnitude unit
             bank_complete += LSTM_LATENCY

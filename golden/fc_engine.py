@@ -26,7 +26,7 @@ from .skip_logic import change_list
 from .output_unit import output_unit
 from .lstm_unit import GATES, lstm_unit
 from .magnitude_unit import magnitude_unit
-from .cycle_model import busy_cycles, block_entries
+from .cycle_model import busy_cycles, block_entries, entry_count
 
 __all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
            "golden_network_run", "lstm_run", "conv_run"]
@@ -224,8 +224,8 @@ def frame_counters(engine, layer, n_changed, first, entries=None):
         stall_cycles=0,
         inputs_scanned=n,
         inputs_changed=n_changed,
-        macs=sum(e * min(lanes, m - b * lanes) for b, e in enumerate(entries)),
-        weight_words=sum(entries),
+        macs=sum(entry_count(e) * min(lanes, m - b * lanes) for b, e in enumerate(entries)),
+        weight_words=sum(entry_count(e) for e in entries),
         index_reads=n if reuse else 0,
         index_writes=n_changed if reuse else 0,
         output_reads=blocks if reuse and not first else 0,
@@ -291,7 +291,7 @@ def conv_run(engine, layer, weights, bias, frames):
     change-list entries in its window. Returns ``(RunResult, changed)``; the result's
     ``entries[f]`` are frame f's entries per block."""
     fc = dataclasses.replace(layer, kind="fc", channels=0, kernel=0, stride=1, padding=0,
-                             magnitude_shift=0,
+                             columns=0, magnitude_shift=0,
                              activation="none" if layer.activation == "magnitude" else
                              layer.activation)
     model = FCEngine(engine, fc, layer.fc_weights(weights),

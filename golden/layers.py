@@ -125,6 +125,7 @@ class Conv(Linear):
             raise ValueError(f"convolution output is empty for input {self.in_shape}")
         self.out_shape = (c_out, *out_sp)
         self.groups = groups
+        self.stride, self.padding, self.dilation = stride, padding, dilation
         # index of the input element read by (output position, tap); -1 reads a padding zero
         grids = np.meshgrid(*[np.arange(n) for n in out_sp], indexing="ij")
         taps = np.meshgrid(*[np.arange(k) for k in kernel], indexing="ij")

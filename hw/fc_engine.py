@@ -299,15 +299,19 @@ class FCEngine(wiring.Component):
         ]
 
         if cfg.conv:
-            # A conv layer's window table, one entry per block (golden LayerConfig.window): the
-            # input positions [x_lo, x_hi) of its window (x_hi at the layer's end flagged) and
+            # A conv layer's window table, one entry per window segment (golden
+            # LayerConfig.segments; 1-D: one per block, 2-D: one per kernel row, at block <<
+            # segment_bits | segment): the input positions [x_lo, x_hi) of the segment (x_hi at
+            # the layer's end flagged), on 2-D engines a flag on the block's last segment, and
             # the offset of its weight words.
             pw = cfg.position_width
-            window_layout = data.StructLayout({"x_lo": pw, "x_hi": pw, "to_end": 1})
+            window_layout = data.StructLayout({"x_lo": pw, "x_hi": pw, "to_end": 1,
+                                               **({"last": 1} if cfg.segment_bits else {})})
+            window_depth = max(2, cfg.block_depth << cfg.segment_bits)
             m.submodules.window_table = window_table = Memory(
-                shape=window_layout, depth=max(2, cfg.block_depth), init=[])
+                shape=window_layout, depth=window_depth, init=[])
             m.submodules.window_base_table = window_base_table = Memory(
-                shape=len(wb.weight_read.addr), depth=max(2, cfg.block_depth), init=[])
+                shape=len(wb.weight_read.addr), depth=window_depth, init=[])
             window_read = window_table.read_port()
             window_base_read = window_base_table.read_port()
             window_writes = (window_table.write_port(), window_base_table.write_port())
@@ -508,6 +512,10 @@ class FCEngine(wiring.Component):
         # the operation issued this cycle, one-hot (all zero outside ISSUE): each enable of
         # the issue loop is then a flag and a bound, one LUT
         loading, multiplying, storing = Signal(), Signal(), Signal()
+        # 2-D conv blocks: NEXT starts the block's next window segment; an empty segment that
+        # is not the block's last is followed by an idle cycle (the next segment's window is
+        # read two cycles ahead of its start)
+        advancing, idling = Signal(), Signal()
         drain_done = Signal()
         weight_base = Signal(len(wb.weight_read.addr))
         lane_base = Signal(range(cfg.max_blocks * cfg.lanes + 1))
@@ -607,17 +615,29 @@ class FCEngine(wiring.Component):
         # the issue loop: its flags are zero outside ISSUE, and its enables then need not
         # decode the control state
         first_entry, final_m1 = Const(0), last_entry_m1
+        starting = loading                  # a window segment starts (FC: the block's LOAD)
+        start_last, seg_last = Const(1), Const(1)   # that segment is the block's last
         if cfg.conv:
-            # A conv block runs the list's entries in its window: the window table is read for
-            # the next block while this one issues (for block 0 during the drain), then the
-            # position table at the window's ends, so both are there at the block's LOAD.
+            # A conv block runs the list's entries in its window segments: the window table is
+            # read for the next segment as soon as one starts (for block 0 during the drain),
+            # then the position table at the segment's ends, so both are there when it starts.
+            sb = cfg.segment_bits
             issuing = Signal()
             window_addr = Signal.like(window_read.addr)
+            slot = Signal.like(window_read.addr)    # the next segment's entry, once one started
             window_start, window_end = Signal.like(entry), Signal.like(n_changed)
-            window_m1 = Signal.like(entry)          # the window's last entry - 1, from LOAD
+            window_m1 = Signal.like(entry)          # the segment's last entry - 1, from its start
+            if sb:
+                starting = loading | advancing
+                start_last = Mux(cur.conv, window_read.data.last, 1)
+                seg_last = Signal()
+                with m.If(starting):
+                    m.d.sync += seg_last.eq(start_last)
+            following = Mux(start_last, based(blk + 1, "block_base") << sb, slot + 1)
             m.d.comb += [
-                issuing.eq(loading | multiplying | storing),
-                window_addr.eq(based(Mux(issuing, blk + 1, 0), "block_base")),
+                issuing.eq(loading | multiplying | storing | advancing | idling),
+                window_addr.eq(Mux(starting, following,
+                                   Mux(issuing, slot, based(0, "block_base") << sb))),
                 window_read.addr.eq(window_addr),
                 window_base_read.addr.eq(window_addr),
                 io.position_read_lo.addr.eq(window_read.data.x_lo),
@@ -625,7 +645,11 @@ class FCEngine(wiring.Component):
                 window_start.eq(io.position_read_lo.data),
                 window_end.eq(Mux(window_read.data.to_end, n_changed, io.position_read_hi.data)),
             ]
-            with m.If(loading & cur.conv):
+            with m.If(starting):
+                m.d.sync += slot.eq(following)
+            with m.Elif(~issuing):
+                m.d.sync += slot.eq(based(0, "block_base") << sb)     # block 0, segment 0
+            with m.If(starting & cur.conv):
                 m.d.sync += [window_m1.eq(window_end - 2), weight_base.eq(window_base_read.data)]
             has_changes = Mux(cur.conv, window_end != window_start, has_changes)
             one_entry = Mux(cur.conv, window_end == window_start + 1, one_entry)
@@ -633,12 +657,17 @@ class FCEngine(wiring.Component):
             final_m1 = Mux(cur.conv, window_m1, last_entry_m1)
         m.d.sync += [
             loading.eq(storing & ~blk_last),
-            multiplying.eq(loading & has_changes | multiplying & ~entry_last),
-            storing.eq(loading & ~has_changes | multiplying & entry_last),
+            multiplying.eq(starting & has_changes | multiplying & ~entry_last),
+            storing.eq(starting & ~has_changes & start_last | multiplying & entry_last & seg_last),
         ]
+        if cfg.conv and cfg.segment_bits:
+            m.d.sync += [
+                advancing.eq(multiplying & entry_last & ~seg_last | idling),
+                idling.eq(starting & ~has_changes & ~start_last),
+            ]
         with m.If(drain_done):
             m.d.sync += loading.eq(1)
-        with m.If(loading):
+        with m.If(starting):
             m.d.sync += [entry.eq(first_entry), entry_last.eq(one_entry)]
         with m.If(multiplying):
             m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == final_m1)]

@@ -72,8 +72,8 @@ def test_bad_config_json_leaves_no_output(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip() == ("deja verilog: error: unknown engine parameter 'colour': allowed "
                                 "acc_width, act_width, conv, lanes, lstm, max_clusters, "
-                                "max_inputs, max_layers, max_outputs, reuse, scan_width, "
-                                "weight_width, weight_words")
+                                "max_inputs, max_kernel_rows, max_layers, max_outputs, reuse, "
+                                "scan_width, weight_width, weight_words")
     assert not (tmp_path / "out").exists()
 
 
@@ -172,9 +172,9 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["sim", "--network", "resnet"],
-     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero or a .npz file"),
+     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn or a .npz file"),
     (["verilog", "--network", "resnet", "-o", "OUT"],
-     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero or a .npz file"),
+     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn or a .npz file"),
     (["sim", "--network", "NET"],
      "deja sim: error: --network NET: a network file needs --inputs FILE.npy, a (frames, 12) "
      "integer array"),
@@ -188,7 +188,7 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
      "deja sim: error: 3000 frames of 360 inputs: the Verilog stimulus player holds 1048576 "
      "input beats (at most 2912 frames)"),
     (["bench", "network", "--network", "resnet"],
-     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero"),
+     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn"),
 ])
 def test_network_errors_are_one_line_exit_2(tmp_path, args, message):
     import numpy as np

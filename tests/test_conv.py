@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, network_writes)
+                    linear_centroids, similar_frames, network_writes, quantize)
 from golden.layers import FC, Conv, ReuseLinear
 from sim import rtl_network_run
 
@@ -17,24 +17,29 @@ C16 = linear_centroids(-128, 127, 16, 8)
 
 def make_conv_network(length, channels, convs, fc_outputs, seed, reuse_flags=None):
     """Conv layers ``convs = [(filters, kernel, stride, padding), ...]`` on ``length`` positions
-    of ``channels`` values, then an FC layer (``fc_outputs``, 0 for none). Returns the engine's
-    layers and golden.layers references (channel-major tensors, PyTorch weight layout)."""
+    (1-D; a pair ``(rows, columns)``: 2-D) of ``channels`` values, then an FC layer
+    (``fc_outputs``, 0 for none). Returns the engine's layers and golden.layers references
+    (channel-major tensors, PyTorch weight layout)."""
     rng = np.random.default_rng(seed)
     layers, references = [], []
     flags = reuse_flags or [True] * (len(convs) + 1)
+    spatial = tuple(int(v) for v in np.atleast_1d(length))
     for k, (filters, kernel, stride, padding) in enumerate(convs):
-        w = rng.integers(-40, 40, (filters, channels, kernel))
+        w = rng.integers(-40, 40, (filters, channels, *[kernel] * len(spatial)))
         b = rng.integers(-600, 600, filters)
         activation = ["relu", "none"][k % 2]
-        conv = Conv(w, (channels, length), stride=stride, padding=padding)
-        positions = conv.out_shape[1]
-        layer = LayerConfig(length * channels, positions * filters, C16, activation, 7,
-                            reuse=flags[k], kind="conv", channels=channels, kernel=kernel,
-                            stride=stride, padding=padding)
-        # engine weights: row t * channels + c (tap t of channel c)
-        layers.append((layer, w.transpose(2, 1, 0).reshape(kernel * channels, filters), b))
+        conv = Conv(w, (channels, *spatial), stride=stride, padding=padding)
+        positions = int(np.prod(conv.out_shape[1:]))
+        layer = LayerConfig(int(np.prod(spatial)) * channels, positions * filters, C16,
+                            activation, 7, reuse=flags[k], kind="conv", channels=channels,
+                            kernel=kernel, stride=stride, padding=padding,
+                            columns=spatial[1] if len(spatial) == 2 else 0)
+        # engine weights: row t * channels + c (tap t = dy * kernel + dx of channel c)
+        taps = w.transpose(*range(2, w.ndim), 1, 0)
+        layers.append((layer, taps.reshape(-1, filters), b))
         references.append(ReuseLinear(conv, b, C16 if flags[k] else None, activation, 7))
-        length, channels = positions, filters
+        spatial, channels = tuple(conv.out_shape[1:]), filters
+        length = int(np.prod(spatial))
     if fc_outputs:
         n = length * channels
         w = rng.integers(-40, 40, (n, fc_outputs))
@@ -53,8 +58,10 @@ def reference(layers, references, frames, reuse=True):
             if not reuse:
                 ref.centroids = None
             if layer.kind == "conv":
-                y, _ = ref(np.asarray(x).reshape(layer.length, layer.channels).T)
-                x = y.T.reshape(-1)                   # (filters, P) -> position-major
+                spatial = (layer.map_rows, layer.columns) if layer.columns else (layer.length,)
+                tensor = np.moveaxis(np.asarray(x).reshape(*spatial, layer.channels), -1, 0)
+                y, _ = ref(tensor)
+                x = np.moveaxis(y, 0, -1).reshape(-1)     # (filters, ...) -> position-major
             else:
                 x, _ = ref(x)
         out.append(x)
@@ -108,6 +115,92 @@ def test_conv_network_trace_matches_golden(lanes, length, channels, convs, fc, f
     assert_same_network_run(expected, got)
 
 
+CONVS_2D = [
+    # (rows, columns), channels, convs
+    ((5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)]),
+    ((4, 4), 2, [(8, 2, 2, 0)]),
+    ((6, 5), 1, [(4, 3, 2, 0), (4, 1, 1, 0)]),
+]
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize("shape, channels, convs", CONVS_2D,
+                         ids=["5x6-k3s1p1-k3s2p1", "4x4-k2s2p0", "6x5-k3s2p0-k1"])
+def test_golden_conv2d_network_equals_im2col(shape, channels, convs, reuse):
+    """2-D convolutions: golden's outputs against golden.layers' im2col convolution, and each
+    block runs only the changed inputs of its k x k window (one segment per kernel row)."""
+    layers, references = make_conv_network(shape, channels, convs, 5, seed=2)
+    config = EngineConfig(lanes=4, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
+                          reuse=reuse, max_kernel_rows=3)
+    frames = similar_frames(60, layers[0][0].inputs, 0.8, C16, 8, seed=5)
+    got = golden_network_run(config, layers, frames, trace=False)
+    assert np.array_equal(got.outputs, reference(layers, references, frames, reuse))
+    # recount each block's entries from the window's definition: the changed inputs under
+    # each kernel row (frames after the first: the quantized inputs that moved; baseline: all)
+    layer = layers[0][0]
+    q = quantize(frames, C16)
+    rows, cols = layer.out_shape
+    for f in range(1, len(frames)):
+        changed = q[f] != q[f - 1] if reuse else np.ones(layer.inputs, bool)
+        changed = changed.reshape(layer.map_rows, layer.columns, layer.channels).sum(axis=2)
+        for block, segments in enumerate(got.layers[0].entries[f]):
+            oy, ox = divmod(block // (layer.filters // 4), cols)
+            y0, x0 = oy * layer.stride - layer.padding, ox * layer.stride - layer.padding
+            want = [int(changed[y, max(0, x0):x0 + layer.kernel].sum())
+                    for y in range(max(0, y0), min(layer.map_rows, y0 + layer.kernel))]
+            assert list(segments) == want
+
+
+def test_segments_address_the_weights():
+    """Every window segment's weight offset points each input in it at the weight word of its
+    tap: the words read through the segments are the layer's FC-equivalent matrix."""
+    from golden.weight_buffer import weight_words
+    lanes = 4
+    for shape, channels, convs in CONVS_2D + [(10, 3, [(8, 3, 2, 1)])]:
+        for layer, w, _ in make_conv_network(shape, channels, convs, 0, seed=1)[0]:
+            words = np.asarray(weight_words(w, lanes))
+            full = layer.fc_weights(w)
+            for block in range(layer.blocks(lanes)):
+                seen = np.zeros(layer.inputs, bool)
+                for x_lo, x_hi, base in layer.segments(block, lanes):
+                    for i in range(x_lo * layer.channels, x_hi * layer.channels):
+                        assert np.array_equal(words[base + i],
+                                              full[i, block * lanes:(block + 1) * lanes])
+                        seen[i] = True
+                # inputs outside the segments have no weight for this block
+                assert not full[~seen, block * lanes:(block + 1) * lanes].any()
+
+
+CASES_2D = [
+    # lanes, shape, channels, convs, fc outputs, per-layer reuse, reuse engine, stalls
+    (4, (5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, None, True, True),
+    (8, (4, 4), 2, [(8, 2, 2, 0)], 0, None, True, False),
+    (4, (6, 5), 1, [(4, 3, 2, 0), (4, 1, 1, 0)], 6, [True, False, True], True, True),
+    (4, (5, 6), 3, [(8, 3, 1, 1)], 5, None, False, True),
+]
+
+
+@pytest.mark.parametrize("lanes, shape, channels, convs, fc, flags, reuse, stalls", CASES_2D,
+                         ids=[f"lanes{c[0]}-{c[1][0]}x{c[1][1]}-{len(c[3])}conv"
+                              + ("-fc" if c[4] else "") + ("-mixed" if c[5] else "")
+                              + ("" if c[6] else "-baseline") + ("-stalls" if c[7] else "")
+                              for c in CASES_2D])
+def test_conv2d_network_trace_matches_golden(lanes, shape, channels, convs, fc, flags, reuse,
+                                             stalls):
+    """Verification level 2 with 2-D conv layers: each block runs its window's segments (a
+    NEXT cycle between them, an idle cycle after an empty one), every event at the cycle
+    golden's cycle model says."""
+    layers, _ = make_conv_network(shape, channels, convs, fc, seed=lanes, reuse_flags=flags)
+    config = EngineConfig(lanes=lanes, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
+                          reuse=reuse, max_kernel_rows=3)
+    frames = similar_frames(5, layers[0][0].inputs, 0.7, C16, 8, seed=3)
+    patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2)) \
+        if stalls else {}
+    expected = golden_network_run(config, layers, frames, **patterns)
+    got = rtl_network_run(config, layers, frames, **patterns)
+    assert_same_network_run(expected, got)
+
+
 def test_conv_configuration_errors():
     conv = dict(kind="conv", channels=3, kernel=3, stride=1, padding=1)
     with pytest.raises(ConfigError, match=r"conv layer: inputs = 10 must be positions x "
@@ -118,8 +211,21 @@ def test_conv_configuration_errors():
     with pytest.raises(ConfigError, match=r"conv layer: outputs = 10 must be positions = 3 x "
                                           r"filters"):
         LayerConfig(9, 10, C16, **conv)
-    with pytest.raises(ConfigError, match=r"channels, kernel, stride and padding are conv"):
+    with pytest.raises(ConfigError, match=r"channels, kernel, stride, padding and columns are "
+                                          r"conv layer parameters"):
         LayerConfig(9, 8, C16, kernel=3)
+    with pytest.raises(ConfigError, match=r"conv layer: 9 positions are not rows of columns = 4"):
+        LayerConfig(27, 8 * 4, C16, **{**conv, "columns": 4})
+    with pytest.raises(ConfigError, match=r"kernel = 3 is longer than the padded input "
+                                          r"\(1 \+ 2 x 0\)"):
+        LayerConfig(27, 8, C16, **{**conv, "padding": 0, "columns": 9})
+    with pytest.raises(ConfigError, match=r"max_kernel_rows = 3 needs conv = true"):
+        EngineConfig(max_layers=2, max_kernel_rows=3)
+    layers2d, _ = make_conv_network((3, 3), 3, [(8, 3, 1, 1)], 5, seed=1)
+    with pytest.raises(ConfigError, match=r"layer 0: 2-D conv layer: kernel = 3 needs an engine "
+                                          r"with max_kernel_rows >= 3, not 2"):
+        network_writes(EngineConfig(lanes=4, max_inputs=96, max_outputs=96, max_layers=2,
+                                    conv=True, max_kernel_rows=2), layers2d)
     with pytest.raises(ConfigError, match=r"conv = true needs max_layers >= 2"):
         EngineConfig(conv=True)
     layers, _ = make_conv_network(10, 3, [(8, 3, 1, 1)], 5, seed=1)

@@ -145,8 +145,76 @@ def test_networks_beyond_fc_chains_are_refused():
     int_network = quantize_graph(graph, rng.normal(0, 1, (20, 4)))
     with pytest.raises(ConfigError) as e:
         from_int_network(int_network)
-    assert str(e.value) == ("node 'pool' is a 'max_pool': the engine runs chains of FC layers "
-                            "and an LSTM cell (conv layers are not implemented in hw/)")
+    assert str(e.value) == ("node 'pool' is a 'max_pool': the engine runs chains of conv "
+                            "layers, FC layers and an LSTM cell")
+    depthwise = Graph([Node("DW", "conv", ["x"], "h", {"weight": rng.normal(0, 1, (4, 1, 3)),
+                                                       "bias": np.zeros(4), "groups": 4})],
+                      "x", (4, 8), ["h"])
+    with pytest.raises(ConfigError, match=r"a conv with groups 4, .* no groups \(depthwise\) "
+                                          r"or dilation"):
+        from_int_network(quantize_graph(depthwise, rng.normal(0, 1, (20, 4, 8))))
+    pooled = Graph([Node("C", "conv", ["x"], "h", {"weight": rng.normal(0, 1, (4, 4, 3)),
+                                                   "bias": np.zeros(4)}),
+                    Node("pool", "max_pool", ["h"], "p", {"kernel": 2, "stride": 2})],
+                   "x", (4, 8), ["p"])
+    with pytest.raises(ConfigError, match=r"node 'pool' is a 'max_pool' after a conv: the engine "
+                                          r"runs a conv, or a flatten and an FC layer, there"):
+        from_int_network(quantize_graph(pooled, rng.normal(0, 1, (20, 4, 8))))
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_imported_conv_network_equals_the_evaluated_integer_network(dims):
+    """A conv, conv, flatten, FC graph (filters not a multiple of the lanes, so the engine
+    pads them with zero filters, and the FC's channel-major rows are reordered position-major)
+    imported by from_int_network gives exactly the integer network's outputs."""
+    from golden.fc_network import engine_input
+    from golden.network import Graph, Node, quantize_graph
+    rng = np.random.default_rng(dims)
+    spatial = (7,) * dims
+    k = (3,) * dims
+    out = (4,) * dims
+    graph = Graph([
+        Node("C1", "conv", ["x"], "h1", {"weight": rng.normal(0, 0.4, (6, 3, *k)),
+                                          "bias": rng.normal(0, 0.1, 6), "padding": 1,
+                                          "relu": True}),
+        Node("C2", "conv", ["h1"], "h2", {"weight": rng.normal(0, 0.3, (5, 6, *k)),
+                                           "bias": rng.normal(0, 0.1, 5), "stride": 2,
+                                           "padding": 1}),
+        Node("F", "reshape", ["h2"], "h3", {"shape": (5 * int(np.prod(out)),)}),
+        Node("FC", "fc", ["h3"], "y", {"weight": rng.normal(0, 0.2, (5 * int(np.prod(out)), 7)),
+                                        "bias": rng.normal(0, 0.1, 7)})], "x", (3, *spatial), ["y"])
+    frames = rng.normal(0, 1, (30, 3, *spatial))
+    frames[1::2] = frames[::2] + rng.normal(0, 0.05, frames[::2].shape)     # some reuse
+    int_network = quantize_graph(graph, frames[:10])
+    network = from_int_network(int_network, lanes=4)
+    conv1, conv2, fc = (layer for layer, _, _ in network.layers)
+    assert conv1.filters == 8 and conv2.channels == 8 and fc.inputs == conv2.positions * 8
+    assert conv1.columns == (7 if dims == 2 else 0)
+    config = network.engine_config(lanes=4)
+    got = golden_network_run(config, network.layers, engine_input(int_network, frames),
+                             trace=False)
+    int_network.start_sequence()
+    floats, _ = int_network.run(frames)
+    reference = np.round(floats["y"] * 2.0 ** int_network.layers[-1].frac).astype(np.int64)
+    assert np.array_equal(got.outputs, reference)
+
+
+def test_video_cnn_golden_equals_the_evaluated_integer_network():
+    """The built-in 2-D CNN on real video frames: the engine's golden model gives exactly the
+    integer network's outputs, and consecutive frames let both convs skip most of their
+    inputs."""
+    network, x, int_network = network_workload("video-cnn", frames=40)
+    config = network.engine_config(lanes=16)
+    assert config.max_kernel_rows == 3 and [l.columns for l, _, _ in network.layers] == [16, 16, 0]
+    got = golden_network_run(config, network.layers, x, trace=False)
+    int_network.start_sequence()
+    floats, _ = int_network.run(x.reshape(-1, 1, 16, 16) / 2.0 ** int_network.input_frac)
+    frac = int_network.layers[-1].frac
+    assert np.array_equal(got.outputs, np.round(floats["out"] * 2.0 ** frac).astype(np.int64))
+    for layer_result in got.layers[:2]:
+        counters = layer_result.counters[1:]
+        assert sum(c.inputs_changed for c in counters) < 0.7 * sum(c.inputs_scanned
+                                                                   for c in counters)
 
 
 def test_silero_engine_network_equals_the_evaluated_integer_network():

@@ -440,6 +440,22 @@ def test_conv_network_on_verilator(stall):
     assert np.array_equal(report["outputs"][0], np.array(reference))
 
 
+def test_video_cnn_on_verilator_with_stalls():
+    """The built-in 2-D CNN (conv 3 x 3, conv 3 x 3 stride 2, FC) on 120 frames of real video
+    in RTL, with random stalls: each conv block runs its window's changed inputs, row segment
+    by row segment; outputs, counters and beat cycles equal golden's, and the outputs are the
+    integer network's."""
+    from golden.fc_network import network_workload
+    network, x, int_network = network_workload("video-cnn", frames=120)
+    config = network.engine_config(lanes=16)
+    report = run_network(config, network.layers, x, "random")
+    int_network.start_sequence()
+    floats, _ = int_network.run(x.reshape(-1, 1, 16, 16) / 2.0 ** int_network.input_frac)
+    frac = int_network.layers[-1].frac
+    assert np.array_equal(report["outputs"][0],
+                          np.round(floats["out"] * 2.0 ** frac).astype(np.int64))
+
+
 def test_silero_vad_on_verilator_300_frames_with_stalls():
     """Silero VAD (trained weights, 16-bit) on 300 frames of real speech in RTL: the STFT as a
     conv with the magnitude unit, four convs, the LSTM cell and the decoder on the engine; every
