@@ -1,6 +1,6 @@
 """deja demo: Verilog for the default configuration, golden vs RTL on a short sequence, then
-whole networks (kaldi-mlp, speech-lstm) on Verilator, and reuse on a real network: Silero VAD
-on recorded speech (fetched on first use)."""
+whole networks (kaldi-mlp, speech-lstm, Silero VAD, video-cnn) on Verilator, and reuse on a
+real network: Silero VAD on recorded speech (fetched on first use)."""
 
 import golden
 from hw.verilog import engine_verilog
@@ -22,9 +22,9 @@ def add_parser(sub):
                         "(default 300)")
     p.add_argument("--network-frames", type=int, default=50, metavar="N",
                    help="frames of the kaldi-mlp (6 FC layers) and speech-lstm (FC, LSTM cell, FC) "
-                        "networks on real filterbanks and of Silero VAD (convs, LSTM) on real "
-                        "speech, each run on its generated Verilog with Verilator; 0 skips them "
-                        "(default 50)")
+                        "networks on real filterbanks, of Silero VAD (convs, LSTM) on real "
+                        "speech and of video-cnn (2-D convs, FC) on real video, each run on its "
+                        "generated Verilog with Verilator; 0 skips them (default 50)")
     p.add_argument("-o", "--output", metavar="DIR", default="build/demo",
                    help="where the Verilog goes (default build/demo)")
     return p
@@ -66,6 +66,7 @@ def run(args):
         result["network"] = _network_demo(args, "kaldi-mlp")
         result["lstm_network"] = _network_demo(args, "speech-lstm")
         result["silero_network"] = _network_demo(args, "silero")
+        result["video_network"] = _network_demo(args, "video-cnn")
     if args.speech_frames:
         result["speech"] = _speech_demo(args)
     return result

@@ -86,7 +86,7 @@ def test_demo_json_agrees(tmp_path):
     assert result["cycles_reuse"] < result["cycles_baseline"]
     assert 0 < result["macs_avoided"] < 1
     assert (tmp_path / "d" / "fc_engine.v").exists()
-    for key in ("network", "lstm_network", "silero_network"):
+    for key in ("network", "lstm_network", "silero_network", "video_network"):
         network = result[key]
         assert network["frames"] == 4 and network["mismatches"] == 0
         assert network["cycles_per_frame_mean"] < network["baseline_cycles_per_frame_mean"]
