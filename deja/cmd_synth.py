@@ -7,8 +7,8 @@ from synth.flows import ECP5_DEVICES
 from synth.report import ALL_FLOWS, synth_report, markdown
 from synth.tools import ToolError, find_tool
 
-from .common import (CLIError, add_engine_options, add_network_option, engine_from_args,
-                     network_engine, network_from_args, write_files)
+from .common import (CLIError, add_engine_options, add_network_option, engine_or_network,
+                     write_files)
 from .progress import Progress
 
 TOOLS = {"generic": ["yosys"], "asic": ["yosys"], "ecp5": ["yosys", "nextpnr-ecp5"], "memories": []}
@@ -55,12 +55,7 @@ def selected_flows(flow, liberty):
 
 
 def run(args):
-    network = None
-    if args.network is not None:
-        network, _ = network_from_args(args)
-        config = network_engine(args, network)
-    else:
-        config = engine_from_args(args)
+    config, network = engine_or_network(args)
     flows = selected_flows(args.flow, args.liberty)
     check_inputs(flows, args.liberty)
     if not 1 <= args.node <= 1000:

@@ -1,13 +1,12 @@
 """deja verilog: write the engine's Verilog and its configuration JSON (and, with --network,
-the engine sized for a network of FC and LSTM layers, and the network as network.npz)."""
+the engine sized for a network of conv, FC and LSTM layers, and the network as network.npz)."""
 
 import pathlib
 import tempfile
 
 from hw.verilog import engine_verilog
 
-from .common import (add_engine_options, engine_from_args, write_files, add_network_option,
-                     network_from_args, network_engine)
+from .common import add_engine_options, add_network_option, engine_or_network, write_files
 
 
 def add_parser(sub):
@@ -27,12 +26,7 @@ def _npz_bytes(network):
 
 
 def run(args):
-    network = None
-    if args.network is not None:
-        network, _ = network_from_args(args)
-        config = network_engine(args, network)
-    else:
-        config = engine_from_args(args)
+    config, network = engine_or_network(args)
     text = engine_verilog(config, name=args.name)
     files = {f"{args.name}.v": text, "config.json": config.to_json() + "\n"}
     if network is not None:

@@ -9,8 +9,8 @@ import tempfile
 from golden.config import ConfigError, EngineConfig
 
 __all__ = ["CLIError", "add_engine_options", "engine_from_args", "check_sequence_options",
-           "add_network_option", "network_from_args", "network_engine", "load_inputs",
-           "write_files", "table"]
+           "add_network_option", "network_from_args", "network_engine", "engine_or_network",
+           "load_inputs", "write_files", "table"]
 
 
 class CLIError(Exception):
@@ -93,6 +93,15 @@ def network_engine(args, network):
     config = network.engine_config(**params)
     check_network(config, network.layers)
     return config
+
+
+def engine_or_network(args):
+    """``(engine, network or None)``: with ``--network``, the network and the engine sized for
+    it (:func:`network_engine`); otherwise the engine of the engine options."""
+    if args.network is None:
+        return engine_from_args(args), None
+    network, _ = network_from_args(args)
+    return network_engine(args, network), network
 
 
 def load_inputs(path_text, config, inputs=None, what=""):

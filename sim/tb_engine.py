@@ -197,7 +197,8 @@ def _signed_lanes(word, lanes, width):
 
 
 class TB:
-    """Testbench of ``deja_tb_top``: clock, reset, loaders, driver, monitor, model, checker."""
+    """Testbench of ``deja_tb_top`` (which generates its own clock): reset, loaders, driver,
+    monitor, model, checker."""
 
     def __init__(self, dut, engine, workdir="."):
         import cocotb
