@@ -50,6 +50,7 @@ when another segment follows it (a segment's window is read two cycles ahead of 
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -155,18 +156,28 @@ def block_entries(layer, lanes, changed):
     for a conv layer, the changed inputs in the block's window (a 2-D conv: a tuple, per
     window segment). ``changed``: the frame's change mask over the layer's inputs (or, for FC
     and LSTM layers, their number)."""
-    blocks = layer.blocks(lanes)
     if layer.kind != "conv":
         n = int(changed if np.ndim(changed) == 0 else np.count_nonzero(changed))
-        return [n] * blocks
+        return [n] * layer.blocks(lanes)
     before = np.concatenate([[0], np.cumsum(np.asarray(changed).reshape(layer.length, -1)
                                             .sum(axis=1))])
-    entries = []
-    for b in range(blocks):
-        counts = tuple(int(before[x_hi] - before[x_lo])
-                       for x_lo, x_hi, _ in layer.segments(b, lanes))
-        entries.append(counts if layer.columns else counts[0])
-    return entries
+    lo, hi, starts = _segment_bounds(layer, lanes)
+    counts = (before[hi] - before[lo]).tolist()
+    if not layer.columns:
+        return counts                               # one segment per block
+    return [tuple(counts[a:b]) for a, b in zip(starts, starts[1:] + (len(counts),))]
+
+
+@functools.lru_cache(maxsize=32)
+def _segment_bounds(layer, lanes):
+    """A conv layer's window segments, once per layer (a frame only counts its changes in
+    them): every segment's first and end input positions, and each block's first segment."""
+    segments = [layer.segments(b, lanes) for b in range(layer.blocks(lanes))]
+    starts = tuple(np.cumsum([0] + [len(s) for s in segments[:-1]]).tolist())
+    lo, hi = (np.array([seg[k] for block in segments for seg in block], dtype=np.int64)
+              for k in (0, 1))
+    lo.flags.writeable = hi.flags.writeable = False
+    return lo, hi, starts
 
 
 def entry_count(entries):

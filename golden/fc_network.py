@@ -115,6 +115,12 @@ class FCNetwork:
                    meta.get("description", ""))
 
 
+def engine_centroids(reuse_linear):
+    """A golden.layers ReuseLinear's centroids on the engine; a layer without reuse runs in
+    baseline mode, its centroids unused (any valid pair)."""
+    return reuse_linear.centroids if reuse_linear.reuse else (0, 1)
+
+
 def lstm_engine_layer(cell, x_inputs):
     """The engine's layer for a :class:`golden.layers.LSTMCell`: its gate layer with x_t padded
     to ``x_inputs`` (inputs of zero weight) and the gates interleaved (output 4u + k is gate k
@@ -135,8 +141,8 @@ def lstm_engine_layer(cell, x_inputs):
     weights[:x] = w[:x, order]
     weights[x_inputs:] = w[x:, order]
     bias = gates.bias.reshape(-1)[order]
-    centroids = gates.centroids if gates.reuse else (0, 1)
-    layer = LayerConfig(x_inputs + hidden, GATES * hidden, centroids, activation="none",
+    layer = LayerConfig(x_inputs + hidden, GATES * hidden, engine_centroids(gates),
+                        activation="none",
                         shift=gates.shift, reuse=gates.reuse, kind="lstm", hidden=hidden)
     return layer, weights, bias
 
@@ -165,8 +171,8 @@ def conv_engine_layer(reuse_conv, channels, lanes):
     bias = np.zeros(padded, dtype=np.int64)
     bias[:filters] = reuse_conv.bias.reshape(filters, -1)[:, 0]     # (filters, positions)
     positions = int(np.prod(conv.out_shape[1:]))
-    centroids = reuse_conv.centroids if reuse_conv.reuse else (0, 1)
-    layer = LayerConfig(int(np.prod(spatial)) * channels, positions * padded, centroids,
+    layer = LayerConfig(int(np.prod(spatial)) * channels, positions * padded,
+                        engine_centroids(reuse_conv),
                         activation=reuse_conv.activation, shift=reuse_conv.shift,
                         reuse=reuse_conv.reuse, kind="conv", channels=channels, kernel=kernel[0],
                         stride=conv.stride[0], padding=conv.padding[0],
@@ -238,8 +244,7 @@ def from_int_network(network, name="network", description="", lanes=16):
                 rows = np.zeros((positions, engine_channels, m), dtype=np.int64)
                 rows[:, :channels] = w.reshape(channels, positions, m).transpose(1, 0, 2)
                 w, n, flattened = rows.reshape(-1, m), positions * engine_channels, None
-            centroids = linear.centroids if linear.reuse else (0, 1)
-            layer = (LayerConfig(n, m, centroids, activation=linear.activation,
+            layer = (LayerConfig(n, m, engine_centroids(linear), activation=linear.activation,
                                  shift=linear.shift, reuse=linear.reuse),
                      w, linear.bias.reshape(m))
         else:
@@ -281,29 +286,15 @@ def silero_engine_network(int_network, lanes=16, name="silero", description=""):
     positions = stft.linear.out_shape[1]
     magnitude_shift = by_name["stft"].frac - by_name["magnitude"].frac
 
-    def centroids(layer):
-        return layer.centroids if layer.reuse else (0, 1)
-
-    layers = [(LayerConfig(length, positions * filters, centroids(stft), "magnitude", stft.shift,
-                           reuse=stft.reuse, kind="conv", channels=1, kernel=taps,
+    layers = [(LayerConfig(length, positions * filters, engine_centroids(stft), "magnitude",
+                           stft.shift, reuse=stft.reuse, kind="conv", channels=1, kernel=taps,
                            stride=by_name["stft"].node.params["stride"],
                            magnitude_shift=magnitude_shift), weights, bias)]
-    channels, length = filters // 2, positions
+    channels = filters // 2                         # the magnitudes, zero-padded bins included
     for k in range(4):
-        node = by_name[f"encoder{k}"]
-        conv = node.layer
-        w = conv.linear.weights                      # (F, C, 3)
-        f_out, c_in, kernel = w.shape
-        p = node.node.params
-        engine_w = np.zeros((kernel, channels, f_out), dtype=np.int64)
-        engine_w[:, :c_in] = w.transpose(2, 1, 0)
-        out_positions = conv.linear.out_shape[1]
-        layers.append((LayerConfig(length * channels, out_positions * f_out, centroids(conv),
-                                   conv.activation, conv.shift, reuse=conv.reuse, kind="conv",
-                                   channels=channels, kernel=kernel, stride=p.get("stride", 1),
-                                   padding=p.get("padding", 0)),
-                       engine_w.reshape(kernel * channels, f_out), conv.bias[:, 0]))
-        channels, length = f_out, out_positions
+        layer = conv_engine_layer(by_name[f"encoder{k}"].layer, channels, lanes)
+        layers.append(layer)
+        channels, length = layer[0].filters, layer[0].positions
     if length != 1:
         raise ConfigError(f"the Silero encoder ends with {length} positions: the engine's "
                           f"flatten is the identity for one")
@@ -314,8 +305,9 @@ def silero_engine_network(int_network, lanes=16, name="silero", description=""):
     layers.append((dataclasses.replace(lstm, activation="relu"), w, b))
     decoder = by_name["decoder"].layer
     w = decoder.linear.weights
-    layers.append((LayerConfig(w.shape[0], w.shape[1], centroids(decoder), decoder.activation,
-                               decoder.shift, reuse=decoder.reuse), w, decoder.bias.reshape(-1)))
+    layers.append((LayerConfig(w.shape[0], w.shape[1], engine_centroids(decoder),
+                               decoder.activation, decoder.shift, reuse=decoder.reuse),
+                   w, decoder.bias.reshape(-1)))
     return FCNetwork(name, tuple(layers), int_network.input_frac, description)
 
 
