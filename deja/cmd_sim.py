@@ -78,9 +78,13 @@ def run(args):
         args.similarity = 0.9
     check_sequence_options(args)
     if args.network is None:
+        if args.band_rows is not None:
+            raise CLIError("--band-rows: needs --network (a network of one conv layer)")
         config = engine_from_args(args)
     else:
         network, config, x = _network(args)
+    if args.band_rows is not None:
+        return _run_blocked(args, network, config, x)
     if args.waves is not None:
         suffix = pathlib.Path(args.waves).suffix.lower()
         allowed = (".vcd",) if args.simulator == "amaranth" else (".vcd", ".fst")
@@ -128,6 +132,49 @@ def run(args):
                                    f"{report['totals']['inputs_scanned']}"],
                 ["MACs", report["totals"]["macs"]],
                 ["simulated cycles", report["cycles"]],
+                ["simulated cycles / s", f"{report['cycles_per_second']:.0f}"]]
+        _print_rows(args, report, rows)
+    return report
+
+
+def _run_blocked(args, network, config, x):
+    """``--band-rows``: the network's conv layer band by band (golden/blocking.py)."""
+    from sim.simulate import simulate_blocked, check_simulator, SimulatorMissing
+    from sim.runner import SimulationError
+    if args.stall:
+        raise CLIError("--stall: not allowed with --band-rows (the host feeds every band "
+                       "without bubbles)")
+    if args.waves is not None:
+        raise CLIError("--waves: not allowed with --band-rows")
+    try:
+        check_simulator(args.simulator)
+        report = simulate_blocked(network, x, args.band_rows, config, simulator=args.simulator)
+    except SimulatorMissing as e:
+        raise CLIError(str(e)) from None
+    except SimulationError as e:
+        raise CLIError(str(e).splitlines()[0]) from None
+    if not args.json:
+        layer = report["layer"]
+        print(f"{args.simulator}: network {network.name}, conv {layer['inputs']} -> "
+              f"{layer['outputs']} blocked in {report['bands']} bands of {args.band_rows} "
+              f"output rows, {config.lanes} lanes, {report['frames']} frames")
+        rows = [["frames checked", report["frames"]],
+                ["mismatches", report["mismatches"]],
+                ["engine buffers: inputs / outputs", f"{config.max_inputs} / "
+                                                     f"{config.max_outputs} (layer: "
+                                                     f"{layer['inputs']} / {layer['outputs']})"],
+                ["cycles per frame, reuse (bands + transfers)",
+                 f"{report['cycles_per_frame_mean']:.1f}"],
+                ["  of which the bands' busy cycles", f"{report['busy_cycles_per_frame_mean']:.1f}"],
+                ["main-memory words per frame", f"{report['main_memory_words_per_frame_mean']:.1f}"],
+                ["cycles per frame, baseline blocked (golden)",
+                 f"{report['baseline_cycles_per_frame_mean']:.1f}"],
+                ["cycles per frame, reuse unblocked (golden)",
+                 f"{report['unblocked_cycles_per_frame_mean']:.1f}"],
+                ["speedup vs baseline", f"{report['speedup']:.2f}x"],
+                ["MACs avoided", f"{report['macs_avoided_percent']:.1f} %"],
+                ["inputs scanned per frame (halo)", f"{report['inputs_scanned_per_frame']} "
+                                                    f"of {report['layer_inputs']}"],
                 ["simulated cycles / s", f"{report['cycles_per_second']:.0f}"]]
         _print_rows(args, report, rows)
     return report

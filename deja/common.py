@@ -62,6 +62,10 @@ def add_network_option(parser, help_text):
     parser.add_argument("--network", metavar="NAME|FILE.npz",
                         help=f"{help_text} (built-in: {', '.join(NETWORK_NAMES)}; or a .npz file "
                              f"written by FCNetwork.save)")
+    parser.add_argument("--band-rows", type=int, metavar="N",
+                        help="block the network's conv layer (a network of one conv layer, e.g. "
+                             "video-conv) in bands of N output rows, on an engine sized for one "
+                             "band with the buffer port (paper IV-C)")
 
 
 def network_from_args(args, frames=None):
@@ -90,6 +94,15 @@ def network_engine(args, network):
               if getattr(args, name) is not None}
     if args.baseline:
         params["reuse"] = False
+    if getattr(args, "band_rows", None) is not None:
+        from golden.blocking import band_engine, conv_bands, blocked_layer
+        try:
+            config = band_engine(network, args.band_rows, **params)
+            for band in conv_bands(blocked_layer(network)[0], args.band_rows):
+                config.check_layer(band.layer)
+        except ConfigError as e:
+            raise CLIError(f"--band-rows {args.band_rows}: {e}") from None
+        return config
     config = network.engine_config(**params)
     check_network(config, network.layers)
     return config
@@ -99,6 +112,8 @@ def engine_or_network(args):
     """``(engine, network or None)``: with ``--network``, the network and the engine sized for
     it (:func:`network_engine`); otherwise the engine of the engine options."""
     if args.network is None:
+        if getattr(args, "band_rows", None) is not None:
+            raise CLIError("--band-rows: needs --network (a network of one conv layer)")
         return engine_from_args(args), None
     network, _ = network_from_args(args)
     return network_engine(args, network), network

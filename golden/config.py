@@ -76,6 +76,11 @@ class EngineConfig:
     max_kernel_rows : int
         Window-table entries per output block: a 2-D conv block's window is one segment per
         kernel row, so 2-D convs need ``max_kernel_rows >= kernel`` (1: 1-D convs only).
+    blocking : bool
+        Elaborates the buffer port (``hw.FCEngine.buffer``): between frames the host moves
+        words of the index and output areas to and from main memory, so a conv layer larger
+        than the buffers runs band by band on an engine sized for one band (paper IV-C,
+        golden/blocking.py). Needs ``conv = true``.
     weight_words : int
         Words of the weight buffer; 0 (the default) holds ``max_layers`` layers of
         ``max_inputs`` x ``max_outputs``. A network's engine is sized to its weights.
@@ -94,6 +99,7 @@ class EngineConfig:
     conv: bool = False
     weight_words: int = 0
     max_kernel_rows: int = 1
+    blocking: bool = False
 
     def __post_init__(self):
         _check_int("lanes", self.lanes, 1, 64)
@@ -108,13 +114,15 @@ class EngineConfig:
         _check_int("max_outputs", self.max_outputs, 1, 65536)
         _check_int("max_layers", self.max_layers, 1, 64)
         _check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")
-        for name in ("reuse", "lstm", "conv"):
+        for name in ("reuse", "lstm", "conv", "blocking"):
             _check_bool(name, getattr(self, name))
         _check_int("weight_words", self.weight_words, 0, 1 << 24)
         _check_int("max_kernel_rows", self.max_kernel_rows, 1, 16)
         if self.max_kernel_rows > 1 and not self.conv:
             raise ConfigError(f"max_kernel_rows = {self.max_kernel_rows} needs conv = true "
                               f"(it sizes the window table)")
+        if self.blocking and not self.conv:
+            raise ConfigError("blocking = true needs conv = true (conv layers are blocked)")
         if self.conv and self.max_layers < 2:
             raise ConfigError(f"conv = true needs max_layers >= 2, not {self.max_layers} "
                               f"(the window table is addressed by the layer's blocks)")
@@ -348,6 +356,10 @@ class LayerConfig:
         dx) * channels + c. A block's window is one segment of input positions per kernel row
         inside the map (:meth:`segments`), so a changed input updates the k x k outputs it
         touches in every filter.
+    outer_padding : tuple
+        ``(before, after)``: a conv's padding along its outer dimension (rows of a 2-D conv,
+        positions of a 1-D one) when it is not ``padding`` on both ends. A band of a blocked
+        layer (golden/blocking.py) is padded only on the map's edges it reaches.
     """
     inputs: int
     outputs: int
@@ -363,6 +375,7 @@ class LayerConfig:
     padding: int = 0
     magnitude_shift: int = 0
     columns: int = 0
+    outer_padding: tuple = ()
 
     def __post_init__(self):
         _check_int("inputs", self.inputs, 1, 1 << 20)
@@ -384,10 +397,11 @@ class LayerConfig:
         if self.kind not in LAYER_KINDS:
             raise ConfigError(f"kind = {self.kind!r} is not supported: allowed "
                               f"{', '.join(LAYER_KINDS)}")
+        object.__setattr__(self, "outer_padding", tuple(int(v) for v in self.outer_padding))
         if self.kind != "conv" and (self.channels or self.kernel or self.stride != 1 or
-                                    self.padding or self.columns):
-            raise ConfigError("channels, kernel, stride, padding and columns are conv layer "
-                              "parameters")
+                                    self.padding or self.columns or self.outer_padding):
+            raise ConfigError("channels, kernel, stride, padding, columns and outer_padding are "
+                              "conv layer parameters")
         if self.activation == "magnitude" and self.kind != "conv":
             raise ConfigError(f"activation = 'magnitude' is for conv layers, not {self.kind!r}")
         if self.activation != "magnitude" and self.magnitude_shift:
@@ -403,14 +417,26 @@ class LayerConfig:
             _check_int("kernel", self.kernel, 1, 1 << 16)
             _check_int("stride", self.stride, 1, 1 << 16)
             _check_int("padding", self.padding, 0, self.kernel - 1, " (below the kernel)")
+            if self.outer_padding:
+                if len(self.outer_padding) != 2:
+                    raise ConfigError(f"outer_padding = {self.outer_padding} must be (before, "
+                                      f"after)")
+                for name, v in zip(("before", "after"), self.outer_padding):
+                    _check_int(f"outer_padding {name}", v, 0, self.kernel - 1,
+                               " (below the kernel)")
             _check_int("columns", self.columns, 0, self.length)
             if self.columns and self.length % self.columns:
                 raise ConfigError(f"conv layer: {self.length} positions are not rows of "
                                   f"columns = {self.columns}")
-            sides = (self.map_rows, self.columns) if self.columns else (self.length,)
-            if min(sides) + 2 * self.padding < self.kernel:
+            before, after = self.edge_padding
+            outer = self.map_rows if self.columns else self.length
+            if outer + before + after < self.kernel or (
+                    self.columns and self.columns + 2 * self.padding < self.kernel):
+                side, pads = ((self.columns, (self.padding,) * 2)
+                              if outer + before + after >= self.kernel else
+                              (outer, (before, after)))
                 raise ConfigError(f"conv layer: kernel = {self.kernel} is longer than the "
-                                  f"padded input ({min(sides)} + 2 x {self.padding})")
+                                  f"padded input ({side} + {pads[0]} + {pads[1]})")
             if self.outputs % self.positions:
                 raise ConfigError(f"conv layer: outputs = {self.outputs} must be positions = "
                                   f"{self.positions} x filters")
@@ -437,15 +463,22 @@ class LayerConfig:
         """Input rows of a 2-D conv layer (1 for a 1-D one)."""
         return self.length // self.columns if self.columns else 1
 
-    def _out(self, n):
-        return (n + 2 * self.padding - self.kernel) // self.stride + 1
+    @property
+    def edge_padding(self):
+        """``(before, after)`` padding of the outer dimension (rows of a 2-D conv, positions
+        of a 1-D one): ``outer_padding``, or ``padding`` on both ends."""
+        return self.outer_padding or (self.padding, self.padding)
+
+    def _out(self, n, pads):
+        return (n + sum(pads) - self.kernel) // self.stride + 1
 
     @property
     def out_shape(self):
         """Output rows and columns of a 2-D conv layer, ``(1, positions)`` for a 1-D one."""
         if self.columns:
-            return self._out(self.map_rows), self._out(self.columns)
-        return 1, self._out(self.length)
+            return (self._out(self.map_rows, self.edge_padding),
+                    self._out(self.columns, (self.padding,) * 2))
+        return 1, self._out(self.length, self.edge_padding)
 
     @property
     def positions(self):
@@ -482,12 +515,13 @@ class LayerConfig:
         p, fb = divmod(block, filter_blocks)
         k, c = self.kernel, self.channels
         oy, ox = divmod(p, self.out_shape[1])
-        x0 = ox * self.stride - self.padding
+        before = self.edge_padding[0]
+        x0 = ox * self.stride - (self.padding if self.columns else before)
         width = self.columns or self.length
         lo, hi = max(0, x0), min(width, x0 + k)
         if not self.columns:
             return [(lo, hi, fb * k * c - x0 * c)]
-        y0 = oy * self.stride - self.padding
+        y0 = oy * self.stride - before
         taps = k * k * c
         return [(y * width + lo, y * width + hi, fb * taps + ((y - y0) * k - y * width - x0) * c)
                 for y in range(max(0, y0), min(self.map_rows, y0 + k))]
@@ -502,9 +536,11 @@ class LayerConfig:
         c, f, k = self.channels, self.filters, self.kernel
         rows, cols = self.out_shape
         width = self.columns or self.length
+        before = self.edge_padding[0]
         for p in range(self.positions):
             oy, ox = divmod(p, cols)
-            y0, x0 = oy * self.stride - self.padding, ox * self.stride - self.padding
+            y0 = oy * self.stride - before
+            x0 = ox * self.stride - (self.padding if self.columns else before)
             for dy in range(self.kernel_rows):
                 y = y0 + dy if self.columns else 0
                 if not 0 <= y < self.map_rows:

@@ -291,7 +291,7 @@ def conv_run(engine, layer, weights, bias, frames):
     change-list entries in its window. Returns ``(RunResult, changed)``; the result's
     ``entries[f]`` are frame f's entries per block."""
     fc = dataclasses.replace(layer, kind="fc", channels=0, kernel=0, stride=1, padding=0,
-                             columns=0, magnitude_shift=0,
+                             columns=0, magnitude_shift=0, outer_padding=(),
                              activation="none" if layer.activation == "magnitude" else
                              layer.activation)
     model = FCEngine(engine, fc, layer.fc_weights(weights),

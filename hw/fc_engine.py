@@ -19,7 +19,8 @@ from .output_unit import OutputUnit
 from .lstm_unit import LSTMUnit
 from .magnitude_unit import MagnitudeUnit
 
-__all__ = ["FCEngine", "ConfigWriteSignature", "input_layout", "output_layout", "perf_layout"]
+__all__ = ["FCEngine", "ConfigWriteSignature", "BufferPortSignature", "input_layout",
+           "output_layout", "perf_layout"]
 
 
 class ConfigWriteSignature(wiring.Signature):
@@ -34,6 +35,30 @@ class ConfigWriteSignature(wiring.Signature):
             "addr": Out(config.cfg_addr_width),
             "data": Out(config.cfg_data_width),
             "en": Out(1),
+        })
+
+
+class BufferPortSignature(wiring.Signature):
+    """Host access to the index and output areas between frames (``EngineConfig.blocking``):
+    a blocked conv layer's bands move their indices and previous outputs to and from main
+    memory through it (golden/blocking.py).
+
+    While ``select``, the host owns both areas: ``addr`` reads the word of ``area`` (0: the
+    index area, one index per word; 1: the output area, one block of ``lanes`` accumulators),
+    which is in ``read_data`` a cycle later, and ``write`` writes ``write_data`` there. Select
+    only while the engine waits for a frame's first input: after a frame's last output beat,
+    or before the first input of a frame.
+    """
+
+    def __init__(self, config):
+        addr_width = ceil_log2(max(2, config.index_depth, config.block_depth))
+        super().__init__({
+            "select": Out(1),
+            "area": Out(1),
+            "addr": Out(addr_width),
+            "write": Out(1),
+            "write_data": Out(config.lanes * config.acc_width),
+            "read_data": In(config.lanes * config.acc_width),
         })
 
 
@@ -118,6 +143,8 @@ class FCEngine(wiring.Component):
         include the layer switch that precedes it; ``perf`` is their sum over the frame.
     framing_error : ``Out(1)``
         Sticky: an input beat's ``last`` disagreed with the layer's N.
+    buffer : ``In(BufferPortSignature(config))`` (``blocking`` reuse engines only)
+        The host's port to the index and output areas between frames.
     """
 
     def __init__(self, config, *, block_ram_slices=False):
@@ -132,6 +159,8 @@ class FCEngine(wiring.Component):
             "framing_error": Out(1),
             **({"layer_perf": Out(perf_layout()), "layer_index": Out(config.layer_bits),
                 "layers_done": Out(32)} if config.max_layers > 1 else {}),
+            **({"buffer": In(BufferPortSignature(config))}
+               if config.blocking and config.reuse else {}),
         })
         # Sub-blocks are built here so testbenches can observe their ports (trace taps).
         self.io_buffer = IOBuffer(config)
@@ -926,4 +955,24 @@ class FCEngine(wiring.Component):
             m.d.sync += self.frames.eq(self.frames + 1)
         with m.If(self.start):
             m.d.sync += first.eq(1)
+
+        # ---- buffer port (blocking): the host takes over both areas' ports between frames --
+        # These assignments come last, so they override the datapath's while ``select``.
+        if cfg.blocking and reuse:
+            host = self.buffer
+            read_area = Signal()
+            m.d.sync += read_area.eq(host.area)
+            with m.If(host.select):
+                m.d.comb += [
+                    io.index_read.addr.eq(host.addr),
+                    io.index_write.addr.eq(host.addr),
+                    io.index_write.data.eq(host.write_data),
+                    io.index_write.en.eq(host.write & ~host.area),
+                    io.output_read.addr.eq(host.addr),
+                    io.output_write.addr.eq(host.addr),
+                    io.output_write.data.eq(host.write_data),
+                    io.output_write.en.eq(host.write & host.area),
+                ]
+            m.d.comb += host.read_data.eq(Mux(read_area, io.output_read.data.as_value(),
+                                              io.index_read.data))
         return m

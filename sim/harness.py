@@ -14,24 +14,28 @@ from amaranth.sim import Simulator
 
 from golden import Counters, RunResult, Pattern, network_writes
 from hw import FCEngine
+from .blocked_host import BlockedHost, unpack_lanes
 
-__all__ = ["rtl_run", "rtl_network_run", "SimulationTimeout", "unpack_lanes"]
+__all__ = ["rtl_run", "rtl_network_run", "rtl_blocked_run", "SimulationTimeout",
+           "unpack_lanes"]
 
 
 class SimulationTimeout(RuntimeError):
     pass
 
 
-def unpack_lanes(word, lanes, width, signed=True):
-    """Split a packed integer into ``lanes`` values of ``width`` bits (lane 0 = LSBs)."""
-    mask = (1 << width) - 1
-    sign = 1 << (width - 1) if signed else 1 << width
-    out = []
-    for _ in range(lanes):
-        v = word & mask
-        out.append(v - (1 << width) if v & sign else v)
-        word >>= width
-    return tuple(out)
+async def _configure(ctx, dut, writes):
+    """The host programme ``writes`` through the configuration port, one write per cycle."""
+    for addr, value in writes:
+        ctx.set(dut.cfg.addr, addr)
+        ctx.set(dut.cfg.data, value)
+        ctx.set(dut.cfg.en, 1)
+        await ctx.tick()
+    ctx.set(dut.cfg.en, 0)
+
+
+def _counters(ctx, perf):
+    return Counters(**{name: ctx.get(getattr(perf, name)) for name in Counters.FIELDS})
 
 
 def rtl_run(config, layer, weights, bias, frames, **options):
@@ -69,12 +73,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     act_mask = (1 << config.act_width) - 1
 
     async def testbench(ctx):
-        for addr, value in writes:
-            ctx.set(dut.cfg.addr, addr)
-            ctx.set(dut.cfg.data, value)
-            ctx.set(dut.cfg.en, 1)
-            await ctx.tick()
-        ctx.set(dut.cfg.en, 0)
+        await _configure(ctx, dut, writes)
         ctx.set(dut.start, 1)
         await ctx.tick()
         ctx.set(dut.start, 0)
@@ -125,13 +124,12 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
             if multi:
                 done = ctx.get(dut.layers_done)
                 if done != layers_seen:
-                    layer_counters[ctx.get(dut.layer_index)].append(Counters(**{
-                        name: ctx.get(getattr(dut.layer_perf, name)) for name in Counters.FIELDS}))
+                    layer_counters[ctx.get(dut.layer_index)].append(
+                        _counters(ctx, dut.layer_perf))
                     layers_seen = done
             frames_done = ctx.get(dut.frames)
             if frames_done != frames_seen:
-                result.counters.append(Counters(**{
-                    name: ctx.get(getattr(dut.perf, name)) for name in Counters.FIELDS}))
+                result.counters.append(_counters(ctx, dut.perf))
                 frames_seen = frames_done
             await ctx.tick()
             t += 1
@@ -159,3 +157,55 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         empty = np.zeros((n_frames, 0), dtype=np.int64)
         result.layers = [RunResult(empty, empty, counters) for counters in layer_counters]
     return result
+
+
+
+class _AmaranthPins:
+    """sim.blocked_host's pins on the Amaranth engine, in a testbench context."""
+
+    def __init__(self, ctx, dut):
+        self.ctx = ctx
+        self.signals = {
+            "cfg_addr": dut.cfg.addr, "cfg_data": dut.cfg.data, "cfg_en": dut.cfg.en,
+            "start": dut.start, "in_valid": dut.i_stream.valid,
+            "in_payload": dut.i_stream.payload.as_value(), "in_ready": dut.i_stream.ready,
+            "out_valid": dut.o_stream.valid, "out_payload": dut.o_stream.payload.as_value(),
+            "out_ready": dut.o_stream.ready, "frames": dut.frames,
+            "perf": dut.perf.as_value(), "framing_error": dut.framing_error,
+        }
+        if hasattr(dut, "buffer"):
+            self.signals.update({
+                "buf_select": dut.buffer.select, "buf_area": dut.buffer.area,
+                "buf_addr": dut.buffer.addr, "buf_write": dut.buffer.write,
+                "buf_wdata": dut.buffer.write_data, "buf_rdata": dut.buffer.read_data})
+
+    def set(self, name, value):
+        self.ctx.set(self.signals[name], value)
+
+    def get(self, name):
+        return self.ctx.get(self.signals[name])
+
+    async def tick(self):
+        await self.ctx.tick()
+
+
+def rtl_blocked_run(config, layer, weights, bias, frames, rows, *, max_cycles=None):
+    """Simulate a conv layer blocked in bands of ``rows`` output rows on the RTL of ``config``
+    (an engine sized for one band), the testbench acting as the host and its main memory
+    (:class:`sim.blocked_host.BlockedHost`). Returns the host: its ``result`` (a
+    :class:`golden.blocking.BlockedResult`), ``index_map``, ``output_map`` and
+    ``frame_cycles``."""
+    host = BlockedHost(config, layer, weights, bias, frames, rows, max_cycles)
+    dut = FCEngine(config)
+
+    async def testbench(ctx):
+        try:
+            await host.run(_AmaranthPins(ctx, dut))
+        except TimeoutError as e:
+            raise SimulationTimeout(str(e)) from None
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(testbench)
+    sim.run()
+    return host

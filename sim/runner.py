@@ -31,11 +31,12 @@ from golden import EngineConfig
 from .tb_top import TOP, tb_top_verilog, has_preactivation_tap
 
 __all__ = ["SIMULATORS", "SimulatorMissing", "SimulationError", "available", "build",
-           "run_case", "case_layers", "default_build_root", "verilator_env"]
+           "run_case", "run_blocked", "case_layers", "default_build_root", "verilator_env"]
 
 SIMULATORS = ("verilator", "icarus")
 REPO = pathlib.Path(__file__).resolve().parent.parent
 TB_MODULE = "sim.tb_engine"
+BLOCKED_TB_MODULE = "sim.tb_blocked"
 ENGINE = "fc_engine"
 
 
@@ -213,10 +214,12 @@ def _runner(simulator):
     return _Verilator() if simulator == "verilator" else get_runner(simulator)
 
 
-def build(config, simulator="verilator", *, waves=None, build_root=None):
+def build(config, simulator="verilator", *, waves=None, build_root=None, top=TOP):
     """Build (or reuse) the simulator model of ``config``; returns ``(build_dir, seconds, cached)``.
 
-    ``waves`` is None, ``"vcd"`` or ``"fst"`` (Icarus always writes FST).
+    ``waves`` is None, ``"vcd"`` or ``"fst"`` (Icarus always writes FST). ``top`` is the top
+    level: the stimulus player around the engine (``TOP``), or the engine itself (``ENGINE``,
+    driven cycle by cycle from cocotb: sim/tb_blocked.py).
     """
     _require(simulator)
     if simulator == "verilator" and waves == "fst" and not _have_header("lz4.h"):
@@ -224,11 +227,11 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
                                "installed (e.g. apt-get install liblz4-dev): use a .vcd file")
     root = pathlib.Path(build_root) if build_root else default_build_root()
     fingerprint = _fingerprint()
-    key = build_key(config, simulator, waves, fingerprint)
+    key = build_key(config, simulator, waves, fingerprint + ("" if top == TOP else "/" + top))
     build_dir = root / key
     stamp = build_dir / "deja_stamp.json"
     want = {"fingerprint": fingerprint, "engine": config.to_dict(), "simulator": simulator,
-            "waves": waves}
+            "waves": waves, "top": top}
     start = time.perf_counter()
     with _locked(root / f"{key}.lock"):
         if stamp.is_file() and json.loads(stamp.read_text()) == want:
@@ -239,10 +242,12 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
         from hw.verilog import engine_verilog
         engine_text = engine_verilog(config, name=ENGINE)
         (build_dir / f"{ENGINE}.v").write_text(engine_text)
-        tap = has_preactivation_tap(engine_text)
-        (build_dir / f"{TOP}.v").write_text(tb_top_verilog(config, ENGINE, tap=tap))
+        sources = [build_dir / f"{ENGINE}.v"]
+        if top == TOP:
+            tap = has_preactivation_tap(engine_text)
+            (build_dir / f"{TOP}.v").write_text(tb_top_verilog(config, ENGINE, tap=tap))
+            sources.insert(0, build_dir / f"{TOP}.v")
         (build_dir / "config.json").write_text(config.to_json() + "\n")
-        sources = [build_dir / f"{TOP}.v", build_dir / f"{ENGINE}.v"]
         env = verilator_env() if simulator == "verilator" else {}
         build_args = []
         if simulator == "icarus":
@@ -265,7 +270,7 @@ def build(config, simulator="verilator", *, waves=None, build_root=None):
             with _environ(env):
                 # Icarus dumps through the top level's own $dumpfile (cocotb's dump module is
                 # SystemVerilog, which -g2005 refuses); Verilator through its --trace
-                runner.build(sources=sources, hdl_toplevel=TOP, build_dir=build_dir,
+                runner.build(sources=sources, hdl_toplevel=top, build_dir=build_dir,
                              build_args=build_args, timescale=("1ns", "1ps"),
                              defines={"DEJA_DUMP": 1} if waves and simulator == "icarus" else {},
                              waves=waves is not None and simulator == "verilator", log_file=log)
@@ -336,8 +341,39 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     ``preactivations``: per phase, the (frames, M) arrays the testbench received (M of the
     last layer; for pre-activations, the outputs of every reuse layer side by side).
     """
+    report = _run(config, simulator, lambda path: _write_case(path, config, case), TB_MODULE, TOP,
+                  waves=waves, build_root=build_root, test_dir=test_dir)
+    if outputs:
+        with np.load(pathlib.Path(report["report_file"]).with_suffix(".npz")) as z:
+            n = len(case["phases"])
+            report["outputs"] = [z[f"out{k}"] for k in range(n)]
+            report["preactivations"] = [z[f"z{k}"] for k in range(n)]
+    return _finish(report)
+
+
+def run_blocked(config, layer, weights, bias, frames, rows, simulator="verilator", *,
+                build_root=None):
+    """Run a conv layer blocked in bands of ``rows`` output rows on the Verilog engine of
+    ``config`` (sim/tb_blocked.py: sim.blocked_host's host drives the engine's ports from
+    cocotb). Returns the testbench's report with its arrays: ``outputs``, ``preactivations``,
+    ``counters`` (frames x bands x Counters.FIELDS), ``traffic`` (frames x bands x 5),
+    ``index_map``, ``output_map``, ``frame_cycles``."""
+    def write(path):
+        meta = {"engine": config.to_dict(), "layer": layer.to_dict(), "rows": rows}
+        np.savez(path, meta=np.array(json.dumps(meta)), weights=np.asarray(weights, np.int64),
+                 bias=np.asarray(bias, np.int64), frames=np.asarray(frames, np.int64))
+
+    report = _run(config, simulator, write, BLOCKED_TB_MODULE, ENGINE, build_root=build_root)
+    with np.load(pathlib.Path(report["report_file"]).with_suffix(".npz")) as z:
+        report.update({k: z[k] for k in z.files})
+    return _finish(report)
+
+
+def _run(config, simulator, write_case, test_module, top, *, waves=None, build_root=None,
+         test_dir=None):
     fmt = _waves_format(waves)
-    build_dir, build_seconds, cached = build(config, simulator, waves=fmt, build_root=build_root)
+    build_dir, build_seconds, cached = build(config, simulator, waves=fmt, build_root=build_root,
+                                             top=top)
     own_dir = test_dir is None
     if own_dir:
         test_dir = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=build_dir))
@@ -346,7 +382,7 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     case_file = test_dir / "case.npz"
     report_file = test_dir / "report.json"
     trace_file = test_dir / f"waves.{fmt}"
-    _write_case(case_file, config, case)
+    write_case(case_file)
     for stale in (report_file, trace_file):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
@@ -362,7 +398,7 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     start = time.perf_counter()
     try:
         with _environ(env):
-            runner.test(test_module=TB_MODULE, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
+            runner.test(test_module=test_module, hdl_toplevel=top, hdl_toplevel_lang="verilog",
                         build_dir=build_dir, test_dir=test_dir, test_args=test_args,
                         plusargs=plusargs, extra_env=extra_env, waves=fmt is not None,
                         timescale=("1ns", "1ps"), results_xml=str(test_dir / "results.xml"),
@@ -375,18 +411,20 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     if not report_file.is_file():
         raise SimulationError(f"{simulator} simulation wrote no report; see {log}:\n" + _tail(log))
     report = json.loads(report_file.read_text())
-    if outputs:
-        with np.load(report_file.with_suffix(".npz")) as z:
-            n = len(case["phases"])
-            report["outputs"] = [z[f"out{k}"] for k in range(n)]
-            report["preactivations"] = [z[f"z{k}"] for k in range(n)]
     if fmt:
         if not trace_file.is_file():
             raise SimulationError(f"{simulator} wrote no waveform {trace_file}; see {log}")
         shutil.move(str(trace_file), str(waves))
     report.update(simulator=simulator, build_dir=str(build_dir), build_seconds=build_seconds,
-                  build_cached=cached, wall_seconds=wall)
-    if own_dir and report["mismatches"] == 0:
+                  build_cached=cached, wall_seconds=wall, report_file=str(report_file),
+                  own_dir=own_dir)
+    return report
+
+
+def _finish(report):
+    """Remove a run's own test directory once its report is read, unless it failed."""
+    test_dir = pathlib.Path(report.pop("report_file")).parent
+    if report.pop("own_dir") and report.get("mismatches", 0) == 0:
         shutil.rmtree(test_dir, ignore_errors=True)
     else:
         report["test_dir"] = str(test_dir)

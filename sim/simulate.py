@@ -18,8 +18,8 @@ from .harness import rtl_network_run
 from .runner import run_case, available, SimulatorMissing, SIMULATORS as COCOTB_SIMULATORS
 from .tb_engine import Model, Checker, Frame, pattern_spec, make_pattern
 
-__all__ = ["SIMULATORS", "simulate", "simulate_network", "simulate_fc_network", "stall_specs",
-           "SimulatorMissing", "check_simulator"]
+__all__ = ["SIMULATORS", "simulate", "simulate_network", "simulate_fc_network",
+           "simulate_blocked", "stall_specs", "SimulatorMissing", "check_simulator"]
 
 SIMULATORS = ("amaranth",) + COCOTB_SIMULATORS
 
@@ -162,3 +162,98 @@ def _layer_shape(layer):
         return f"conv{layer.filters}x{layer.positions}" + (
             "|mag" if layer.activation == "magnitude" else "")
     return str(layer.outputs)
+
+
+def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator",
+                     build_root=None):
+    """Run ``network`` (one conv layer) blocked in bands of ``rows`` output rows
+    (golden/blocking.py) on ``simulator``, on an engine sized for one band
+    (:func:`golden.blocking.band_engine` unless ``config``), and check every frame against
+    golden: its outputs, its pre-activations (reuse), and each band's counters (stalls
+    excepted: they include the host's transfers) and main-memory words. Reports the frame's
+    cycles (the bands' busy cycles, the transfers and configuration writes, one word per cycle)
+    against the baseline engine's blocked run (no transfers: it keeps no state) and against
+    the unblocked layer on an engine that holds it whole."""
+    from golden import golden_network_run
+    from golden.blocking import band_engine, blocked_conv_run, blocked_layer
+    from .harness import rtl_blocked_run
+    from .runner import run_blocked
+    check_simulator(simulator)
+    layer, weights, bias = blocked_layer(network)
+    config = config or band_engine(network, rows)
+    frames = np.asarray(frames, dtype=np.int64)
+    expected = blocked_conv_run(config, layer, weights, bias, frames, rows)
+    bands = expected.bands
+    if simulator == "amaranth":
+        start = time.perf_counter()
+        host = rtl_blocked_run(config, layer, weights, bias, frames, rows)
+        seconds = time.perf_counter() - start
+        got = host.result
+        counters = [[[getattr(c, name) for name in Counters.FIELDS] for c in frame]
+                    for frame in got.counters]
+        traffic = [[[t.index_reads, t.index_writes, t.output_reads, t.output_writes,
+                     t.config_writes] for t in frame] for frame in got.traffic]
+        report = {"outputs": got.outputs, "preactivations": got.preactivations,
+                  "counters": counters, "traffic": traffic, "frame_cycles": host.frame_cycles,
+                  "cycles": host.cycles, "sim_seconds": seconds,
+                  "cycles_per_second": host.cycles / max(seconds, 1e-9), "simulator": simulator}
+    else:
+        report = run_blocked(config, layer, weights, bias, frames, rows, simulator,
+                             build_root=build_root)
+    reuse = config.reuse and layer.reuse
+    mismatches, first = 0, None
+    stall = Counters.FIELDS.index("stall_cycles")
+    for f in range(len(frames)):
+        wrong = None
+        if not np.array_equal(report["outputs"][f], expected.outputs[f]):
+            wrong = ("outputs", np.flatnonzero(report["outputs"][f] != expected.outputs[f])[0])
+        elif reuse and not np.array_equal(report["preactivations"][f], expected.preactivations[f]):
+            wrong = ("preactivations", None)
+        for b in range(len(bands)):
+            want = [getattr(expected.counters[f][b], name) for name in Counters.FIELDS]
+            have = [int(v) for v in report["counters"][f][b]]
+            t = expected.traffic[f][b]
+            if wrong is None and want[:stall] + want[stall + 1:] != have[:stall] + have[stall + 1:]:
+                wrong = (f"band {b} counters", {n: (w, h) for n, w, h in
+                                                zip(Counters.FIELDS, want, have) if w != h})
+            elif wrong is None and [t.index_reads, t.index_writes, t.output_reads,
+                                    t.output_writes, t.config_writes] != \
+                    [int(v) for v in report["traffic"][f][b]]:
+                wrong = (f"band {b} main-memory words", None)
+        if wrong is not None:
+            mismatches += 1
+            if first is None:
+                first = {"frame": f, "what": wrong[0], "detail": str(wrong[1])}
+    baseline = blocked_conv_run(config.replace(reuse=False, blocking=False), layer, weights,
+                                bias, frames, rows)
+    whole = network.engine_config(lanes=config.lanes)
+    unblocked = golden_network_run(whole, [(layer, weights, bias)], frames, trace=False)
+    cycles = [expected.frame_cycles(f) for f in range(len(frames))]
+    base_cycles = [baseline.frame_cycles(f) for f in range(len(frames))]
+    macs = sum(c.macs for frame in expected.counters for c in frame)
+    base_macs = sum(c.macs for frame in baseline.counters for c in frame)
+    words = [sum(t.words for t in frame) for frame in expected.traffic]
+    n = max(len(frames), 1)
+    return {
+        "network": network.name, "layer": layer.to_dict(), "engine": config.to_dict(),
+        "simulator": report["simulator"], "frames": len(frames), "band_rows": rows,
+        "bands": len(bands), "mismatches": mismatches, "first_mismatch": first,
+        "cycles_per_frame": cycles, "cycles_per_frame_mean": float(np.mean(cycles)),
+        "busy_cycles_per_frame_mean": float(np.mean([sum(c.cycles for c in frame)
+                                                     for frame in expected.counters])),
+        "host_cycles_per_frame": [int(c) for c in report["frame_cycles"]],
+        "baseline_cycles_per_frame_mean": float(np.mean(base_cycles)),
+        "unblocked_cycles_per_frame_mean": float(np.mean([c.cycles
+                                                          for c in unblocked.counters])),
+        "speedup": sum(base_cycles) / max(sum(cycles), 1),
+        "macs_avoided_percent": 100 * (1 - macs / base_macs) if base_macs else 0.0,
+        "macs": macs, "unblocked_macs": sum(c.macs for c in unblocked.counters),
+        "main_memory_words_per_frame_mean": float(np.mean(words)),
+        "inputs_scanned_per_frame": sum(c.inputs_scanned for c in expected.counters[0]),
+        "layer_inputs": layer.inputs,
+        "cycles": int(report["cycles"]), "sim_seconds": report["sim_seconds"],
+        "cycles_per_second": report["cycles_per_second"],
+        "frames_per_second": len(frames) / max(report["sim_seconds"], 1e-9),
+        "failed": mismatches != 0 or len(report["outputs"]) != n,
+        **{k: report[k] for k in ("build_seconds", "build_cached") if k in report},
+    }

@@ -71,7 +71,7 @@ def test_bad_config_json_leaves_no_output(tmp_path):
     r = deja("verilog", "--config", str(cfg), "-o", str(tmp_path / "out"))
     assert r.returncode == 2
     assert r.stderr.strip() == ("deja verilog: error: unknown engine parameter 'colour': allowed "
-                                "acc_width, act_width, conv, lanes, lstm, max_clusters, "
+                                "acc_width, act_width, blocking, conv, lanes, lstm, max_clusters, "
                                 "max_inputs, max_kernel_rows, max_layers, max_outputs, reuse, "
                                 "scan_width, weight_width, weight_words")
     assert not (tmp_path / "out").exists()
@@ -172,9 +172,9 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["sim", "--network", "resnet"],
-     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn or a .npz file"),
+     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn, video-conv or a .npz file"),
     (["verilog", "--network", "resnet", "-o", "OUT"],
-     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn or a .npz file"),
+     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn, video-conv or a .npz file"),
     (["sim", "--network", "NET"],
      "deja sim: error: --network NET: a network file needs --inputs FILE.npy, a (frames, 12) "
      "integer array"),
@@ -187,8 +187,24 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
     (["sim", "--network", "kaldi-mlp", "--frames", "3000"],
      "deja sim: error: 3000 frames of 360 inputs: the Verilog stimulus player holds 1048576 "
      "input beats (at most 2912 frames)"),
+    (["sim", "--band-rows", "2"],
+     "deja sim: error: --band-rows: needs --network (a network of one conv layer)"),
+    (["verilog", "--band-rows", "2", "-o", "OUT"],
+     "deja verilog: error: --band-rows: needs --network (a network of one conv layer)"),
+    (["verilog", "--network", "NET", "--band-rows", "2", "-o", "OUT"],
+     "deja verilog: error: --band-rows 2: network small (fc-fc): blocking runs a network of "
+     "one conv layer"),
+    (["sim", "--network", "video-conv", "--band-rows", "40", "--frames", "2"],
+     "deja sim: error: --band-rows 40: band rows = 40 is out of range: allowed 1..32 (output "
+     "rows of the layer)"),
+    (["synth", "--network", "video-conv", "--band-rows", "4", "--max-inputs", "100"],
+     "deja synth: error: --band-rows 4: inputs = 160 is out of range: allowed 1..100 (engine "
+     "max_inputs)"),
+    (["sim", "--network", "video-conv", "--band-rows", "4", "--stall", "0.2"],
+     "deja sim: error: --stall: not allowed with --band-rows (the host feeds every band without "
+     "bubbles)"),
     (["bench", "network", "--network", "resnet"],
-     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn"),
+     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn, video-conv"),
 ])
 def test_network_errors_are_one_line_exit_2(tmp_path, args, message):
     import numpy as np

@@ -211,13 +211,18 @@ def test_conv_configuration_errors():
     with pytest.raises(ConfigError, match=r"conv layer: outputs = 10 must be positions = 3 x "
                                           r"filters"):
         LayerConfig(9, 10, C16, **conv)
-    with pytest.raises(ConfigError, match=r"channels, kernel, stride, padding and columns are "
-                                          r"conv layer parameters"):
+    with pytest.raises(ConfigError, match=r"channels, kernel, stride, padding, columns and "
+                                          r"outer_padding are conv layer parameters"):
         LayerConfig(9, 8, C16, kernel=3)
+    with pytest.raises(ConfigError, match=r"outer_padding after = 3 is out of range: allowed "
+                                          r"0..2 \(below the kernel\)"):
+        LayerConfig(9, 8, C16, **conv, outer_padding=(0, 3))
+    with pytest.raises(ConfigError, match=r"outer_padding = \(1,\) must be \(before, after\)"):
+        LayerConfig(9, 8, C16, **conv, outer_padding=(1,))
     with pytest.raises(ConfigError, match=r"conv layer: 9 positions are not rows of columns = 4"):
         LayerConfig(27, 8 * 4, C16, **{**conv, "columns": 4})
     with pytest.raises(ConfigError, match=r"kernel = 3 is longer than the padded input "
-                                          r"\(1 \+ 2 x 0\)"):
+                                          r"\(1 \+ 0 \+ 0\)"):
         LayerConfig(27, 8, C16, **{**conv, "padding": 0, "columns": 9})
     with pytest.raises(ConfigError, match=r"max_kernel_rows = 3 needs conv = true"):
         EngineConfig(max_layers=2, max_kernel_rows=3)
