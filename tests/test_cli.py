@@ -90,6 +90,8 @@ def test_demo_json_agrees(tmp_path):
         network = result[key]
         assert network["frames"] == 4 and network["mismatches"] == 0
         assert network["cycles_per_frame_mean"] < network["baseline_cycles_per_frame_mean"]
+    blocked = result["blocked_network"]
+    assert blocked["frames"] == 4 and blocked["mismatches"] == 0 and blocked["bands"] == 8
 
 
 # ---- networks: deja sim --network, deja verilog --network -------------------------------------
