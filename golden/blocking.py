@@ -33,7 +33,7 @@ from .config import ConfigError, LayerConfig, Region, network_writes
 from .fc_engine import golden_network_run
 
 __all__ = ["Band", "Traffic", "BlockedResult", "conv_bands", "band_rows_for", "band_programme",
-           "blocked_conv_run", "check_blocked_layer", "blocked_layer", "band_engine"]
+           "blocked_conv_run", "check_blocked_layer", "blocked_layer", "band_engine", "index_words"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,10 +173,17 @@ def band_programme(engine, bands, weights, bias):
     return programmes[0], per_band
 
 
+def index_words(count, engine):
+    """Buffer-port words of ``count`` indices: a blocking engine's index area holds ``lanes``
+    indices per word (hw.io_buffer)."""
+    return -(-count // engine.lanes)
+
+
 @dataclasses.dataclass(slots=True)
 class Traffic:
-    """Main-memory words one band moves in one frame through the buffer port (one index, or
-    one output block of ``lanes`` pre-activations, per word) and its configuration writes."""
+    """Main-memory words one band moves in one frame through the buffer port (``lanes``
+    indices, or one output block of ``lanes`` pre-activations, per word) and its
+    configuration writes."""
     index_reads: int = 0          # main memory -> index area
     index_writes: int = 0         # index area -> main memory (the band's own rows)
     output_reads: int = 0         # main memory -> output area (blocks)
@@ -240,8 +247,9 @@ def blocked_conv_run(engine, layer, weights, bias, frames, rows):
             t.config_writes = len(per_band[b]) if len(bands) > 1 and (f or b) else 0
             if reuse:
                 if f:
-                    t.index_reads, t.output_reads = band.layer.inputs, blocks
-                t.index_writes = band.owned.stop - band.owned.start
+                    t.index_reads = index_words(band.layer.inputs, engine)
+                    t.output_reads = blocks
+                t.index_writes = index_words(band.owned.stop - band.owned.start, engine)
                 t.output_writes = blocks
     return BlockedResult(outputs, pre, counters, traffic, bands)
 

@@ -25,6 +25,8 @@ def io_buffer_bits(engine):
         areas["position_table"] = engine.max_inputs * engine.position_width
     if engine.reuse:
         # every layer of the layer table keeps its own indices and outputs
-        areas["index_area"] = engine.index_depth * engine.index_width
+        # blocking engines: words of ``lanes`` indices (golden.blocking.index_words)
+        lanes = engine.lanes if engine.blocking else 1
+        areas["index_area"] = -(-engine.index_depth // lanes) * lanes * engine.index_width
         areas["output_area"] = engine.block_depth * engine.lanes * engine.acc_width
     return areas

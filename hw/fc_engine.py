@@ -44,7 +44,8 @@ class BufferPortSignature(wiring.Signature):
     memory through it (golden/blocking.py).
 
     While ``select``, the host owns both areas: ``addr`` reads the word of ``area`` (0: the
-    index area, one index per word; 1: the output area, one block of ``lanes`` accumulators),
+    index area, ``lanes`` indices per word; 1: the output area, one block of ``lanes``
+    accumulators),
     which is in ``read_data`` a cycle later, and ``write`` writes ``write_data`` there. Select
     only while the engine waits for a frame's first input: after a frame's last output beat,
     or before the first input of a frame.
@@ -475,8 +476,9 @@ class FCEngine(wiring.Component):
             s3_q_old = Signal(cfg.index_width)
             s4_q_new = Signal(cfg.index_width)
             s4_write = Signal()
+            read_index = based(scan_count, "index_base")
+            written_index = based(s4_i, "index_base")
             m.d.comb += [
-                io.index_read.addr.eq(based(scan_count, "index_base")),
                 quant.x.eq(scan_x),                          # index at t+1, as s1_x
                 table.index_a.eq(s2_q_new),                  # centroids at t+3, as s3_x
                 table.index_b.eq(s2_q_old),
@@ -487,14 +489,32 @@ class FCEngine(wiring.Component):
                 sub.new.eq(table.centroid_a),
                 sub.old.eq(table.centroid_b),
                 sub.first.eq(first),
-                # the decision is registered before the route to the index area's block RAM
-                io.index_write.addr.eq(based(s4_i, "index_base")),
-                io.index_write.data.eq(s4_q_new),
-                io.index_write.en.eq(s4_write),
             ]
+            if cfg.blocking:
+                # words of ``lanes`` indices (hw.io_buffer): the scan reads a word and picks
+                # its lane a cycle later, and writes one lane
+                il = ceil_log2(cfg.lanes)
+                s1_lane = Signal(range(cfg.lanes))
+                m.d.sync += s1_lane.eq(read_index[:il])
+                old_index = io.index_read.data[s1_lane]
+                m.d.comb += [
+                    io.index_read.addr.eq(read_index >> il),
+                    io.index_write.addr.eq(written_index >> il),
+                    io.index_write.data.eq(Cat(s4_q_new for _ in range(cfg.lanes))),
+                    io.index_write.en.eq(Mux(s4_write, 1 << written_index[:il], 0)),
+                ]
+            else:
+                old_index = io.index_read.data
+                m.d.comb += [
+                    io.index_read.addr.eq(read_index),
+                    # the decision is registered before the route to the index area's block RAM
+                    io.index_write.addr.eq(written_index),
+                    io.index_write.data.eq(s4_q_new),
+                    io.index_write.en.eq(s4_write),
+                ]
             m.d.sync += [
                 s2_q_new.eq(quant.index),
-                s2_q_old.eq(io.index_read.data),
+                s2_q_old.eq(old_index),
                 s3_q_new.eq(s2_q_new),
                 s3_q_old.eq(s2_q_old),
                 s4_q_new.eq(s3_q_new),
@@ -967,12 +987,12 @@ class FCEngine(wiring.Component):
                     io.index_read.addr.eq(host.addr),
                     io.index_write.addr.eq(host.addr),
                     io.index_write.data.eq(host.write_data),
-                    io.index_write.en.eq(host.write & ~host.area),
+                    io.index_write.en.eq(Mux(host.write & ~host.area, (1 << cfg.lanes) - 1, 0)),
                     io.output_read.addr.eq(host.addr),
                     io.output_write.addr.eq(host.addr),
                     io.output_write.data.eq(host.write_data),
                     io.output_write.en.eq(host.write & host.area),
                 ]
             m.d.comb += host.read_data.eq(Mux(read_area, io.output_read.data.as_value(),
-                                              io.index_read.data))
+                                              io.index_read.data.as_value()))
         return m

@@ -27,6 +27,10 @@ class IOBuffer(wiring.Component):
 
     All read ports are synchronous (data one cycle after the address), as block RAM is.
 
+    On engines with ``blocking``, the index area's words hold ``lanes`` indices (index i at word
+    i // lanes, lane i % lanes; the write port has a write enable per lane), so the host moves
+    ``lanes`` indices per cycle through the buffer port (golden.blocking.index_words).
+
     Members
     -------
     index_read, index_write : memory ports of the index area (absent if ``reuse=False``)
@@ -57,8 +61,11 @@ class IOBuffer(wiring.Component):
         if cfg.conv:
             # a conv layer's change-list length before each input position
             self._shapes["position"] = (range(cfg.max_inputs + 1), cfg.max_inputs)
+        self.index_lanes = cfg.lanes if cfg.blocking else 1
         if cfg.reuse:
-            self._shapes["index"] = (cfg.index_width, cfg.index_depth)
+            self._shapes["index"] = (
+                data.ArrayLayout(cfg.index_width, cfg.lanes) if cfg.blocking else cfg.index_width,
+                -(-cfg.index_depth // self.index_lanes))
             self._shapes["output"] = (acc_word, cfg.block_depth)
         # a one-word area still gets two words: Memory gives depth 1 a 0-bit address, and
         # the ports keep a 1-bit one so every configuration has the same port shapes
@@ -75,7 +82,8 @@ class IOBuffer(wiring.Component):
             addr_width = max(1, (depth - 1).bit_length())
             for port in self._reads[name]:
                 members[port] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
-            members[f"{name}_write"] = Out(WritePort.Signature(addr_width=addr_width, shape=shape))
+            members[f"{name}_write"] = Out(WritePort.Signature(
+                addr_width=addr_width, shape=shape, granularity=self._granularity(name)))
         self.block_bits = block_bits
         super().__init__(members)
 
@@ -86,5 +94,9 @@ class IOBuffer(wiring.Component):
             m.submodules[f"{name}_area"] = memory
             for port in self._reads[name]:
                 wiring.connect(m, wiring.flipped(getattr(self, port)), memory.read_port())
-            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")), memory.write_port())
+            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")),
+                           memory.write_port(granularity=self._granularity(name)))
         return m
+
+    def _granularity(self, area):
+        return 1 if area == "index" and self.index_lanes > 1 else None

@@ -19,13 +19,15 @@ Imports neither Amaranth nor cocotb.
 
 import numpy as np
 
-from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands
+from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands, index_words
 from golden.fc_engine import Counters
 
-__all__ = ["BlockedHost", "SETTLE_CYCLES", "unpack_lanes"]
+__all__ = ["BlockedHost", "SETTLE_CYCLES", "TRAFFIC_FIELDS", "unpack_lanes"]
 
 # a register write must come at least four cycles before the first input beat relying on it
 SETTLE_CYCLES = 4
+TRAFFIC_FIELDS = ("index_reads", "index_writes", "output_reads", "output_writes",
+                  "config_writes")
 
 
 def unpack_lanes(word, lanes, width, signed=True):
@@ -110,6 +112,21 @@ class BlockedHost:
         pins.set("buf_select", 0)
         return got
 
+    def arrays(self):
+        """What the host saw, as arrays: ``outputs``, ``preactivations``, ``counters`` (frames
+        x bands x Counters.FIELDS), ``traffic`` (frames x bands x :data:`TRAFFIC_FIELDS`),
+        ``index_map``, ``output_map`` and ``frame_cycles``."""
+        result = self.result
+        return {
+            "outputs": result.outputs, "preactivations": result.preactivations,
+            "counters": np.array([[[getattr(c, name) for name in Counters.FIELDS]
+                                   for c in frame] for frame in result.counters], np.int64),
+            "traffic": np.array([[[getattr(t, name) for name in TRAFFIC_FIELDS]
+                                  for t in frame] for frame in result.traffic], np.int64),
+            "index_map": self.index_map, "output_map": self.output_map[:self.layer.outputs],
+            "frame_cycles": np.array(self.frame_cycles, dtype=np.int64),
+        }
+
     def _counters(self, pins):
         perf = pins.get("perf")
         return Counters(*[(perf >> (32 * i)) & 0xFFFFFFFF for i in range(len(Counters.FIELDS))])
@@ -144,12 +161,16 @@ class BlockedHost:
                     pins.set("start", 0)
                 elif self.reuse:
                     n = band.layer.inputs
-                    await self._move(pins, 0, n, self.index_map[band.inputs])
+                    indices = self.index_map[band.inputs]
+                    words = index_words(n, cfg)
+                    await self._move(pins, 0, words, [
+                        _pack(indices[k * lanes:(k + 1) * lanes], cfg.index_width)
+                        for k in range(words)])
                     outputs = self.output_map[block_lo * lanes:(block_lo + blocks) * lanes]
                     await self._move(pins, 1, blocks, [_pack(outputs[k * lanes:(k + 1) * lanes],
                                                              cfg.acc_width)
                                                        for k in range(blocks)])
-                    traffic.index_reads, traffic.output_reads = n, blocks
+                    traffic.index_reads, traffic.output_reads = words, blocks
                 x = frame[band.inputs]
                 sent, beats = 0, 0
                 while beats < blocks:
@@ -173,12 +194,17 @@ class BlockedHost:
                 result.counters[f][b] = self._counters(pins)
                 if self.reuse:
                     own = band.owned
-                    self.index_map[own] = await self._move(pins, 0, own.stop - own.start)
+                    owned = own.stop - own.start
+                    got = await self._move(pins, 0, index_words(owned, cfg))
+                    self.index_map[own] = np.concatenate([
+                        unpack_lanes(word, lanes, cfg.index_width, signed=False)
+                        for word in got])[:owned] if got else []
                     for k, word in enumerate(await self._move(pins, 1, blocks)):
                         o = (block_lo + k) * lanes
                         self.output_map[o:o + lanes] = unpack_lanes(word, lanes, cfg.acc_width)
                     result.preactivations[f, band.outputs] = self.output_map[band.outputs]
-                    traffic.index_writes, traffic.output_writes = own.stop - own.start, blocks
+                    traffic.index_writes = index_words(owned, cfg)
+                    traffic.output_writes = blocks
             self.frame_cycles.append(self.cycles - frame_start)
         if pins.get("framing_error"):
             raise AssertionError("framing_error is set")

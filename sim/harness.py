@@ -103,7 +103,15 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
                 pending = False
                 sent += 1
             for kind, port, n, width, signed in taps:
-                if ctx.get(port.en):
+                enable = ctx.get(port.en)
+                if enable and kind == "index_write" and io.index_lanes > 1:
+                    # a word of index_lanes indices, one lane written: index word * lanes + lane
+                    lane = enable.bit_length() - 1
+                    values = unpack_lanes(ctx.get(Value.cast(port.data)), io.index_lanes, width,
+                                          signed)
+                    events.append((t, kind, ctx.get(port.addr) * io.index_lanes + lane,
+                                   (values[lane],)))
+                elif enable:
                     events.append((t, kind, ctx.get(port.addr),
                                    unpack_lanes(ctx.get(Value.cast(port.data)), n, width, signed)))
             if trace and ctx.get(io.bank_write.en):

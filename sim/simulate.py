@@ -176,6 +176,7 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
     the unblocked layer on an engine that holds it whole."""
     from golden import golden_network_run
     from golden.blocking import band_engine, blocked_conv_run, blocked_layer
+    from .blocked_host import TRAFFIC_FIELDS
     from .harness import rtl_blocked_run
     from .runner import run_blocked
     check_simulator(simulator)
@@ -188,14 +189,7 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
         start = time.perf_counter()
         host = rtl_blocked_run(config, layer, weights, bias, frames, rows)
         seconds = time.perf_counter() - start
-        got = host.result
-        counters = [[[getattr(c, name) for name in Counters.FIELDS] for c in frame]
-                    for frame in got.counters]
-        traffic = [[[t.index_reads, t.index_writes, t.output_reads, t.output_writes,
-                     t.config_writes] for t in frame] for frame in got.traffic]
-        report = {"outputs": got.outputs, "preactivations": got.preactivations,
-                  "counters": counters, "traffic": traffic, "frame_cycles": host.frame_cycles,
-                  "cycles": host.cycles, "sim_seconds": seconds,
+        report = {**host.arrays(), "cycles": host.cycles, "sim_seconds": seconds,
                   "cycles_per_second": host.cycles / max(seconds, 1e-9), "simulator": simulator}
     else:
         report = run_blocked(config, layer, weights, bias, frames, rows, simulator,
@@ -216,8 +210,7 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
             if wrong is None and want[:stall] + want[stall + 1:] != have[:stall] + have[stall + 1:]:
                 wrong = (f"band {b} counters", {n: (w, h) for n, w, h in
                                                 zip(Counters.FIELDS, want, have) if w != h})
-            elif wrong is None and [t.index_reads, t.index_writes, t.output_reads,
-                                    t.output_writes, t.config_writes] != \
+            elif wrong is None and [getattr(t, name) for name in TRAFFIC_FIELDS] != \
                     [int(v) for v in report["traffic"][f][b]]:
                 wrong = (f"band {b} main-memory words", None)
         if wrong is not None:

@@ -16,7 +16,6 @@ import time
 import numpy as np
 
 from golden import EngineConfig, LayerConfig
-from golden.fc_engine import Counters
 from .blocked_host import BlockedHost
 
 PERIOD_NS = 10
@@ -70,17 +69,8 @@ async def _blocked_sequence(dut):
     start = time.perf_counter()
     await host.run(pins)
     seconds = time.perf_counter() - start
-    result = host.result
-    counters = [[[getattr(c, name) for name in Counters.FIELDS] for c in frame]
-                for frame in result.counters]
-    traffic = [[[t.index_reads, t.index_writes, t.output_reads, t.output_writes,
-                 t.config_writes] for t in frame] for frame in result.traffic]
     report = pathlib.Path(os.environ["DEJA_REPORT"])
-    np.savez(report.with_suffix(".npz"), outputs=result.outputs,
-             preactivations=result.preactivations, counters=np.array(counters, dtype=np.int64),
-             traffic=np.array(traffic, dtype=np.int64), index_map=host.index_map,
-             output_map=host.output_map[:layer.outputs],
-             frame_cycles=np.array(host.frame_cycles, dtype=np.int64))
+    np.savez(report.with_suffix(".npz"), **host.arrays())
     report.write_text(json.dumps({"frames": len(frames), "cycles": host.cycles,
                                   "sim_seconds": seconds,
                                   "cycles_per_second": host.cycles / max(seconds, 1e-9)}))

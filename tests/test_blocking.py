@@ -8,11 +8,13 @@ host and main memory, the state moved through the buffer port) against golden, b
 import numpy as np
 import pytest
 
-from golden import ConfigError, EngineConfig, LayerConfig, golden_network_run, quantize
+from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run, quantize,
+                    similar_frames)
 from golden.blocking import band_programme, band_rows_for, blocked_conv_run, conv_bands
 from golden.config import Region
-from sim.harness import rtl_blocked_run
+from sim.harness import rtl_blocked_run, rtl_network_run
 
+from checks import assert_same_network_run
 from test_conv import C16, make_conv_network, reference
 
 # shape ((rows, columns): 2-D), channels, (filters, kernel, stride, padding)
@@ -154,6 +156,10 @@ def test_blocking_errors():
         conv_bands(layer, 0)
     with pytest.raises(ConfigError, match=r"blocking is for conv layers, not kind = 'fc'"):
         conv_bands(LayerConfig(8, 8, C16), 1)
+    magnitude = LayerConfig(12, 24, C16, "magnitude", kind="conv", channels=2, kernel=3,
+                            padding=1)
+    with pytest.raises(ConfigError, match=r"blocking a magnitude layer is not supported"):
+        conv_bands(magnitude, 2)
     with pytest.raises(ConfigError, match=r"a blocked layer needs an engine with blocking = "
                                           r"true"):
         blocked_conv_run(engine_for(layer, 3).replace(blocking=False), layer, w, b,
@@ -204,3 +210,19 @@ def test_rtl_blocked_equals_golden(shape, channels, conv, rows, lanes, reuse):
             read[band.inputs] = True
         np.testing.assert_array_equal(index_map[read],
                                       quantize(frames[-1], layer.centroids)[read])
+
+
+def test_blocking_engine_runs_networks_cycle_for_cycle():
+    """A blocking engine's index area holds ``lanes`` indices per word: the scan reads a word
+    and picks a lane, and writes one lane. Unblocked networks (layer bases not multiples of the
+    lanes, random stalls) still run exactly as golden's cycle model says, every index write
+    event at its cycle and address."""
+    layers, _ = make_conv_network((5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, seed=4)
+    config = EngineConfig(lanes=4, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
+                          max_kernel_rows=3, blocking=True)
+    frames = similar_frames(5, layers[0][0].inputs, 0.7, C16, 8, seed=3)
+    patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2))
+    expected = golden_network_run(config, layers, frames, **patterns)
+    got = rtl_network_run(config, layers, frames, **patterns)
+    assert any(kind == "index_write" and address % 4 for _, kind, address, _ in got.trace)
+    assert_same_network_run(expected, got)

@@ -490,7 +490,8 @@ def test_video_conv_blocked_on_verilator():
     rows_read = sum(min(32, 4 * b + 5) - max(0, 4 * b - 1) for b in range(8))
     assert report["inputs_scanned_per_frame"] == rows_read * 32
     blocks = 32 * 32 * 16 // 16
-    # frame 0 writes every index and block back; later frames also read them in, halo included
-    first, later = 1024 + blocks, rows_read * 32 + 1024 + 2 * blocks
+    # frame 0 writes every index (16 per word) and block back; later frames also read them
+    # in, halo included (each band's 160 or 192 inputs are whole words)
+    first, later = 1024 // 16 + blocks, rows_read * 32 // 16 + 1024 // 16 + 2 * blocks
     assert report["main_memory_words_per_frame_mean"] == (first + 3 * later) / 4
     assert report["macs"] == report["unblocked_macs"]
