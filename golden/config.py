@@ -428,15 +428,14 @@ class LayerConfig:
             if self.columns and self.length % self.columns:
                 raise ConfigError(f"conv layer: {self.length} positions are not rows of "
                                   f"columns = {self.columns}")
-            before, after = self.edge_padding
-            outer = self.map_rows if self.columns else self.length
-            if outer + before + after < self.kernel or (
-                    self.columns and self.columns + 2 * self.padding < self.kernel):
-                side, pads = ((self.columns, (self.padding,) * 2)
-                              if outer + before + after >= self.kernel else
-                              (outer, (before, after)))
-                raise ConfigError(f"conv layer: kernel = {self.kernel} is longer than the "
-                                  f"padded input ({side} + {pads[0]} + {pads[1]})")
+            # each dimension with its padding: the outer one (rows; 1-D: positions), columns
+            sides = [(self.map_rows if self.columns else self.length, *self.edge_padding)]
+            if self.columns:
+                sides.append((self.columns, self.padding, self.padding))
+            for side, before, after in sides:
+                if side + before + after < self.kernel:
+                    raise ConfigError(f"conv layer: kernel = {self.kernel} is longer than the "
+                                      f"padded input ({side} + {before} + {after})")
             if self.outputs % self.positions:
                 raise ConfigError(f"conv layer: outputs = {self.outputs} must be positions = "
                                   f"{self.positions} x filters")

@@ -45,10 +45,9 @@ class BufferPortSignature(wiring.Signature):
 
     While ``select``, the host owns both areas: ``addr`` reads the word of ``area`` (0: the
     index area, ``lanes`` indices per word; 1: the output area, one block of ``lanes``
-    accumulators),
-    which is in ``read_data`` a cycle later, and ``write`` writes ``write_data`` there. Select
-    only while the engine waits for a frame's first input: after a frame's last output beat,
-    or before the first input of a frame.
+    accumulators), which is in ``read_data`` a cycle later, and ``write`` writes
+    ``write_data`` there. Select only while the engine waits for a frame's first input: after
+    a frame's last output beat, or before the first input of a frame.
     """
 
     def __init__(self, config):
