@@ -95,11 +95,9 @@ def network_engine(args, network):
     if args.baseline:
         params["reuse"] = False
     if getattr(args, "band_rows", None) is not None:
-        from golden.blocking import band_engine, conv_bands, blocked_layer
+        from golden.blocking import band_engine
         try:
             config = band_engine(network, args.band_rows, **params)
-            for band in conv_bands(blocked_layer(network)[0], args.band_rows):
-                config.check_layer(band.layer)
         except ConfigError as e:
             raise CLIError(f"--band-rows {args.band_rows}: {e}") from None
         return config

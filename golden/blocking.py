@@ -30,7 +30,7 @@ import dataclasses
 import numpy as np
 
 from .config import ConfigError, LayerConfig, Region, network_writes
-from .fc_engine import golden_network_run
+from .fc_engine import Counters, golden_network_run
 
 __all__ = ["Band", "Traffic", "BlockedResult", "conv_bands", "band_rows_for", "band_programme",
            "blocked_conv_run", "check_blocked_layer", "blocked_layer", "band_engine", "index_words"]
@@ -88,12 +88,16 @@ def blocked_layer(network):
 
 def band_engine(network, rows, **params):
     """The engine sized for the bands of ``rows`` output rows of ``network``'s conv layer
-    (``FCNetwork.engine_config`` otherwise), with the buffer port when it reuses."""
+    (``FCNetwork.engine_config`` otherwise), with the buffer port when it reuses; ``params``
+    override its sizes. Raises ConfigError unless every band fits it."""
     bands = conv_bands(blocked_layer(network)[0], rows)
     params.setdefault("max_inputs", max(band.layer.inputs for band in bands))
     params.setdefault("max_outputs", max(band.layer.outputs for band in bands))
     params.setdefault("blocking", params.get("reuse", True))
-    return network.engine_config(**params)
+    engine = network.engine_config(**params)
+    for band in bands:
+        engine.check_layer(band.layer)
+    return engine
 
 
 def conv_bands(layer, rows):
@@ -157,7 +161,10 @@ def band_programme(engine, bands, weights, bias):
     ``per_band[b]`` are the writes that turn the band before b (cyclically: the last band, for
     band 0 of the next frame) into band b: registers and window entries that differ. The
     weights, biases and centroid table are the same for every band."""
-    programmes = [network_writes(engine, [(band.layer, weights, bias)]) for band in bands]
+    distinct = {band.layer: None for band in bands}      # inner bands are the same layer
+    for layer in distinct:
+        distinct[layer] = network_writes(engine, [(layer, weights, bias)])
+    programmes = [distinct[band.layer] for band in bands]
     tables = {Region.REGISTER, Region.WINDOW}
     shift = engine.cfg_offset_width
 
@@ -194,8 +201,8 @@ class Traffic:
     def words(self):
         return self.index_reads + self.index_writes + self.output_reads + self.output_writes
 
-    def as_dict(self):
-        return {**dataclasses.asdict(self), "words": self.words}
+
+Traffic.FIELDS = tuple(f.name for f in dataclasses.fields(Traffic))
 
 
 @dataclasses.dataclass
@@ -214,6 +221,17 @@ class BlockedResult:
         busy cycles (one port word or configuration write per cycle)."""
         return sum(c.cycles for c in self.counters[f]) + sum(
             t.words + t.config_writes for t in self.traffic[f])
+
+    def arrays(self):
+        """``counters`` (frames x bands x Counters.FIELDS) and ``traffic`` (frames x bands x
+        Traffic.FIELDS) as int64 arrays, with ``outputs`` and ``preactivations``."""
+        return {
+            "outputs": self.outputs, "preactivations": self.preactivations,
+            "counters": np.array([[[getattr(c, name) for name in Counters.FIELDS]
+                                   for c in frame] for frame in self.counters], np.int64),
+            "traffic": np.array([[[getattr(t, name) for name in Traffic.FIELDS]
+                                  for t in frame] for frame in self.traffic], np.int64),
+        }
 
 
 def blocked_conv_run(engine, layer, weights, bias, frames, rows):
@@ -244,7 +262,8 @@ def blocked_conv_run(engine, layer, weights, bias, frames, rows):
         for f in range(n):
             counters[f][b] = result.counters[f]
             t = traffic[f][b]
-            t.config_writes = len(per_band[b]) if len(bands) > 1 and (f or b) else 0
+            # the first band of the sequence comes with the load (one band: nothing changes)
+            t.config_writes = len(per_band[b]) if f or b else 0
             if reuse:
                 if f:
                     t.index_reads = index_words(band.layer.inputs, engine)

@@ -710,6 +710,15 @@ def check_chain(k, previous, layer, lanes=None):
         raise ConfigError(f"layer {k}: inputs = {layer.inputs} must equal {results}")
 
 
+def pack_lanes(values, width):
+    """One memory or port word of ``values``, ``width`` bits each, lane 0 in the LSBs (two's
+    complement)."""
+    word = 0
+    for lane, v in enumerate(values):
+        word |= (int(v) & ((1 << width) - 1)) << (lane * width)
+    return word
+
+
 def network_writes(engine, layers):
     """The host programme that loads a network: a list of ``(address, data)`` writes.
 
@@ -733,12 +742,6 @@ def network_writes(engine, layers):
 
     def addr(region, offset):
         return (region << shift) | offset
-
-    def pack(values, width):
-        word = 0
-        for lane, v in enumerate(values):
-            word |= (int(v) & ((1 << width) - 1)) << (lane * width)
-        return word
 
     def signed(v, width):
         return int(v) & ((1 << width) - 1)
@@ -780,7 +783,7 @@ def network_writes(engine, layers):
             for x, q in enumerate(quantization_table(layer.centroids, engine.act_width)):
                 writes.append((addr(Region.QUANTIZATION, table | x), int(q)))
         for i, word in enumerate(words_of[k]):
-            writes.append((addr(Region.WEIGHT, weight_base + i), pack(word, engine.weight_width)))
+            writes.append((addr(Region.WEIGHT, weight_base + i), pack_lanes(word, engine.weight_width)))
         if layer.kind == "conv":
             # a block's window segments: positions [x_lo, x_hi), x_hi == length flagged (the
             # list's end), the block's last segment flagged (2-D engines), and the offset of

@@ -52,6 +52,12 @@ class Counters:
     def __add__(self, other):
         return Counters(**{f: getattr(self, f) + getattr(other, f) for f in Counters.FIELDS})
 
+    @classmethod
+    def from_word(cls, word):
+        """The counters packed as the engine's ``perf`` port packs them: 32 bits per field, in
+        field order from the LSBs (hw.fc_engine.perf_layout)."""
+        return cls(*[(word >> (32 * i)) & 0xFFFFFFFF for i in range(len(cls.FIELDS))])
+
 
 Counters.FIELDS = tuple(f.name for f in dataclasses.fields(Counters))
 

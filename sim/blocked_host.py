@@ -19,15 +19,14 @@ Imports neither Amaranth nor cocotb.
 
 import numpy as np
 
-from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands, index_words
+from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands
+from golden.config import pack_lanes
 from golden.fc_engine import Counters
 
-__all__ = ["BlockedHost", "SETTLE_CYCLES", "TRAFFIC_FIELDS", "unpack_lanes"]
+__all__ = ["BlockedHost", "SETTLE_CYCLES", "configure", "unpack_lanes"]
 
 # a register write must come at least four cycles before the first input beat relying on it
 SETTLE_CYCLES = 4
-TRAFFIC_FIELDS = ("index_reads", "index_writes", "output_reads", "output_writes",
-                  "config_writes")
 
 
 def unpack_lanes(word, lanes, width, signed=True):
@@ -42,11 +41,29 @@ def unpack_lanes(word, lanes, width, signed=True):
     return tuple(out)
 
 
-def _pack(values, width):
-    word = 0
-    for lane, v in enumerate(values):
-        word |= (int(v) & ((1 << width) - 1)) << (lane * width)
-    return word
+async def configure(pins, writes):
+    """The host programme ``writes`` (golden.network_writes) through the configuration port,
+    one write per cycle."""
+    for addr, value in writes:
+        pins.set("cfg_addr", addr)
+        pins.set("cfg_data", value)
+        pins.set("cfg_en", 1)
+        await pins.tick()
+    pins.set("cfg_en", 0)
+
+
+class _Clocked:
+    """``pins`` whose ticks the host counts (``host.cycles``), with its cycle budget."""
+
+    def __init__(self, pins, host):
+        self.pins, self.host = pins, host
+        self.set, self.get = pins.set, pins.get
+
+    async def tick(self):
+        if self.host.cycles >= self.host.max_cycles:
+            raise TimeoutError(f"blocked run: no progress after {self.host.cycles} cycles")
+        await self.pins.tick()
+        self.host.cycles += 1
 
 
 class BlockedHost:
@@ -80,58 +97,45 @@ class BlockedHost:
         self.index_map = np.zeros(layer.inputs, dtype=np.int64)
         self.output_map = np.zeros(-(-layer.outputs // lanes) * lanes, dtype=np.int64)
 
-    async def _tick(self, pins):
-        if self.cycles >= self.max_cycles:
-            raise TimeoutError(f"blocked run: no progress after {self.cycles} cycles")
-        await pins.tick()
-        self.cycles += 1
-
-    async def _configure(self, pins, writes):
-        for addr, value in writes:
-            pins.set("cfg_addr", addr)
-            pins.set("cfg_data", value)
-            pins.set("cfg_en", 1)
-            await self._tick(pins)
-        pins.set("cfg_en", 0)
-
-    async def _move(self, pins, area, count, words=None):
-        """Write ``words`` into words 0 .. count-1 of ``area`` (0: index area, 1: output area)
-        through the buffer port, or read them (``words`` None), one per cycle."""
+    async def _write(self, pins, area, values, width):
+        """Write ``values`` (``width`` bits, ``lanes`` per word) into words 0, 1, ... of
+        ``area`` (0: the index area, 1: the output area) through the buffer port, one word per
+        cycle; returns the words written."""
+        lanes = self.config.lanes
+        words = [pack_lanes(values[k:k + lanes], width) for k in range(0, len(values), lanes)]
         pins.set("buf_select", 1)
         pins.set("buf_area", area)
-        got = []
-        for a in range(count):
+        pins.set("buf_write", 1)
+        for a, word in enumerate(words):
             pins.set("buf_addr", a)
-            if words is not None:
-                pins.set("buf_wdata", int(words[a]))
-                pins.set("buf_write", 1)
-            await self._tick(pins)
-            if words is None:
-                got.append(pins.get("buf_rdata"))
+            pins.set("buf_wdata", word)
+            await pins.tick()
         pins.set("buf_write", 0)
         pins.set("buf_select", 0)
-        return got
+        return len(words)
+
+    async def _read(self, pins, area, count, width):
+        """The first ``count`` values of ``area`` (see :meth:`_write`) and the words read."""
+        lanes = self.config.lanes
+        pins.set("buf_select", 1)
+        pins.set("buf_area", area)
+        values = []
+        for a in range(-(-count // lanes)):
+            pins.set("buf_addr", a)
+            await pins.tick()
+            values.extend(unpack_lanes(pins.get("buf_rdata"), lanes, width, signed=area == 1))
+        pins.set("buf_select", 0)
+        return np.array(values[:count], dtype=np.int64), -(-count // lanes)
 
     def arrays(self):
-        """What the host saw, as arrays: ``outputs``, ``preactivations``, ``counters`` (frames
-        x bands x Counters.FIELDS), ``traffic`` (frames x bands x :data:`TRAFFIC_FIELDS`),
-        ``index_map``, ``output_map`` and ``frame_cycles``."""
-        result = self.result
-        return {
-            "outputs": result.outputs, "preactivations": result.preactivations,
-            "counters": np.array([[[getattr(c, name) for name in Counters.FIELDS]
-                                   for c in frame] for frame in result.counters], np.int64),
-            "traffic": np.array([[[getattr(t, name) for name in TRAFFIC_FIELDS]
-                                  for t in frame] for frame in result.traffic], np.int64),
-            "index_map": self.index_map, "output_map": self.output_map[:self.layer.outputs],
-            "frame_cycles": np.array(self.frame_cycles, dtype=np.int64),
-        }
-
-    def _counters(self, pins):
-        perf = pins.get("perf")
-        return Counters(*[(perf >> (32 * i)) & 0xFFFFFFFF for i in range(len(Counters.FIELDS))])
+        """What the host saw, as arrays: those of :meth:`BlockedResult.arrays`, ``index_map``,
+        ``output_map`` and ``frame_cycles``."""
+        return {**self.result.arrays(), "index_map": self.index_map,
+                "output_map": self.output_map[:self.layer.outputs],
+                "frame_cycles": np.array(self.frame_cycles, dtype=np.int64)}
 
     async def run(self, pins):
+        pins = _Clocked(pins, self)
         cfg, lanes = self.config, self.config.lanes
         act_mask = (1 << cfg.act_width) - 1
         for name in ("cfg_en", "start", "in_valid"):
@@ -140,37 +144,32 @@ class BlockedHost:
         if self.reuse:
             for name in ("buf_select", "buf_write"):
                 pins.set(name, 0)
-        await self._configure(pins, self.load)
+        await configure(pins, self.load)
         frames_seen = pins.get("frames")
         result = self.result
         for f, frame in enumerate(self.frames):
             frame_start = self.cycles
+            # a band's outputs and blocks: words of lanes in main memory's output map
             for b, band in enumerate(self.bands):
                 blocks = band.layer.blocks(lanes)
                 block_lo = band.out_lo * band.row_outputs // lanes
+                area = slice(block_lo * lanes, (block_lo + blocks) * lanes)
                 traffic = result.traffic[f][b]
                 if f or b:
-                    await self._configure(pins, self.per_band[b])
-                    traffic.config_writes = len(self.per_band[b]) if len(self.bands) > 1 else 0
+                    await configure(pins, self.per_band[b])
+                    traffic.config_writes = len(self.per_band[b])
                 for _ in range(SETTLE_CYCLES):
-                    await self._tick(pins)
+                    await pins.tick()
                 if f == 0:
                     # a first execution: every input changed, outputs from the bias
                     pins.set("start", 1)
-                    await self._tick(pins)
+                    await pins.tick()
                     pins.set("start", 0)
                 elif self.reuse:
-                    n = band.layer.inputs
-                    indices = self.index_map[band.inputs]
-                    words = index_words(n, cfg)
-                    await self._move(pins, 0, words, [
-                        _pack(indices[k * lanes:(k + 1) * lanes], cfg.index_width)
-                        for k in range(words)])
-                    outputs = self.output_map[block_lo * lanes:(block_lo + blocks) * lanes]
-                    await self._move(pins, 1, blocks, [_pack(outputs[k * lanes:(k + 1) * lanes],
-                                                             cfg.acc_width)
-                                                       for k in range(blocks)])
-                    traffic.index_reads, traffic.output_reads = words, blocks
+                    traffic.index_reads = await self._write(
+                        pins, 0, self.index_map[band.inputs], cfg.index_width)
+                    traffic.output_reads = await self._write(
+                        pins, 1, self.output_map[area], cfg.acc_width)
                 x = frame[band.inputs]
                 sent, beats = 0, 0
                 while beats < blocks:
@@ -185,26 +184,20 @@ class BlockedHost:
                         result.outputs[f, o:o + lanes] = unpack_lanes(
                             pins.get("out_payload"), lanes, cfg.act_width)
                         beats += 1
-                    await self._tick(pins)
+                    await pins.tick()
                 pins.set("in_valid", 0)
                 # the counters are published after the last STORE, before its beat goes out
                 while pins.get("frames") == frames_seen:
-                    await self._tick(pins)
+                    await pins.tick()
                 frames_seen = pins.get("frames")
-                result.counters[f][b] = self._counters(pins)
+                result.counters[f][b] = Counters.from_word(pins.get("perf"))
                 if self.reuse:
                     own = band.owned
-                    owned = own.stop - own.start
-                    got = await self._move(pins, 0, index_words(owned, cfg))
-                    self.index_map[own] = np.concatenate([
-                        unpack_lanes(word, lanes, cfg.index_width, signed=False)
-                        for word in got])[:owned] if got else []
-                    for k, word in enumerate(await self._move(pins, 1, blocks)):
-                        o = (block_lo + k) * lanes
-                        self.output_map[o:o + lanes] = unpack_lanes(word, lanes, cfg.acc_width)
+                    self.index_map[own], traffic.index_writes = await self._read(
+                        pins, 0, own.stop - own.start, cfg.index_width)
+                    self.output_map[area], traffic.output_writes = await self._read(
+                        pins, 1, blocks * lanes, cfg.acc_width)
                     result.preactivations[f, band.outputs] = self.output_map[band.outputs]
-                    traffic.index_writes = index_words(owned, cfg)
-                    traffic.output_writes = blocks
             self.frame_cycles.append(self.cycles - frame_start)
         if pins.get("framing_error"):
             raise AssertionError("framing_error is set")

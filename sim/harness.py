@@ -14,7 +14,7 @@ from amaranth.sim import Simulator
 
 from golden import Counters, RunResult, Pattern, network_writes
 from hw import FCEngine
-from .blocked_host import BlockedHost, unpack_lanes
+from .blocked_host import BlockedHost, configure, unpack_lanes
 
 __all__ = ["rtl_run", "rtl_network_run", "rtl_blocked_run", "SimulationTimeout",
            "unpack_lanes"]
@@ -22,16 +22,6 @@ __all__ = ["rtl_run", "rtl_network_run", "rtl_blocked_run", "SimulationTimeout",
 
 class SimulationTimeout(RuntimeError):
     pass
-
-
-async def _configure(ctx, dut, writes):
-    """The host programme ``writes`` through the configuration port, one write per cycle."""
-    for addr, value in writes:
-        ctx.set(dut.cfg.addr, addr)
-        ctx.set(dut.cfg.data, value)
-        ctx.set(dut.cfg.en, 1)
-        await ctx.tick()
-    ctx.set(dut.cfg.en, 0)
 
 
 def _counters(ctx, perf):
@@ -73,7 +63,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     act_mask = (1 << config.act_width) - 1
 
     async def testbench(ctx):
-        await _configure(ctx, dut, writes)
+        await configure(_AmaranthPins(ctx, dut), writes)
         ctx.set(dut.start, 1)
         await ctx.tick()
         ctx.set(dut.start, 0)

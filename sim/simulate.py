@@ -175,8 +175,7 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
     against the baseline engine's blocked run (no transfers: it keeps no state) and against
     the unblocked layer on an engine that holds it whole."""
     from golden import golden_network_run
-    from golden.blocking import band_engine, blocked_conv_run, blocked_layer
-    from .blocked_host import TRAFFIC_FIELDS
+    from golden.blocking import Traffic, band_engine, blocked_conv_run, blocked_layer
     from .harness import rtl_blocked_run
     from .runner import run_blocked
     check_simulator(simulator)
@@ -184,7 +183,6 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
     config = config or band_engine(network, rows)
     frames = np.asarray(frames, dtype=np.int64)
     expected = blocked_conv_run(config, layer, weights, bias, frames, rows)
-    bands = expected.bands
     if simulator == "amaranth":
         start = time.perf_counter()
         host = rtl_blocked_run(config, layer, weights, bias, frames, rows)
@@ -195,45 +193,43 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
         report = run_blocked(config, layer, weights, bias, frames, rows, simulator,
                              build_root=build_root)
     reuse = config.reuse and layer.reuse
+    want = expected.arrays()
+    # stall cycles include the host's transfers: the engine's counters but those
+    counted = [k for k, name in enumerate(Counters.FIELDS) if name != "stall_cycles"]
+    checks = [("outputs", lambda a, f: a["outputs"][f]),
+              ("counters", lambda a, f: a["counters"][f][:, counted]),
+              ("main-memory words", lambda a, f: a["traffic"][f])]
+    if reuse:
+        checks.insert(1, ("preactivations", lambda a, f: a["preactivations"][f]))
     mismatches, first = 0, None
-    stall = Counters.FIELDS.index("stall_cycles")
     for f in range(len(frames)):
-        wrong = None
-        if not np.array_equal(report["outputs"][f], expected.outputs[f]):
-            wrong = ("outputs", np.flatnonzero(report["outputs"][f] != expected.outputs[f])[0])
-        elif reuse and not np.array_equal(report["preactivations"][f], expected.preactivations[f]):
-            wrong = ("preactivations", None)
-        for b in range(len(bands)):
-            want = [getattr(expected.counters[f][b], name) for name in Counters.FIELDS]
-            have = [int(v) for v in report["counters"][f][b]]
-            t = expected.traffic[f][b]
-            if wrong is None and want[:stall] + want[stall + 1:] != have[:stall] + have[stall + 1:]:
-                wrong = (f"band {b} counters", {n: (w, h) for n, w, h in
-                                                zip(Counters.FIELDS, want, have) if w != h})
-            elif wrong is None and [getattr(t, name) for name in TRAFFIC_FIELDS] != \
-                    [int(v) for v in report["traffic"][f][b]]:
-                wrong = (f"band {b} main-memory words", None)
-        if wrong is not None:
+        wrong = [what for what, part in checks
+                 if not np.array_equal(part(report, f), part(want, f))]
+        if wrong:
             mismatches += 1
-            if first is None:
-                first = {"frame": f, "what": wrong[0], "detail": str(wrong[1])}
+            first = first or {"frame": f, "what": wrong[0]}
     baseline = blocked_conv_run(config.replace(reuse=False, blocking=False), layer, weights,
                                 bias, frames, rows)
     whole = network.engine_config(lanes=config.lanes)
     unblocked = golden_network_run(whole, [(layer, weights, bias)], frames, trace=False)
-    cycles = [expected.frame_cycles(f) for f in range(len(frames))]
+
+    def per_frame(name, table="counters", fields=Counters.FIELDS):
+        """The RTL run's ``name`` summed over each frame's bands."""
+        return report[table][:, :, fields.index(name)].sum(axis=1)
+
+    # the RTL's: its bands' busy cycles, and one cycle per word moved or configuration write
+    cycles = (per_frame("cycles") + report["traffic"].sum(axis=(1, 2))).tolist()
     base_cycles = [baseline.frame_cycles(f) for f in range(len(frames))]
-    macs = sum(c.macs for frame in expected.counters for c in frame)
+    macs = int(per_frame("macs").sum())
     base_macs = sum(c.macs for frame in baseline.counters for c in frame)
-    words = [sum(t.words for t in frame) for frame in expected.traffic]
-    n = max(len(frames), 1)
+    words = report["traffic"].sum(axis=(1, 2)) - per_frame("config_writes", "traffic",
+                                                           Traffic.FIELDS)
     return {
         "network": network.name, "layer": layer.to_dict(), "engine": config.to_dict(),
         "simulator": report["simulator"], "frames": len(frames), "band_rows": rows,
-        "bands": len(bands), "mismatches": mismatches, "first_mismatch": first,
+        "bands": len(expected.bands), "mismatches": mismatches, "first_mismatch": first,
         "cycles_per_frame": cycles, "cycles_per_frame_mean": float(np.mean(cycles)),
-        "busy_cycles_per_frame_mean": float(np.mean([sum(c.cycles for c in frame)
-                                                     for frame in expected.counters])),
+        "busy_cycles_per_frame_mean": float(per_frame("cycles").mean()),
         "host_cycles_per_frame": [int(c) for c in report["frame_cycles"]],
         "baseline_cycles_per_frame_mean": float(np.mean(base_cycles)),
         "unblocked_cycles_per_frame_mean": float(np.mean([c.cycles
@@ -242,11 +238,11 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
         "macs_avoided_percent": 100 * (1 - macs / base_macs) if base_macs else 0.0,
         "macs": macs, "unblocked_macs": sum(c.macs for c in unblocked.counters),
         "main_memory_words_per_frame_mean": float(np.mean(words)),
-        "inputs_scanned_per_frame": sum(c.inputs_scanned for c in expected.counters[0]),
+        "inputs_scanned_per_frame": int(per_frame("inputs_scanned")[0]),
         "layer_inputs": layer.inputs,
         "cycles": int(report["cycles"]), "sim_seconds": report["sim_seconds"],
         "cycles_per_second": report["cycles_per_second"],
         "frames_per_second": len(frames) / max(report["sim_seconds"], 1e-9),
-        "failed": mismatches != 0 or len(report["outputs"]) != n,
+        "failed": mismatches != 0 or len(report["outputs"]) != len(frames),
         **{k: report[k] for k in ("build_seconds", "build_cached") if k in report},
     }

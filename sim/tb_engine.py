@@ -282,8 +282,7 @@ class TB:
                     lasts.append(bool(word >> data_bits))
                     beats.append(int(dut.cap_t[k % self.cap].value))
                 perf = dut.perf_mem[seen % PERF_DEPTH].value.to_unsigned()
-                counters = Counters(*[(perf >> (32 * i)) & 0xFFFFFFFF
-                                      for i in range(len(Counters.FIELDS))])
+                counters = Counters.from_word(perf)
                 z = None
                 if self.z_tap is not None and tapped:
                     k = seen * z_blocks
@@ -301,9 +300,8 @@ class TB:
                     per_layer = []
                     for k in range(seen * len(layers), (seen + 1) * len(layers)):
                         word = dut.layer_mem[k % self.layer_cap].value.to_unsigned()
-                        per_layer.append((word >> (32 * len(Counters.FIELDS)), Counters(
-                            *[(word >> (32 * i)) & 0xFFFFFFFF
-                              for i in range(len(Counters.FIELDS))])))
+                        per_layer.append((word >> (32 * len(Counters.FIELDS)),
+                                          Counters.from_word(word)))
                 checker.frame(Frame(np.array(values[:layer.outputs], dtype=np.int64), counters,
                                     beats, lasts, z, per_layer))
                 seen += 1
