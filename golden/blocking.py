@@ -122,7 +122,7 @@ def conv_bands(layer, rows):
         in_lo = max(0, lo * s - before)
         in_hi = min(in_outer, (hi - 1) * s - before + k)
         # the next band's first input row, where this band's rows stop being its own
-        owned_hi = in_outer if b == len(starts) - 1 else min(in_hi, max(0, hi * s - before))
+        owned_hi = in_hi if b == len(starts) - 1 else min(in_hi, max(0, hi * s - before))
         pads = (max(0, before - lo * s), (hi - 1) * s - before + k - in_hi)
         rows_in = in_hi - in_lo
         band_layer = dataclasses.replace(

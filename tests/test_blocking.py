@@ -24,11 +24,12 @@ LAYERS = [
     ((8, 5), 3, (4, 2, 2, 0)),
     ((11, 4), 1, (4, 3, 3, 1)),
     ((7, 7), 1, (4, 1, 3, 0)),         # stride above the kernel: rows no band reads
+    ((8, 5), 1, (4, 1, 3, 0)),         # ... and after the last band's
     (23, 2, (8, 5, 1, 2)),
     (20, 3, (4, 3, 2, 1)),
 ]
-IDS = ["9x6-k3s1p1", "10x5-k3s2p1", "8x5-k2s2p0", "11x4-k3s3p1", "7x7-k1s3", "1d23-k5s1p2",
-       "1d20-k3s2p1"]
+IDS = ["9x6-k3s1p1", "10x5-k3s2p1", "8x5-k2s2p0", "11x4-k3s3p1", "7x7-k1s3", "8x5-k1s3",
+       "1d23-k5s1p2", "1d20-k3s2p1"]
 
 
 def conv_layer(shape, channels, conv, seed=3):
@@ -172,12 +173,13 @@ RTL_CASES = [
     (23, 2, (8, 5, 1, 2), 5, 8, True),
     ((10, 5), 1, (4, 3, 2, 1), 2, 4, True),
     ((9, 6), 2, (8, 3, 1, 1), 4, 4, False),
+    ((8, 5), 1, (4, 1, 3, 0), 2, 4, True),
 ]
 
 
 @pytest.mark.parametrize("shape, channels, conv, rows, lanes, reuse", RTL_CASES,
                          ids=["9x6-k3s1p1-rows3", "1d23-k5s1p2-rows5-lanes8",
-                              "10x5-k3s2p1-rows2", "9x6-rows4-baseline"])
+                              "10x5-k3s2p1-rows2", "9x6-rows4-baseline", "8x5-k1s3-rows2"])
 def test_rtl_blocked_equals_golden(shape, channels, conv, rows, lanes, reuse):
     """The RTL of an engine sized for one band, run band by band with the testbench as host and
     main memory: every frame's outputs and pre-activations, each band's counters (stalls
