@@ -4,7 +4,7 @@ larger than the engine's buffers run band by band (video-conv, paper IV-C), and 
 real network: Silero VAD on recorded speech (fetched on first use)."""
 
 import golden
-from hw.verilog import engine_verilog
+from hw.verilog import TOP, engine_verilog
 from sim.demo import run_demo
 
 from .common import add_engine_options, engine_from_args, check_sequence_options, write_files, table
@@ -40,7 +40,7 @@ def run(args):
         raise CLIError(f"--speech-frames {args.speech_frames}: allowed 0 or more")
     if args.network_frames < 0:
         raise CLIError(f"--network-frames {args.network_frames}: allowed 0 or more")
-    paths = write_files(args.output, {"fc_engine.v": engine_verilog(config),
+    paths = write_files(args.output, {f"{TOP}.v": engine_verilog(config),
                                       "config.json": config.to_json() + "\n"})
     result = run_demo(config, frames=args.frames, similarity=args.similarity, stall=args.stall)
     result["verilog"] = paths[0]

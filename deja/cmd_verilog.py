@@ -4,7 +4,7 @@ the engine sized for a network of conv, FC and LSTM layers, and the network as n
 import pathlib
 import tempfile
 
-from hw.verilog import engine_verilog
+from hw.verilog import TOP, engine_verilog
 
 from .common import add_engine_options, add_network_option, engine_or_network, write_files
 
@@ -14,7 +14,7 @@ def add_parser(sub):
     add_engine_options(p)
     add_network_option(p, "size the engine for this network and write it as network.npz")
     p.add_argument("-o", "--output", metavar="DIR", required=True, help="output directory")
-    p.add_argument("--name", default="fc_engine", help="top module name (default fc_engine)")
+    p.add_argument("--name", default=TOP, help=f"top module name (default {TOP})")
     return p
 
 

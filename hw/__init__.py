@@ -1,5 +1,5 @@
 """Amaranth 0.5 components of the reuse engine; each block implements its golden/ twin exactly."""
 
-from .fc_engine import FCEngine
+from .engine import ReuseEngine
 
-__all__ = ["FCEngine"]
+__all__ = ["ReuseEngine"]

@@ -4,14 +4,17 @@ import re
 
 from amaranth.back import verilog
 
-from .fc_engine import FCEngine
+from .engine import ReuseEngine
 
-__all__ = ["engine_verilog", "compact_zero_init"]
+__all__ = ["TOP", "engine_verilog", "compact_zero_init"]
+
+# the top module of every generated engine (reuse or baseline)
+TOP = "reuse_engine"
 
 
-def engine_verilog(config, name="fc_engine"):
-    """Verilog text of the FC engine for ``config``, top module ``name``."""
-    return compact_zero_init(verilog.convert(FCEngine(config), name=name, emit_src=False))
+def engine_verilog(config, name=TOP):
+    """Verilog text of the engine for ``config``, top module ``name``."""
+    return compact_zero_init(verilog.convert(ReuseEngine(config), name=name, emit_src=False))
 
 
 _ZERO_INIT = re.compile(

@@ -13,7 +13,7 @@ from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
 from golden import Counters, RunResult, Pattern, network_writes
-from hw import FCEngine
+from hw import ReuseEngine
 from .blocked_host import BlockedHost, configure, unpack_lanes
 
 __all__ = ["rtl_run", "rtl_network_run", "rtl_blocked_run", "SimulationTimeout",
@@ -36,7 +36,7 @@ def rtl_run(config, layer, weights, bias, frames, **options):
 def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=None, vcd=None,
                     trace=True, max_cycles=None, block_ram_slices=False):
     """Simulate ``frames`` (F x N of the first layer) through a network; see module doc.
-    ``block_ram_slices`` simulates the ECP5 flow's netlist (hw.FCEngine)."""
+    ``block_ram_slices`` simulates the ECP5 flow's netlist (hw.ReuseEngine)."""
     writes = network_writes(config, layers)
     first_layer, layer = layers[0][0], layers[-1][0]
     frames = np.asarray(frames, dtype=np.int64).reshape(-1, first_layer.x_inputs)
@@ -51,7 +51,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         worst = sum(l.inputs + 16 + l.blocks(lanes) * (l.inputs + 2) + 8 for l, _, _ in layers)
         max_cycles = 64 + n_frames * worst * 40
 
-    dut = FCEngine(config, block_ram_slices=block_ram_slices)
+    dut = ReuseEngine(config, block_ram_slices=block_ram_slices)
     multi = config.max_layers > 1
     layer_counters = [[] for _ in layers]
     result = RunResult(np.zeros((n_frames, layer.results), dtype=np.int64),
@@ -194,7 +194,7 @@ def rtl_blocked_run(config, layer, weights, bias, frames, rows, *, max_cycles=No
     :class:`golden.blocking.BlockedResult`), ``index_map``, ``output_map`` and
     ``frame_cycles``."""
     host = BlockedHost(config, layer, weights, bias, frames, rows, max_cycles)
-    dut = FCEngine(config)
+    dut = ReuseEngine(config)
 
     async def testbench(ctx):
         try:

@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 from golden import EngineConfig
+from hw.verilog import TOP as ENGINE_TOP
 from .tb_top import TOP, tb_top_verilog, has_preactivation_tap
 
 __all__ = ["SIMULATORS", "SimulatorMissing", "SimulationError", "available", "build",
@@ -37,7 +38,7 @@ SIMULATORS = ("verilator", "icarus")
 REPO = pathlib.Path(__file__).resolve().parent.parent
 TB_MODULE = "sim.tb_engine"
 BLOCKED_TB_MODULE = "sim.tb_blocked"
-ENGINE = "fc_engine"
+ENGINE = ENGINE_TOP
 
 
 class SimulatorMissing(RuntimeError):

@@ -23,6 +23,7 @@ pre-activation tap captures the output-area writes of every reuse layer of a fra
 """
 
 from golden.config import ceil_log2
+from hw.verilog import TOP as ENGINE_TOP
 
 __all__ = ["tb_top_verilog", "TOP", "PERIOD_NS", "IN_DEPTH", "PATTERN_WORDS", "PERF_DEPTH",
            "cfg_depth", "capture_depth", "tap_depth", "layer_depth", "STIMULUS_FILES"]
@@ -64,14 +65,14 @@ def tap_depth(config):
 
 
 def has_preactivation_tap(engine_text):
-    """True when the engine's top module exposes the output-area write (reuse engines)."""
-    top = engine_text[:engine_text.find("endmodule")]
-    return ("output_write__en;" in top and
-            any(line.strip().endswith(" acc;") and line.strip().startswith("wire") for line in
-                top.splitlines()))
+    """True when the engine's I/O buffer has an output area (reuse engines): the tap reads its
+    write port, ``engine.io_buffer.output_write__{en,data}``."""
+    start = engine_text.find(".io_buffer (")
+    header = engine_text[start:engine_text.find(";", start)] if start >= 0 else ""
+    return "output_write__en" in header and "output_write__data" in header
 
 
-def tb_top_verilog(config, engine="fc_engine", tap=False):
+def tb_top_verilog(config, engine=ENGINE_TOP, tap=False):
     """Verilog of the top level; ``tap`` also captures every output-area write (the
     pre-activation outputs z) through a hierarchical reference into the engine."""
     aw, dw = config.cfg_addr_width, config.cfg_data_width
@@ -90,8 +91,8 @@ def tb_top_verilog(config, engine="fc_engine", tap=False):
   reg [{zw - 1}:0] cap_z [0:{tap_depth(config) - 1}];
   always @(posedge clk) begin
     if (rst_q | go_q) z_count <= 0;
-    else if (run & engine.output_write__en) begin
-      cap_z[z_count[{zcap_bits - 1}:0]] <= engine.acc;
+    else if (run & engine.io_buffer.output_write__en) begin
+      cap_z[z_count[{zcap_bits - 1}:0]] <= engine.io_buffer.output_write__data;
       z_count <= z_count + 1;
     end
   end

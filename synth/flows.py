@@ -25,7 +25,8 @@ import re
 
 from amaranth.back import rtlil
 
-from hw.fc_engine import FCEngine
+from hw.engine import ReuseEngine
+from hw.verilog import TOP as ENGINE_TOP
 from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
@@ -34,7 +35,7 @@ __all__ = ["FLOWS", "run_flow", "engine_rtlil_for", "collisions_undefined", "par
            "parse_memories", "parse_ltp", "parse_nextpnr_report", "block_name", "ECP5_DEVICES"]
 
 FLOWS = ("generic", "asic", "ecp5")
-TOP = "fc_engine"
+TOP = ENGINE_TOP
 # the issue's part, and smaller ones for quick runs (tests)
 ECP5_DEVICES = {
     "85k": {"device": "LFE5U-85F", "option": "--85k", "package": "CABGA381"},
@@ -115,13 +116,13 @@ tee -q -o {stat_json} stat -json
 
 
 def engine_rtlil_for(config, wrapped=False, block_ram_slices=False):
-    """RTLIL of the engine (top ``fc_engine``), inside the timing harness if ``wrapped``, with
+    """RTLIL of the engine (top ``reuse_engine``), inside the timing harness if ``wrapped``, with
     weight banks cut into block-RAM slices if ``block_ram_slices`` (the ECP5 flow).
 
     The flows read RTLIL, not Verilog: a memory's initial contents are one constant there, and
     Yosys (WebAssembly, 4 GB) ran out of memory reading the default engine's Verilog, whose
     weight slices are initialized word by word (or by loops it unrolls)."""
-    engine = FCEngine(config, block_ram_slices=block_ram_slices)
+    engine = ReuseEngine(config, block_ram_slices=block_ram_slices)
     design = RegisteredPorts(engine) if wrapped else engine
     return rtlil.convert(design, name=TOP, emit_src=False)
 
@@ -139,13 +140,14 @@ def collisions_undefined(rtlil_text):
 
 
 def block_name(module, top=TOP):
-    """hw/ block of a Yosys module name: ``\\fc_engine.mac_array`` -> ``mac_array``; the top
-    module's own logic (control, scan pipeline, counters) is ``control``."""
+    """hw/ block of a Yosys module name: ``\\reuse_engine.scan_unit.quantizer`` ->
+    ``quantizer`` (each block and stage is its own module); the top module's own logic (the
+    wires between the stages, the counters' increments) is ``engine``."""
     name = module.lstrip("\\")
     if name == top:
-        return "control"
+        return "engine"
     if name.startswith(top + "."):
-        return name[len(top) + 1:]
+        return name.rsplit(".", 1)[1]
     return name
 
 

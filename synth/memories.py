@@ -80,7 +80,7 @@ def engine_buffers(config):
         ]
     if config.conv:
         # the position table (I/O buffer) and the window tables: per block, its window's input
-        # positions and the offset of its weights (hw/fc_engine.py)
+        # positions and the offset of its weights (hw/layer_table.py)
         pw = config.position_width
         buffers += [
             Buffer("position_table", pw, config.max_inputs),

@@ -23,8 +23,8 @@ def test_verilog_writes_engine_and_config(tmp_path):
              "-o", str(out), "--json")
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
-    text = (out / "fc_engine.v").read_text()
-    assert "module fc_engine(" in text and "i_stream__ready" in text and "o_stream__payload" in text
+    text = (out / "reuse_engine.v").read_text()
+    assert "module reuse_engine(" in text and "i_stream__ready" in text and "o_stream__payload" in text
     config = EngineConfig.from_json((out / "config.json").read_text())
     assert config == EngineConfig(lanes=4, max_inputs=64, max_outputs=64)
     assert result["engine"] == config.to_dict()
@@ -35,7 +35,7 @@ def test_verilog_from_config_file_and_baseline(tmp_path):
     cfg.write_text(EngineConfig(lanes=2, max_inputs=16, max_outputs=16).to_json())
     r = deja("verilog", "--config", str(cfg), "--baseline", "-o", str(tmp_path / "b"))
     assert r.returncode == 0, r.stderr
-    text = (tmp_path / "b" / "fc_engine.v").read_text()
+    text = (tmp_path / "b" / "reuse_engine.v").read_text()
     assert "quantizer" not in text and "index_area" not in text   # no reuse hardware
     assert EngineConfig.from_json((tmp_path / "b" / "config.json").read_text()).reuse is False
 
@@ -85,7 +85,7 @@ def test_demo_json_agrees(tmp_path):
     assert result["rtl_matches_golden"] and result["reuse_matches_full_recompute"]
     assert result["cycles_reuse"] < result["cycles_baseline"]
     assert 0 < result["macs_avoided"] < 1
-    assert (tmp_path / "d" / "fc_engine.v").exists()
+    assert (tmp_path / "d" / "reuse_engine.v").exists()
     for key in ("network", "lstm_network", "silero_network", "video_network"):
         network = result[key]
         assert network["frames"] == 4 and network["mismatches"] == 0
@@ -166,10 +166,10 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
     config = EngineConfig.from_json((out / "config.json").read_text())
     assert config == network.engine_config(lanes=4) and config.max_layers == 2
     assert result["engine"] == config.to_dict() and result["network_name"] == "small"
-    assert "module fc_engine(" in (out / "fc_engine.v").read_text()
+    assert "module reuse_engine(" in (out / "reuse_engine.v").read_text()
     loaded = FCNetwork.load(out / "network.npz")
     assert [l for l, _, _ in loaded.layers] == [l for l, _, _ in network.layers]
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "fc_engine.v", "network.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "network.npz", "reuse_engine.v"]
 
 
 @pytest.mark.parametrize("args, message", [

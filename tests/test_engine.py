@@ -131,6 +131,6 @@ def test_engine_with_banked_weight_buffer(monkeypatch, block_ram_slices):
     assert_same(expected, rtl_run(config, layer, weights, bias, x, **stalls,
                                   block_ram_slices=block_ram_slices))
     from amaranth.back import rtlil
-    from hw import FCEngine
-    text = rtlil.convert(FCEngine(config, block_ram_slices=block_ram_slices))
+    from hw import ReuseEngine
+    text = rtlil.convert(ReuseEngine(config, block_ram_slices=block_ram_slices))
     assert ("weights_bank1_slice1" in text) == block_ram_slices

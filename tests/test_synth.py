@@ -32,7 +32,9 @@ LIBERTY = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "liberty" /
            "sky130_fd_sc_hd__tt_025C_1v80.lib")
 SMALL = EngineConfig(lanes=2, max_inputs=16, max_outputs=4, max_clusters=4)
 REUSE_BLOCKS = {"quantizer", "centroid_table", "delta_subtractor", "skip_logic"}
-COMMON_BLOCKS = {"control", "mac_array", "output_unit", "io_buffer", "weight_buffer"}
+COMMON_BLOCKS = {"engine", "layer_table", "scan_unit", "issue_unit", "mac_pipeline",
+                 "output_streamer", "perf_counters", "mac_array", "output_unit", "io_buffer",
+                 "weight_buffer"}
 # hw memory name -> golden/synth buffer name
 MEMORY_NAMES = {"weights": "weights", "biases": "biases", "bank_area": "activation_banks",
                 "change_area": "change_list", "index_area": "index_area",
@@ -108,13 +110,13 @@ def test_generic_memories_of_an_lstm_and_conv_engine(tmp_path):
 def test_parsers_on_generic_outputs(generic):
     result, workdir = generic
     depth = parse_ltp((workdir / "generic.ltp.txt").read_text())
-    assert depth["fc_engine"] == result["logic_depth"]["gates"]
+    assert depth["reuse_engine"] == result["logic_depth"]["gates"]
     memories = parse_memories(json.loads((workdir / "memories.yosys.json").read_text()))
     assert {m["block"] for m in memories} == {"io_buffer", "weight_buffer"} | MEMORY_BLOCKS
     cmos = parse_stat(json.loads((workdir / "generic.cmos.json").read_text()))
     raw = json.loads((workdir / "generic.cmos.json").read_text())
     # own transistors of every block add up to stat's hierarchical figure for the top
-    top = int(raw["modules"]["\\fc_engine"]["estimated_num_transistors"].rstrip("+"))
+    top = int(raw["modules"]["\\reuse_engine"]["estimated_num_transistors"].rstrip("+"))
     assert sum(b["transistors"] for b in cmos.values()) == top
 
 
@@ -123,8 +125,8 @@ def test_parser_errors():
         parse_ltp("nothing here")
     with pytest.raises(ValueError, match="no clock"):
         parse_nextpnr_report({"fmax": {}, "utilization": {}})
-    assert block_name("\\fc_engine") == "control"
-    assert block_name("\\fc_engine.mac_array") == "mac_array"
+    assert block_name("\\reuse_engine") == "engine"
+    assert block_name("\\reuse_engine.mac_pipeline.mac_array") == "mac_array"
 
 
 # ---- ecp5 ------------------------------------------------------------------------------------
@@ -147,8 +149,8 @@ def test_ecp5(ecp5):
     packing = result["register_packing"]
     assert packing["dsp_input_registers"] == 2 * SMALL.lanes
     assert packing["dsp_output_registers"] == SMALL.lanes
-    packed = json.loads((workdir / "ecp5.packed.json").read_text())["modules"]["fc_engine"]
-    before = json.loads((workdir / "ecp5.netlist.json").read_text())["modules"]["fc_engine"]
+    packed = json.loads((workdir / "ecp5.packed.json").read_text())["modules"]["reuse_engine"]
+    before = json.loads((workdir / "ecp5.netlist.json").read_text())["modules"]["reuse_engine"]
     count = lambda module, kind: sum(c["type"] == kind for c in module["cells"].values())
     assert count(before, "TRELLIS_FF") - count(packed, "TRELLIS_FF") == \
         packing["flip_flops_absorbed"] > 0
@@ -284,7 +286,7 @@ def test_asic_per_block_area_and_cli_report(tmp_path):
         blocks = parse_stat(raw)
         assert blocks == asic[which]["blocks"]
         # own areas add up to the top module's (hierarchical) area
-        top = raw["modules"]["\\fc_engine"]["area"]
+        top = raw["modules"]["\\reuse_engine"]["area"]
         assert sum(b.get("area") or 0 for b in blocks.values()) == pytest.approx(top, rel=1e-6)
         assert "area" not in blocks["io_buffer"] and blocks["io_buffer"]["memories"] > 0
     assert REUSE_BLOCKS <= set(asic["reuse"]["blocks"])

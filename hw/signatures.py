@@ -1,0 +1,72 @@
+"""The engine's port signatures and stream payloads (shared by the engine and its stages)."""
+
+from amaranth.hdl import signed
+from amaranth.lib import wiring, data
+from amaranth.lib.wiring import In, Out
+
+from golden.config import ceil_log2
+from golden.fc_engine import Counters
+
+__all__ = ["ConfigWriteSignature", "BufferPortSignature", "TableWriteSignature",
+           "input_layout", "output_layout", "perf_layout"]
+
+
+class ConfigWriteSignature(wiring.Signature):
+    """Host-side configuration write port: ``data`` is written to ``addr`` when ``en``.
+
+    ``addr = region << cfg_offset_width | offset`` (see golden.config.Region);
+    :func:`golden.config.config_writes` is the programme that loads a layer.
+    """
+
+    def __init__(self, config):
+        super().__init__({
+            "addr": Out(config.cfg_addr_width),
+            "data": Out(config.cfg_data_width),
+            "en": Out(1),
+        })
+
+
+class TableWriteSignature(wiring.Signature):
+    """A write into a per-layer table (quantization table, centroid table)."""
+
+    def __init__(self, addr_width, data_shape):
+        super().__init__({"en": Out(1), "addr": Out(addr_width), "data": Out(data_shape)})
+
+
+class BufferPortSignature(wiring.Signature):
+    """Host access to the index and output areas between frames (``EngineConfig.blocking``):
+    a blocked conv layer's bands move their indices and previous outputs to and from main
+    memory through it (golden/blocking.py).
+
+    While ``select``, the host owns both areas: ``addr`` reads the word of ``area`` (0: the
+    index area, ``lanes`` indices per word; 1: the output area, one block of ``lanes``
+    accumulators), which is in ``read_data`` a cycle later, and ``write`` writes
+    ``write_data`` there. Select only while the engine waits for a frame's first input: after
+    a frame's last output beat, or before the first input of a frame.
+    """
+
+    def __init__(self, config):
+        addr_width = ceil_log2(max(2, config.index_depth, config.block_depth))
+        super().__init__({
+            "select": Out(1),
+            "area": Out(1),
+            "addr": Out(addr_width),
+            "write": Out(1),
+            "write_data": Out(config.lanes * config.acc_width),
+            "read_data": In(config.lanes * config.acc_width),
+        })
+
+
+def input_layout(config):
+    return data.StructLayout({"data": signed(config.act_width), "last": 1})
+
+
+def output_layout(config):
+    return data.StructLayout({
+        "data": data.ArrayLayout(signed(config.act_width), config.lanes),
+        "last": 1,
+    })
+
+
+def perf_layout():
+    return data.StructLayout({name: 32 for name in Counters.FIELDS})
