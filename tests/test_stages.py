@@ -238,3 +238,69 @@ def test_output_streamer_sends_complete_banks_in_order(ready_probability):
         assert bool(word >> bits) == (b == blocks - 1)
     # the bank is complete a cycle after its last write, read the next, visible after latency
     assert first_beat[0] == completed[0] + 1 + OutputStreamer.latency
+
+
+def test_layer_table_decodes_the_network_programme_and_switches_layers():
+    """After golden's programme (network_writes), the layer table holds each layer's N, M,
+    blocks, shift, activation and its areas' bases, placed one after another (stated here in
+    plain integers); a start switches to layer 0 and each layer's end to the next, back to 0
+    after the last, every switch ``switch_cycles`` long."""
+    from hw.layer_table import LayerTable
+    from golden.cycle_model import switch_cycles
+    from golden.weight_buffer import weight_words
+    config = EngineConfig(lanes=4, max_inputs=32, max_outputs=32, max_clusters=8, max_layers=3)
+    rng = np.random.default_rng(11)
+    shapes = [(20, 12), (12, 30), (30, 5)]
+    layers = [(LayerConfig(n, m, linear_centroids(-64, 63, 8, 8), shift=int(rng.integers(0, 16)),
+                           activation=["relu", "none"][k % 2], reuse=k != 1),
+               rng.integers(-128, 128, (n, m)), rng.integers(-999, 999, m))
+              for k, (n, m) in enumerate(shapes)]
+    writes = network_writes(config, layers)
+    dut = LayerTable(config, weight_addr_width=10, bias_addr_width=4)
+    seen = []
+
+    async def testbench(ctx):
+        for addr, value in writes:
+            ctx.set(dut.cfg.addr, addr)
+            ctx.set(dut.cfg.data, value)
+            ctx.set(dut.cfg.en, 1)
+            await ctx.tick()
+        ctx.set(dut.cfg.en, 0)
+        await ctx.tick().repeat(3)
+        ctx.set(dut.start, 1)
+        ctx.set(dut.sequence_start, 1)
+        await ctx.tick()
+        ctx.set(dut.start, 0)
+        ctx.set(dut.sequence_start, 0)
+        assert ctx.get(dut.first)
+        for _ in range(2 * len(layers)):
+            waited = 0
+            while not ctx.get(dut.switch_done):
+                await ctx.tick()
+                waited += 1
+            await ctx.tick()
+            cur = dut.current
+            seen.append((waited + 1, ctx.get(dut.layer), ctx.get(dut.last_layer),
+                         {f: ctx.get(getattr(cur, f)) for f in (
+                             "inputs", "outputs", "blocks", "shift", "relu", "reuse",
+                             "weight_base", "block_base", "index_base")}))
+            await ctx.tick().repeat(5)
+            ctx.set(dut.layer_end, 1)
+            await ctx.tick()
+            ctx.set(dut.layer_end, 0)
+
+    _run(dut, testbench)
+    weight_base = block_base = index_base = 0
+    expected = []
+    for k, (layer, w, _) in enumerate(layers):
+        blocks = -(-layer.outputs // config.lanes)
+        expected.append((k, k == len(layers) - 1, {
+            "inputs": layer.inputs, "outputs": layer.outputs, "blocks": blocks,
+            "shift": layer.shift, "relu": int(layer.activation == "relu"),
+            "reuse": int(layer.reuse), "weight_base": weight_base, "block_base": block_base,
+            "index_base": index_base}))
+        weight_base += len(weight_words(w, config.lanes))
+        block_base += blocks
+        index_base += layer.inputs
+    assert [s[1:] for s in seen] == expected * 2
+    assert {s[0] for s in seen} == {switch_cycles(config)}
