@@ -101,8 +101,10 @@ class ReuseEngine(wiring.Component):
         self.layer_table = LayerTable(
             cfg, weight_addr_width=weight_addr_width,
             bias_addr_width=wb.signature.members["bias_read"].signature.addr_width)
+        change_writes = [f"change_write_{j}" for j in range(cfg.scan_width)]
         self.scan_unit = ScanUnit(cfg, ports(io, "index_read", "index_write", "change_write",
-                                             "position_write", "scan_read", "recurrent_read"))
+                                             *change_writes, "position_write", "scan_read",
+                                             "recurrent_read"))
         self.issue_unit = IssueUnit(
             cfg, ports(io, "position_read_lo", "position_read_hi"),
             ports(self.layer_table, "window_read", "window_base_read"), weight_addr_width)
@@ -148,7 +150,8 @@ class ReuseEngine(wiring.Component):
             index_side = host
         connections = [
             (index_side, scan, ("index_read", "index_write")),
-            (io, scan, ("change_write", "position_write", "scan_read", "recurrent_read")),
+            (io, scan, ("change_write", *(f"change_write_{j}" for j in range(cfg.scan_width)),
+                        "position_write", "scan_read", "recurrent_read")),
             (io, issue, ("position_read_lo", "position_read_hi")),
             (table, issue, ("window_read", "window_base_read")),
             (wb, pipe, ("weight_read", "bias_read")),
@@ -220,12 +223,12 @@ class ReuseEngine(wiring.Component):
         m.d.comb += [
             increments.cycles.eq(~stall),
             increments.stall_cycles.eq(stall),
-            increments.inputs_scanned.eq(scan.accept),
-            increments.inputs_changed.eq(scan.appending),
+            increments.inputs_scanned.eq(scan.scanned),
+            increments.inputs_changed.eq(scan.changed),
             increments.macs.eq(Mux(issue.multiplying, issue.active_lanes, 0)),
             increments.weight_words.eq(issue.multiplying),
-            increments.index_reads.eq(scan.accept & layer_reuse),
-            increments.index_writes.eq(scan.index_writing if cfg.reuse else 0),
+            increments.index_reads.eq(Mux(layer_reuse, scan.scanned, 0)),
+            increments.index_writes.eq(scan.index_writes if cfg.reuse else 0),
             increments.output_reads.eq(issue.loading & ~table.first & layer_reuse),
             increments.output_writes.eq(issue.storing & layer_reuse),
             counters.start.eq(self.start),

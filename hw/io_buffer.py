@@ -1,4 +1,4 @@
-from amaranth.hdl import Module, signed
+from amaranth.hdl import Module, Signal, Array, signed
 from amaranth.lib import wiring, data
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
@@ -29,7 +29,13 @@ class IOBuffer(wiring.Component):
 
     On engines with ``blocking``, the index area's words hold ``lanes`` indices (index i at word
     i // lanes, lane i % lanes; the write port has a write enable per lane), so the host moves
-    ``lanes`` indices per cycle through the buffer port (golden.blocking.index_words).
+    ``lanes`` indices per cycle through the buffer port (golden.blocking.index_words). On
+    engines with ``scan_width`` W > 1 they hold W indices, the scan's beat.
+
+    With W > 1 the change list is W banks (entry e in bank e % W, word e // W), so the scan
+    writes up to W consecutive entries a cycle (``change_write_<j>``, one port per bank);
+    ``change_read`` reads entry ``addr`` (its data a cycle later, from the bank its address
+    named).
 
     Members
     -------
@@ -37,7 +43,8 @@ class IOBuffer(wiring.Component):
     output_read, output_write : memory ports of the output area (absent if ``reuse=False``)
     bank_read, bank_write : memory ports of the activation banks (address MSBs = bank)
     scan_read : second read port of the activation banks (``max_layers > 1`` only)
-    change_read, change_write : memory ports of the change list
+    change_read, change_write : memory ports of the change list (``change_write_<j>``, one
+        per bank, if ``scan_width`` > 1)
     """
 
     def __init__(self, config):
@@ -61,10 +68,12 @@ class IOBuffer(wiring.Component):
         if cfg.conv:
             # a conv layer's change-list length before each input position
             self._shapes["position"] = (range(cfg.max_inputs + 1), cfg.max_inputs)
-        self.index_lanes = cfg.lanes if cfg.blocking else 1
+        self.index_lanes = cfg.lanes if cfg.blocking else cfg.scan_width
+        self.change_banks = cfg.scan_width
         if cfg.reuse:
             self._shapes["index"] = (
-                data.ArrayLayout(cfg.index_width, cfg.lanes) if cfg.blocking else cfg.index_width,
+                data.ArrayLayout(cfg.index_width, self.index_lanes) if self.index_lanes > 1
+                else cfg.index_width,
                 -(-cfg.index_depth // self.index_lanes))
             self._shapes["output"] = (acc_word, cfg.block_depth)
         # a one-word area still gets two words: Memory gives depth 1 a 0-bit address, and
@@ -82,6 +91,12 @@ class IOBuffer(wiring.Component):
             addr_width = max(1, (depth - 1).bit_length())
             for port in self._reads[name]:
                 members[port] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
+            if name == "change" and self.change_banks > 1:
+                bank_width = max(1, (-(-depth // self.change_banks) - 1).bit_length())
+                for j in range(self.change_banks):
+                    members[f"change_write_{j}"] = Out(WritePort.Signature(
+                        addr_width=bank_width, shape=shape))
+                continue
             members[f"{name}_write"] = Out(WritePort.Signature(
                 addr_width=addr_width, shape=shape, granularity=self._granularity(name)))
         self.block_bits = block_bits
@@ -90,6 +105,9 @@ class IOBuffer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         for name, (shape, depth) in self._shapes.items():
+            if name == "change" and self.change_banks > 1:
+                self._change_banks(m, shape, depth)
+                continue
             memory = Memory(shape=shape, depth=depth, init=[])
             m.submodules[f"{name}_area"] = memory
             for port in self._reads[name]:
@@ -97,6 +115,24 @@ class IOBuffer(wiring.Component):
             wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write")),
                            memory.write_port(granularity=self._granularity(name)))
         return m
+
+    def _change_banks(self, m, shape, depth):
+        banks = self.change_banks
+        low = banks.bit_length() - 1
+        words = max(2, -(-depth // banks))
+        selected = Signal(range(banks))
+        m.d.sync += selected.eq(self.change_read.addr[:low])
+        outputs = []
+        for j in range(banks):
+            memory = Memory(shape=shape, depth=words, init=[])
+            m.submodules[f"change_area_{j}"] = memory
+            wiring.connect(m, wiring.flipped(getattr(self, f"change_write_{j}")),
+                           memory.write_port())
+            read = memory.read_port()
+            m.d.comb += [read.addr.eq(self.change_read.addr[low:]),
+                         read.en.eq(self.change_read.en)]
+            outputs.append(read.data)
+        m.d.comb += self.change_read.data.eq(Array(outputs)[selected])
 
     def _granularity(self, area):
         return 1 if area == "index" and self.index_lanes > 1 else None

@@ -11,9 +11,13 @@ __all__ = ["PerfCounters", "increment_layout"]
 
 
 def increment_layout(config):
-    """What each counter adds in a cycle: 1 bit, or up to ``lanes`` for the MACs."""
-    return data.StructLayout({name: range(config.lanes + 1) if name == "macs" else 1
-                              for name in Counters.FIELDS})
+    """What each counter adds in a cycle: up to ``lanes`` MACs, up to ``scan_width`` inputs
+    (scanned, changed, their index reads and writes), one of the rest."""
+    per_input = ("inputs_scanned", "inputs_changed", "index_reads", "index_writes")
+    return data.StructLayout({
+        name: range(config.lanes + 1) if name == "macs"
+        else range(config.scan_width + 1) if name in per_input and config.scan_width > 1
+        else 1 for name in Counters.FIELDS})
 
 
 class PerfCounters(wiring.Component):

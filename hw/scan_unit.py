@@ -1,4 +1,4 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, signed
+from amaranth.hdl import Module, Signal, Mux, Cat, Const, Array, signed
 from amaranth.lib import wiring, stream
 from amaranth.lib.wiring import In, Out
 
@@ -18,20 +18,23 @@ __all__ = ["ScanUnit"]
 
 
 class ScanUnit(wiring.Component):
-    """The scan: one input per cycle is quantized, compared with its stored index and, if it
-    changed, appended to the change list with its delta (golden twin: the scan of
-    golden/fc_engine.py, timed by golden/cycle_model.py).
+    """The scan: a beat of ``scan_width`` (W) inputs per cycle is quantized, compared with the
+    stored indices and the changed inputs are appended to the change list with their deltas
+    (golden twin: golden/scan_unit.py, timed by golden/cycle_model.py).
 
-    Layer 0 scans the input stream; layer l > 0 scans the hidden bank layer l - 1 wrote, and
-    an LSTM layer h_{t-1} from the recurrent area after x_t. The pipeline: accept, quantize +
-    read the stored index, registered copies of both indices (they come from block RAM output
-    registers and are copied once in the fabric before the comparison: the route from the RAMs
-    followed by the skip decision was the ECP5 critical path), compare + look up centroids,
-    delta, write the index and the change list: ``latency`` cycles from accept to the writes.
+    Layer 0 scans the input stream; layer l > 0 scans the hidden bank layer l - 1 wrote, W of
+    a word's ``lanes`` activations a cycle, and an LSTM layer h_{t-1} from the recurrent area
+    after x_t. The pipeline: accept, quantize + read the stored indices, registered copies of
+    both indices (they come from block RAM output registers and are copied once in the fabric
+    before the comparison: the route from the RAMs followed by the skip decision was the ECP5
+    critical path), compare + look up centroids, delta, write the indices and the change list:
+    ``latency`` cycles from accept to the writes. A layer's last beat may be partial: its
+    inputs past N are neither compared nor counted.
 
-    Every scanned input is written at the change list's tail, which only moves past a changed
-    one (so the write enable does not wait for the skip decision). The list's length counts
-    in the same cycle; the issue unit may issue its first LOAD then (``appending``).
+    With W = 1 every scanned input is written at the change list's tail, which only moves
+    past a changed one (so the write enable does not wait for the skip decision); the list's
+    length counts in the same cycle, and the issue unit may issue its first LOAD then
+    (``appending``). With W > 1 the list is banked and written a cycle later (:meth:`_compact`).
 
     Members
     -------
@@ -39,11 +42,13 @@ class ScanUnit(wiring.Component):
     scanning : ``Out(1)``
         The scan runs (the input stream is ready while layer 0 scans).
     scan_done : ``Out(1)``
-        The layer's last input is accepted.
+        The layer's last beat is accepted.
     sequence_start : ``Out(1)`` (``max_layers > 1``)
         ``start`` while scanning: the engine switches to layer 0.
-    accept, appending, index_writing : ``Out(1)``
-        An input is accepted, appended to the change list, its index written (counters).
+    accept, appending : ``Out(1)``
+        A beat is accepted; (W = 1) an input is appended to the change list.
+    scanned, changed, index_writes : ``Out(range(W + 1))``
+        Inputs accepted, appended to the change list, whose index is written (counters).
     n_changed : ``Out(...)``
         The change list's length (``appending`` not yet counted).
     has_changes, one_entry : ``Out(1)``
@@ -60,6 +65,7 @@ class ScanUnit(wiring.Component):
         self._config = check_config(config)
         cfg = config
         multi = cfg.max_layers > 1
+        width = cfg.scan_width
         entry = entry_layout(cfg)
         members = {
             "i_stream": In(stream.Signature(input_layout(cfg))),
@@ -72,7 +78,9 @@ class ScanUnit(wiring.Component):
             "scan_done": Out(1),
             "accept": Out(1),
             "appending": Out(1),
-            "index_writing": Out(1),
+            "scanned": Out(range(width + 1)),
+            "changed": Out(range(width + 1)),
+            "index_writes": Out(range(width + 1)),
             "n_changed": Out(range(cfg.max_inputs + 1)),
             "has_changes": Out(1),
             "one_entry": Out(1),
@@ -97,10 +105,12 @@ class ScanUnit(wiring.Component):
             })
         super().__init__(members)
         if cfg.reuse:
-            self.quantizer = Quantizer(cfg)
-            self.centroid_table = CentroidTable(cfg)
-            self.delta_subtractor = DeltaSubtractor(cfg)
-            self.skip_logic = SkipLogic(cfg)
+            # one quantizer, centroid table, skip logic and delta subtractor per input of a
+            # beat (the tables are copies, written together)
+            self.quantizers = [Quantizer(cfg) for _ in range(width)]
+            self.centroid_tables = [CentroidTable(cfg) for _ in range(width)]
+            self.delta_subtractors = [DeltaSubtractor(cfg) for _ in range(width)]
+            self.skip_logics = [SkipLogic(cfg) for _ in range(width)]
 
     @property
     def config(self):
@@ -109,6 +119,9 @@ class ScanUnit(wiring.Component):
     def elaborate(self, platform):
         cfg = self._config
         reuse, multi = cfg.reuse, cfg.max_layers > 1
+        width = cfg.scan_width
+        wide = width > 1
+        lanes = range(width)
         m = Module()
         cur, first = self.current, self.first
         layer_reuse = cur.reuse if reuse else Const(0)
@@ -116,23 +129,35 @@ class ScanUnit(wiring.Component):
         def based(address, field):
             return address + getattr(cur, field) if multi else address
 
-        # ---- the scan's source: the input stream, or (max_layers > 1) a hidden bank
+        # ---- the scan's source: the input stream, or (max_layers > 1) a hidden bank, read a
+        # word of ``lanes`` activations at a time and scanned ``width`` at a time
         from_bank = Signal()
-        scan_x = Signal(signed(cfg.act_width))
+        stream_x = ([self.i_stream.payload.data[k] for k in lanes] if wide
+                    else [self.i_stream.payload.data])
+        scan_x = [Signal(signed(cfg.act_width), name=f"scan_x{k}" if wide else "scan_x")
+                  for k in lanes]
         fetch = Signal()
         if multi:
+            chunks = cfg.lanes // width
             fetch_word = Signal(range(cfg.max_blocks))
-            fetch_lane = Signal(range(cfg.lanes))
-            scan_lane = Signal(range(cfg.lanes))
-            bank_x = self.scan_read.data.as_value().word_select(scan_lane, cfg.act_width)
+            fetch_chunk = Signal(range(chunks))
+            scan_chunk = Signal(range(chunks))
+
+            def chunk(word):
+                bits = word.as_value()
+                if chunks > 1:
+                    bits = bits.word_select(scan_chunk, width * cfg.act_width)
+                return [bits[k * cfg.act_width:(k + 1) * cfg.act_width] for k in lanes]
+
+            bank_x = chunk(self.scan_read.data)
             if cfg.lstm:
                 # an LSTM layer scans x_t's words, then h_{t-1} from the recurrent area (0 on
                 # a first execution)
                 fetch_h, scan_h = Signal(), Signal()
                 h_word = Signal.like(self.recurrent_read.addr)
-                h_x = self.recurrent_read.data.as_value().word_select(scan_lane, cfg.act_width)
+                h_x = chunk(self.recurrent_read.data)
                 m.d.comb += self.recurrent_read.addr.eq(h_word)
-                bank_x = Mux(scan_h, Mux(first, 0, h_x), bank_x)
+                bank_x = [Mux(scan_h, Mux(first, 0, h), x) for h, x in zip(h_x, bank_x)]
                 # an LSTM layer 0 scans x_t from the input stream, then (h_phase) h_{t-1}
                 h_phase = Signal()
                 first_lstm = Signal()
@@ -145,14 +170,14 @@ class ScanUnit(wiring.Component):
                 # layer r reads the hidden bank layer r-1 wrote: 2 + ((r - 1) & 1)
                 self.scan_read.addr.eq(Cat(fetch_word[:block_bits], ~self.target[0],
                                            Const(1, 1))),
-                scan_x.eq(Mux(from_bank, bank_x, self.i_stream.payload.data)),
+                *(x.eq(Mux(from_bank, b, s)) for x, b, s in zip(scan_x, bank_x, stream_x)),
             ]
             with m.If(fetch):
-                m.d.sync += [scan_lane.eq(fetch_lane), fetch_lane.eq(fetch_lane + 1)]
+                m.d.sync += [scan_chunk.eq(fetch_chunk), fetch_chunk.eq(fetch_chunk + 1)]
                 if cfg.lstm:
                     m.d.sync += scan_h.eq(fetch_h)
-                with m.If(fetch_lane == cfg.lanes - 1):
-                    m.d.sync += fetch_lane.eq(0)
+                with m.If(fetch_chunk == chunks - 1):
+                    m.d.sync += fetch_chunk.eq(0)
                     if cfg.lstm:
                         with m.If(fetch_h):
                             m.d.sync += h_word.eq(h_word + 1)
@@ -163,18 +188,21 @@ class ScanUnit(wiring.Component):
                     else:
                         m.d.sync += fetch_word.eq(fetch_word + 1)
         else:
-            m.d.comb += scan_x.eq(self.i_stream.payload.data)
+            m.d.comb += [x.eq(s) for x, s in zip(scan_x, stream_x)]
 
-        # ---- the scan pipeline
-        scan_count = Signal(range(cfg.max_inputs))
+        # ---- the scan pipeline: a beat of ``width`` inputs per stage
+        log_width = width.bit_length() - 1
+        scan_count = Signal(range(-(-cfg.max_inputs // width)))     # the beat
         accept = self.accept
         s1_valid, s2_valid, s3_valid, s4_valid = Signal(), Signal(), Signal(), Signal()
-        s1_x, s2_x, s3_x = (Signal(signed(cfg.act_width), name=f"s{k}_x") for k in (1, 2, 3))
-        s1_i, s2_i, s3_i, s4_i = (Signal(cfg.input_index_width, name=f"s{k}_i")
-                                  for k in (1, 2, 3, 4))
-        s4_d = Signal(signed(cfg.delta_width))
-        s3_changed = Signal()
-        s4_changed = Signal()         # s4's input is appended to the change list
+        s1_x, s2_x, s3_x = ([Signal(signed(cfg.act_width), name=f"s{s}_x{k}" if wide
+                                    else f"s{s}_x") for k in lanes] for s in (1, 2, 3))
+        s1_i, s2_i, s3_i, s4_i = (Signal(len(scan_count), name=f"s{s}_i") for s in (1, 2, 3, 4))
+        s4_d = [Signal(signed(cfg.delta_width), name=f"s4_d{k}" if wide else "s4_d")
+                for k in lanes]
+        s3_changed = [Signal(name=f"s3_changed{k}" if wide else "s3_changed") for k in lanes]
+        # s4's inputs appended to the change list
+        s4_changed = [Signal(name=f"s4_changed{k}" if wide else "s4_changed") for k in lanes]
 
         scanning = Signal(init=1)
         m.d.comb += [
@@ -186,19 +214,37 @@ class ScanUnit(wiring.Component):
         # The scan's end is a flag register, kept from the inputs of the layer the engine runs
         # or switches to: in place when that layer's scan starts, three cycles after a register
         # write reaches the layer table.
-        at_last_input = at_last_flag(m, scan_count, accept, self.upcoming_inputs, "at_last_input")
+        upcoming_beats = ((self.upcoming_inputs + width - 1) >> log_width if wide
+                          else self.upcoming_inputs)
+        at_last_input = at_last_flag(m, scan_count, accept, upcoming_beats, "at_last_input")
         m.d.sync += [
-            s1_valid.eq(accept), s1_x.eq(scan_x), s1_i.eq(scan_count),
-            s2_valid.eq(s1_valid), s2_x.eq(s1_x), s2_i.eq(s1_i),
-            s3_valid.eq(s2_valid), s3_i.eq(s2_i), s3_x.eq(s2_x),
-            s4_valid.eq(s3_valid), s4_changed.eq(s3_valid & s3_changed), s4_i.eq(s3_i),
+            s1_valid.eq(accept), s1_i.eq(scan_count),
+            s2_valid.eq(s1_valid), s2_i.eq(s1_i),
+            s3_valid.eq(s2_valid), s3_i.eq(s2_i),
+            s4_valid.eq(s3_valid), s4_i.eq(s3_i),
         ]
+        m.d.sync += [a.eq(b) for a, b in zip(s1_x + s2_x + s3_x, scan_x + s1_x + s2_x)]
+        m.d.sync += [s4.eq(s3_valid & s3) for s4, s3 in zip(s4_changed, s3_changed)]
+        # inputs of the beat inside the layer (the last beat may be partial)
+        s3_in = [Const(1)]
+        if wide:
+            tail = Signal(range(width + 1))      # inputs of the last beat
+            m.d.sync += tail.eq(Mux(self.upcoming_inputs[:log_width] == 0, width,
+                                    self.upcoming_inputs[:log_width]))
+            beat_in = [~at_last_input | (k < tail) for k in lanes]
+            s1_in, s2_in, s3_in = ([Signal(name=f"s{s}_in{k}") for k in lanes]
+                                   for s in (1, 2, 3))
+            m.d.sync += [a.eq(b) for a, b in zip(s1_in + s2_in + s3_in,
+                                                 beat_in + s1_in + s2_in)]
+            m.d.comb += self.scanned.eq(Mux(accept, Mux(at_last_input, tail, width), 0))
+        else:
+            m.d.comb += self.scanned.eq(accept)
         stream_last = at_last_input
         if cfg.lstm:
             x_last = Signal.like(scan_count)
             at_last_x = Signal()
             x_end = Signal()            # an LSTM layer 0 accepts its last x_t input
-            m.d.sync += x_last.eq(self.upcoming_x_inputs - 1)
+            m.d.sync += x_last.eq((self.upcoming_x_inputs >> log_width) - 1)
             m.d.comb += [at_last_x.eq(scan_count == x_last),
                          x_end.eq(accept & first_lstm & ~h_phase & at_last_x)]
             stream_last = Mux(first_lstm, at_last_x, at_last_input)
@@ -210,89 +256,116 @@ class ScanUnit(wiring.Component):
             m.d.sync += self.framing_error.eq(1)
 
         if reuse:
-            m.submodules.quantizer = quant = self.quantizer
-            m.submodules.centroid_table = table = self.centroid_table
-            m.submodules.delta_subtractor = sub = self.delta_subtractor
-            m.submodules.skip_logic = skip = self.skip_logic
-            for block, port in ((quant, self.quantization_write), (table, self.centroid_write)):
-                m.d.comb += [block.write_en.eq(port.en), block.write_addr.eq(port.addr),
-                             block.write_data.eq(port.data)]
-                if multi:
-                    m.d.comb += block.layer.eq(self.layer)
+            quants, tables = self.quantizers, self.centroid_tables
+            subs, skips = self.delta_subtractors, self.skip_logics
+            for k in lanes:
+                suffix = f"_{k}" if wide else ""
+                m.submodules[f"quantizer{suffix}"] = quants[k]
+                m.submodules[f"centroid_table{suffix}"] = tables[k]
+                m.submodules[f"delta_subtractor{suffix}"] = subs[k]
+                m.submodules[f"skip_logic{suffix}"] = skips[k]
+                for block, port in ((quants[k], self.quantization_write),
+                                    (tables[k], self.centroid_write)):
+                    m.d.comb += [block.write_en.eq(port.en), block.write_addr.eq(port.addr),
+                                 block.write_data.eq(port.data)]
+                    if multi:
+                        m.d.comb += block.layer.eq(self.layer)
             # registers right after a memory read are reset-less: on ECP5 they become the
             # block RAM's output register (synth.ecp5_pack)
-            s2_q_new = Signal(cfg.index_width, reset_less=True)
-            s2_q_old = Signal(cfg.index_width, reset_less=True)
-            s3_q_new = Signal(cfg.index_width)
-            s3_q_old = Signal(cfg.index_width)
-            s4_q_new = Signal(cfg.index_width)
-            s4_write = self.index_writing
-            read_index = based(scan_count, "index_base")
-            written_index = based(s4_i, "index_base")
-            m.d.comb += [
-                quant.x.eq(scan_x),                          # index at t+1, as s1_x
-                table.index_a.eq(s2_q_new),                  # centroids at t+3, as s3_x
-                table.index_b.eq(s2_q_old),
-                skip.q_new.eq(s3_q_new),
-                skip.q_old.eq(s3_q_old),
-                skip.first.eq(first),
-                s3_changed.eq(skip.changed | ~layer_reuse),
-                sub.new.eq(table.centroid_a),
-                sub.old.eq(table.centroid_b),
-                sub.first.eq(first),
-            ]
-            if cfg.blocking:
+            s2_q_new, s2_q_old = ([Signal(cfg.index_width, reset_less=True,
+                                          name=f"s2_q_{w}{k}" if wide else f"s2_q_{w}")
+                                   for k in lanes] for w in ("new", "old"))
+            s3_q_new, s3_q_old, s4_q_new = ([Signal(cfg.index_width, name=f"{n}{k}" if wide
+                                                    else n) for k in lanes]
+                                            for n in ("s3_q_new", "s3_q_old", "s4_q_new"))
+            s4_write = [Signal(name=f"s4_write{k}" if wide else "s4_write") for k in lanes]
+            for k in lanes:
+                m.d.comb += [
+                    quants[k].x.eq(scan_x[k]),                   # index at t+1, as s1_x
+                    tables[k].index_a.eq(s2_q_new[k]),           # centroids at t+3, as s3_x
+                    tables[k].index_b.eq(s2_q_old[k]),
+                    skips[k].q_new.eq(s3_q_new[k]),
+                    skips[k].q_old.eq(s3_q_old[k]),
+                    skips[k].first.eq(first),
+                    s3_changed[k].eq((skips[k].changed | ~layer_reuse) & s3_in[k]),
+                    subs[k].new.eq(tables[k].centroid_a),
+                    subs[k].old.eq(tables[k].centroid_b),
+                    subs[k].first.eq(first),
+                ]
+            if wide:
+                # words of ``width`` indices (hw.io_buffer), the layer's base aligned to them
+                base = cur.index_base >> log_width if multi else 0
+                old_index = [self.index_read.data[k] for k in lanes]
+                m.d.comb += [
+                    self.index_read.addr.eq(scan_count + base),
+                    self.index_write.addr.eq(s4_i + base),
+                    self.index_write.data.eq(Cat(s4_q_new)),
+                    self.index_write.en.eq(Cat(s4_write)),
+                ]
+            elif cfg.blocking:
                 # words of ``lanes`` indices (hw.io_buffer): the scan reads a word and picks
                 # its lane a cycle later, and writes one lane
+                read_index = based(scan_count, "index_base")
+                written_index = based(s4_i, "index_base")
                 il = ceil_log2(cfg.lanes)
                 s1_lane = Signal(range(cfg.lanes))
                 m.d.sync += s1_lane.eq(read_index[:il])
-                old_index = self.index_read.data[s1_lane]
+                old_index = [self.index_read.data[s1_lane]]
                 m.d.comb += [
                     self.index_read.addr.eq(read_index >> il),
                     self.index_write.addr.eq(written_index >> il),
-                    self.index_write.data.eq(Cat(s4_q_new for _ in range(cfg.lanes))),
-                    self.index_write.en.eq(Mux(s4_write, 1 << written_index[:il], 0)),
+                    self.index_write.data.eq(Cat(s4_q_new[0] for _ in range(cfg.lanes))),
+                    self.index_write.en.eq(Mux(s4_write[0], 1 << written_index[:il], 0)),
                 ]
             else:
-                old_index = self.index_read.data
+                old_index = [self.index_read.data]
                 m.d.comb += [
-                    self.index_read.addr.eq(read_index),
+                    self.index_read.addr.eq(based(scan_count, "index_base")),
                     # the decision is registered before the route to the index area's RAM
-                    self.index_write.addr.eq(written_index),
-                    self.index_write.data.eq(s4_q_new),
-                    self.index_write.en.eq(s4_write),
+                    self.index_write.addr.eq(based(s4_i, "index_base")),
+                    self.index_write.data.eq(s4_q_new[0]),
+                    self.index_write.en.eq(s4_write[0]),
                 ]
-            m.d.sync += [
-                s2_q_new.eq(quant.index),
-                s2_q_old.eq(old_index),
-                s3_q_new.eq(s2_q_new),
-                s3_q_old.eq(s2_q_old),
-                s4_q_new.eq(s3_q_new),
-                s4_write.eq(s3_valid & s3_changed & layer_reuse),
-                s4_d.eq(Mux(layer_reuse, sub.delta, s3_x)),   # a layer in baseline mode: d = x
-            ]
+            for k in lanes:
+                m.d.sync += [
+                    s2_q_new[k].eq(quants[k].index),
+                    s2_q_old[k].eq(old_index[k]),
+                    s3_q_new[k].eq(s2_q_new[k]),
+                    s3_q_old[k].eq(s2_q_old[k]),
+                    s4_q_new[k].eq(s3_q_new[k]),
+                    s4_write[k].eq(s3_valid & s3_changed[k] & layer_reuse),
+                    # a layer in baseline mode: d = x
+                    s4_d[k].eq(Mux(layer_reuse, subs[k].delta, s3_x[k])),
+                ]
+            m.d.comb += self.index_writes.eq(sum(s4_write) if wide else s4_write[0])
         else:
-            m.d.comb += s3_changed.eq(1)
-            m.d.sync += s4_d.eq(s3_x)
+            m.d.comb += [s3_changed[k].eq(s3_in[k]) for k in lanes]
+            m.d.sync += [s4_d[k].eq(s3_x[k]) for k in lanes]
 
         # ---- the change list and its length
         n_changed = self.n_changed
         any_change = Signal()         # n_changed != 0, counted with it
         one_change = Signal()         # n_changed == 1, likewise
-        m.d.comb += [
-            self.appending.eq(s4_changed),
-            self.change_write.addr.eq(n_changed),
-            self.change_write.data.index.eq(s4_i),
-            self.change_write.data.delta.eq(s4_d),
-            self.change_write.en.eq(s4_valid),
-            # the list's length once the pending entry (if any) is counted
-            self.has_changes.eq(any_change | s4_changed),
-            self.one_entry.eq(Mux(s4_changed, ~any_change, one_change)),
-        ]
-        with m.If(s4_changed):
-            m.d.sync += [n_changed.eq(n_changed + 1), any_change.eq(1),
-                         one_change.eq(~any_change)]
+        if wide:
+            self._compact(m, s4_i, s4_changed, s4_d, any_change, one_change)
+        else:
+            # Every scanned input is written at the change list's tail, which only moves past
+            # a changed one; the issue unit may issue its first LOAD as the last one is
+            # counted (``appending``).
+            m.d.comb += [
+                self.appending.eq(s4_changed[0]),
+                self.changed.eq(s4_changed[0]),
+                self.change_write.addr.eq(n_changed),
+                self.change_write.data.index.eq(s4_i),
+                self.change_write.data.delta.eq(s4_d[0]),
+                self.change_write.en.eq(s4_valid),
+                # the list's length once the pending entry (if any) is counted
+                self.has_changes.eq(any_change | s4_changed[0]),
+                self.one_entry.eq(Mux(s4_changed[0], ~any_change, one_change)),
+            ]
+            with m.If(s4_changed[0]):
+                m.d.sync += [n_changed.eq(n_changed + 1), any_change.eq(1),
+                             one_change.eq(~any_change)]
         if cfg.conv:
             # A conv layer's position table: the list's length before each input position's
             # first input (a block's window is then a range of the list)
@@ -336,7 +409,47 @@ class ScanUnit(wiring.Component):
             restart = self.sequence_start | self.layer_end
             to_first = self.sequence_start | self.last_layer
             with m.If(restart):
-                m.d.sync += [fetch_word.eq(0), fetch_lane.eq(0)]
+                m.d.sync += [fetch_word.eq(0), fetch_chunk.eq(0)]
                 if cfg.lstm:
                     m.d.sync += [fetch_h.eq(to_first & self.first_is_lstm), h_word.eq(0)]
         return m
+
+    def _compact(self, m, s4_i, s4_changed, s4_d, any_change, one_change):
+        """A beat's changed inputs go to consecutive entries of the banked change list (entry
+        e in bank e % width): at s4 they are compacted (input k to slot p_k, the changed
+        inputs before it) and counted; at s5 slot r is written to bank (n + r) % width, where
+        n was the list's length, and the list is complete a cycle later than with one input
+        a beat (``scan_drain``)."""
+        cfg = self._config
+        width = cfg.scan_width
+        log_width = width.bit_length() - 1
+        n_changed = self.n_changed
+        entry = self.change_write_0.data.shape()
+        count = Signal(range(width + 1))
+        m.d.comb += [count.eq(sum(s4_changed)), self.changed.eq(count),
+                     self.appending.eq(0),
+                     self.has_changes.eq(any_change), self.one_entry.eq(one_change)]
+        slots = [Signal(entry, name=f"s5_slot{r}") for r in range(width)]
+        s5_count = Signal.like(count)
+        s5_base = Signal.like(n_changed)
+        before = Const(0, range(width + 1))
+        for k in range(width):
+            for r in range(k + 1):       # input k goes to slot before-k-changed
+                with m.If(s4_changed[k] & (before == r)):
+                    m.d.sync += [slots[r].index.eq(s4_i << log_width | k),
+                                 slots[r].delta.eq(s4_d[k])]
+            before = before + s4_changed[k]
+        m.d.sync += [s5_count.eq(count), s5_base.eq(n_changed)]
+        with m.If(count != 0):
+            m.d.sync += [n_changed.eq(n_changed + count), any_change.eq(1),
+                         one_change.eq(~any_change & (count == 1))]
+        offset = s5_base[:log_width]
+        for j in range(width):
+            port = getattr(self, f"change_write_{j}")
+            slot = Signal(range(width), name=f"bank{j}_slot")
+            m.d.comb += [
+                slot.eq(j - offset),                    # (j - n) mod width
+                port.data.eq(Array(slots)[slot]),
+                port.addr.eq((s5_base >> log_width) + (j < offset)),
+                port.en.eq(slot < s5_count),
+            ]

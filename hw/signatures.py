@@ -58,7 +58,12 @@ class BufferPortSignature(wiring.Signature):
 
 
 def input_layout(config):
-    return data.StructLayout({"data": signed(config.act_width), "last": 1})
+    """A beat of the input stream: ``scan_width`` activations (one: a scalar), ``last`` on a
+    frame's last beat (its inputs past N are ignored)."""
+    width = config.scan_width
+    act = signed(config.act_width)
+    return data.StructLayout({"data": data.ArrayLayout(act, width) if width > 1 else act,
+                              "last": 1})
 
 
 def output_layout(config):
