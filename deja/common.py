@@ -87,7 +87,7 @@ def network_from_args(args, frames=None):
 def network_engine(args, network):
     """The engine sized for ``network`` (``FCNetwork.engine_config``); engine options given on
     the command line override its sizes. Raises ConfigError unless the network fits."""
-    from golden.config import check_network
+    from golden.layer_config import check_network
     if args.config:
         raise CLIError("--config: not allowed with --network (the engine is sized for the network)")
     params = {name: getattr(args, name) for name in _ENGINE_OPTIONS

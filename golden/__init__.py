@@ -3,8 +3,9 @@
 Pure: imports neither amaranth nor cocotb. hw/ implements exactly what is written here.
 """
 
-from .config import (ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weights, config_writes,
-                     network_writes)
+from .config import ConfigError, EngineConfig, DEFAULT
+from .layer_config import LayerConfig, check_weights
+from .programme import config_writes, network_writes
 from .quantizer import quantize, thresholds, quantization_table, linear_centroids
 from .fc_engine import (Counters, RunResult, FCEngine, full_recompute, baseline_layer, golden_run,
                         golden_network_run)

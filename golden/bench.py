@@ -4,7 +4,8 @@ import time
 
 import numpy as np
 
-from .config import EngineConfig, LayerConfig
+from .config import EngineConfig
+from .layer_config import LayerConfig
 from .quantizer import linear_centroids
 from .fc_engine import FCEngine
 from .sequences import similar_frames

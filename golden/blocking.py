@@ -29,7 +29,9 @@ import dataclasses
 
 import numpy as np
 
-from .config import ConfigError, LayerConfig, Region, network_writes
+from .config import ConfigError
+from .layer_config import LayerConfig
+from .programme import Region, network_writes
 from .fc_engine import Counters, golden_network_run
 
 __all__ = ["Band", "Traffic", "BlockedResult", "conv_bands", "band_rows_for", "band_programme",

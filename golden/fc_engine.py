@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from .config import check_weights
+from .layer_config import check_network, check_weights
 from .quantizer import quantize
 from .delta_subtractor import delta
 from .skip_logic import change_list
@@ -322,7 +322,6 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
     whole sequence at once (:meth:`FCEngine.run`), an LSTM layer frame by frame
     (:func:`lstm_run`); the cycle model then interleaves them.
     """
-    from .config import check_network
     from .cycle_model import schedule_network
     layers = check_network(engine, layers)
     x = np.asarray(frames)

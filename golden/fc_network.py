@@ -13,7 +13,8 @@ import pathlib
 
 import numpy as np
 
-from .config import ConfigError, EngineConfig, LayerConfig, check_chain
+from .config import ConfigError, EngineConfig
+from .layer_config import LayerConfig, check_chain
 
 __all__ = ["FCNetwork", "NETWORK_NAMES", "from_int_network", "load_network", "network_workload",
            "lstm_engine_layer", "conv_engine_layer", "engine_input"]

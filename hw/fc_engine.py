@@ -3,7 +3,8 @@ from amaranth.lib import wiring, data, stream
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.config import Region, Register, ceil_log2
+from golden.config import ceil_log2
+from golden.programme import Region, Register
 from golden.fc_engine import Counters
 from golden import cycle_model
 

@@ -20,7 +20,7 @@ Imports neither Amaranth nor cocotb.
 import numpy as np
 
 from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands
-from golden.config import pack_lanes
+from golden.programme import pack_lanes
 from golden.fc_engine import Counters
 
 __all__ = ["BlockedHost", "SETTLE_CYCLES", "configure", "unpack_lanes"]

@@ -11,7 +11,7 @@ import pytest
 from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run, quantize,
                     similar_frames)
 from golden.blocking import band_programme, band_rows_for, blocked_conv_run, conv_bands
-from golden.config import Region
+from golden.programme import Region
 from sim.harness import rtl_blocked_run, rtl_network_run
 
 from checks import assert_same_network_run
