@@ -35,8 +35,8 @@ def run(args):
         print(f"{result['layer']}, {result['clusters']} clusters, similarity "
               f"{result['similarity_measured']:.1%} measured\n")
         print(table([
-            ["golden reuse model, sequence (FCEngine.run)", f"{result['golden_frames_per_second']:.0f}"],
-            ["golden reuse model, frame by frame (FCEngine.step)",
+            ["golden reuse model, sequence (ReuseEngine.run)", f"{result['golden_frames_per_second']:.0f}"],
+            ["golden reuse model, frame by frame (ReuseEngine.step)",
              f"{result['golden_step_frames_per_second']:.0f}"],
             ["dense NumPy float32, frame by frame", f"{result['dense_float32_frames_per_second']:.0f}"],
             ["dense NumPy float32, all frames in one matmul",

@@ -32,7 +32,8 @@ import numpy as np
 from .config import ConfigError
 from .layer_config import LayerConfig
 from .programme import Region, network_writes
-from .fc_engine import Counters, golden_network_run
+from .engine import golden_network_run
+from .perf_counters import Counters
 
 __all__ = ["Band", "Traffic", "BlockedResult", "conv_bands", "band_rows_for", "band_programme",
            "blocked_conv_run", "check_blocked_layer", "blocked_layer", "band_engine", "index_words"]

@@ -67,7 +67,7 @@ class EngineConfig:
         Window-table entries per output block: a 2-D conv block's window is one segment per
         kernel row, so 2-D convs need ``max_kernel_rows >= kernel`` (1: 1-D convs only).
     blocking : bool
-        Elaborates the buffer port (``hw.FCEngine.buffer``): between frames the host moves
+        Elaborates the buffer port (the engine's ``buffer`` port): between frames the host moves
         words of the index and output areas to and from main memory, so a conv layer larger
         than the buffers runs band by band on an engine sized for one band (paper IV-C,
         golden/blocking.py). Needs ``conv = true``.

@@ -1,6 +1,6 @@
-"""Cycle model of the FC engine: when every index write, output write and output beat happens.
+"""Cycle model of the reuse engine: when every index write, output write and output beat happens.
 
-This is the cycle contract of DESIGN.md made exact for hw/fc_engine.py. Time 0 is the first
+This is the cycle contract of DESIGN.md made exact for the engine of hw/. Time 0 is the first
 cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B output blocks):
 
 - scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is
@@ -54,7 +54,9 @@ import functools
 
 import numpy as np
 
-__all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
+from .stream_pattern import Pattern
+
+__all__ = ["busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
            "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "CONV_DRAIN", "cycle_bound", "switch_cycles",
            "scan_drain", "block_entries", "block_cycles", "entry_count"]
@@ -67,54 +69,6 @@ LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 OUTPUT_READ_LATENCY = 2
 LSTM_LATENCY = 5
 CONV_DRAIN = SCAN_DRAIN + 2
-
-
-class Pattern:
-    """Seeded per-cycle bits: bit t says whether a stream source presents a beat (valid) or a
-    sink accepts (ready) in cycle t. Shared by golden and every RTL harness so both see the
-    same bubbles and backpressure.
-
-    ``probability`` is the chance of a 1 (1.0: no bubbles / no backpressure).
-    """
-
-    CHUNK = 4096
-
-    def __init__(self, probability=1.0, seed=0):
-        if not 0.0 < probability <= 1.0:
-            raise ValueError(f"probability = {probability} is out of range: allowed (0, 1]")
-        self.probability = float(probability)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        self._bits = np.zeros(0, dtype=bool)
-
-    @classmethod
-    def always(cls):
-        return cls(1.0)
-
-    @classmethod
-    def cycle(cls, bits):
-        """A fixed repeating pattern, e.g. ``[1, 1, 1, 0]``."""
-        p = cls(1.0)
-        p._fixed = np.asarray(bits, dtype=bool)
-        if not p._fixed.any():
-            raise ValueError("a fixed pattern needs at least one 1")
-        return p
-
-    def __getitem__(self, t):
-        fixed = getattr(self, "_fixed", None)
-        if fixed is not None:
-            return bool(fixed[t % len(fixed)])
-        if self.probability == 1.0:
-            return True
-        while t >= len(self._bits):
-            self._bits = np.concatenate([self._bits, self._rng.random(self.CHUNK) < self.probability])
-        return bool(self._bits[t])
-
-    def next_one(self, t):
-        """First cycle >= t whose bit is 1."""
-        while not self[t]:
-            t += 1
-        return t
 
 
 def switch_cycles(engine):

@@ -5,7 +5,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.config import ceil_log2
 from golden.programme import Region, Register
-from golden.fc_engine import Counters
+from golden.perf_counters import Counters
 from golden import cycle_model
 
 from ._check import check_config
