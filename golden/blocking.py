@@ -91,7 +91,7 @@ def blocked_layer(network):
 
 def band_engine(network, rows, **params):
     """The engine sized for the bands of ``rows`` output rows of ``network``'s conv layer
-    (``FCNetwork.engine_config`` otherwise), with the buffer port when it reuses; ``params``
+    (``EngineNetwork.engine_config`` otherwise), with the buffer port when it reuses; ``params``
     override its sizes. Raises ConfigError unless every band fits it."""
     bands = conv_bands(blocked_layer(network)[0], rows)
     params.setdefault("max_inputs", max(band.layer.inputs for band in bands))

@@ -48,7 +48,7 @@ class EngineConfig:
         Largest C, N and M of one layer: the centroid table, the change list, the output block
         count.
     max_layers : int
-        Entries of the layer table: FC layers run in order for every frame, the activation
+        Entries of the layer table: layers run in order for every frame, the activation
         banks carrying one layer's outputs to the next. The weight buffer, index area and
         output area hold ``max_layers`` layers of the largest size.
     scan_width : int

@@ -21,7 +21,7 @@ LAYER_KINDS = ("fc", "lstm", "conv")
 
 @dataclasses.dataclass(frozen=True)
 class LayerConfig:
-    """What one FC layer writes into the engine's layer registers and centroid table.
+    """What one layer writes into the engine's layer registers and centroid table.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from golden import EngineConfig, LayerConfig, ReuseEngine, linear_centroids, similar_frames
-from golden.layers import (FC, Conv, ReuseLinear, LSTMCell, max_pool, magnitude, prelu,
+from golden.network.layers import (FC, Conv, ReuseLinear, LSTMCell, max_pool, magnitude, prelu,
                            sigmoid_table, tanh_table)
 
 C16 = linear_centroids(-128, 127, 16, 8)

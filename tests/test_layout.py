@@ -1,5 +1,5 @@
-"""The layout rules of DESIGN.md: golden/ is pure NumPy and its modules import each other
-without a cycle."""
+"""The layout rules of DESIGN.md: golden/ is pure NumPy, its modules import each other without
+a cycle, and none of them is over 400 lines."""
 
 import ast
 import pathlib
@@ -79,3 +79,8 @@ def test_golden_has_no_import_cycle():
 def test_golden_module_is_pure(path):
     external = {name.split(".")[0] for name in imports(path)}
     assert not external & {"amaranth", "cocotb", "cocotb_tools", "hw", "sim", "synth", "deja"}
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.rglob("*.py")), ids=module_name)
+def test_golden_module_is_short(path):
+    assert len(path.read_text().splitlines()) <= 400

@@ -20,10 +20,10 @@ import dataclasses
 
 import numpy as np
 
-from .lstm_unit import lstm_unit, sigmoid_table, tanh_table
-from .magnitude_unit import magnitude
-from .output_unit import output_unit
-from .quantizer import quantize
+from ..lstm_unit import lstm_unit, sigmoid_table, tanh_table
+from ..magnitude_unit import magnitude
+from ..output_unit import output_unit
+from ..quantizer import quantize
 
 __all__ = ["LayerStats", "Linear", "FC", "Conv", "ReuseLinear", "LSTMCell", "sigmoid_table",
            "tanh_table", "relu", "prelu", "max_pool", "add", "pad", "magnitude"]

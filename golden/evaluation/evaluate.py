@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .network import quantize_graph
+from ..network.graph import quantize_graph
 from .perf import network_perf, memory_overhead
 from .policy import choose_reuse_layers, cluster_search
 from .paper import PAPER
@@ -59,7 +59,7 @@ def argmax_agreement(output):
 
 def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=None,
              candidates=(8, 16, 32), weight_width=None, energy=None,
-             energy_model="Horowitz 45 nm table (golden/perf.py)"):
+             energy_model="Horowitz 45 nm table (golden/evaluation/perf.py)"):
     """Choose the reusing layers (and clusters with ``clusters="auto"``), run the evaluation
     sequence, and report similarity, reuse, accuracy, cycles, energy and memory per layer."""
     started = time.perf_counter()

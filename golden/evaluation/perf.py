@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from .cycle_model import SCAN_DRAIN
+from ..cycle_model import SCAN_DRAIN
 
 __all__ = ["ENERGY_45NM_PJ", "LayerPerf", "layer_perf", "network_perf"]
 
