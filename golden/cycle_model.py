@@ -59,7 +59,7 @@ from .stream_pattern import Pattern
 __all__ = ["busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
            "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "CONV_DRAIN", "cycle_bound", "switch_cycles",
-           "scan_drain", "block_entries", "block_cycles", "entry_count"]
+           "scan_drain", "block_entries", "block_cycles", "entry_count", "layer_cycles"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 4
@@ -154,8 +154,14 @@ def busy_cycles(engine, layer, n_changed, entries=None):
     change-list entries of every block (:func:`block_entries`), by default ``n_changed``."""
     if entries is None:
         entries = [n_changed] * layer.blocks(engine.lanes)
-    return switch_cycles(engine) + layer.inputs + scan_drain(layer) + \
-        sum(block_cycles(e) for e in entries)
+    return layer_cycles(switch_cycles(engine), layer.inputs, scan_drain(layer), entries)
+
+
+def layer_cycles(switch, inputs, drain, entries):
+    """Busy cycles of a layer in a frame from its parts: the layer switch, one scan cycle per
+    input, the drain, and every block's issue cycles (``entries``: each block's change-list
+    entries, :func:`block_cycles`)."""
+    return switch + inputs + drain + sum(block_cycles(e) for e in entries)
 
 
 def cycle_bound(engine, layer, n_changed):

@@ -20,7 +20,7 @@ from ..evaluation.policy import choose_reuse_layers
 from ..evaluation.workloads import WorkloadUnavailable
 from .engine_network import EngineNetwork
 from .graph import quantize_graph
-from .lowering import engine_input, from_int_network, silero_engine_input, silero_engine_network
+from .lowering import engine_input, silero_engine_input, silero_engine_network
 from .seeded_graphs import (KALDI_ENGINE_WIDTHS, kaldi_mlp, speech_lstm_graph, video_cnn_graph,
                             video_conv_graph)
 
@@ -66,6 +66,7 @@ def silero_workload(frames=None):
         "(CC-BY-SA-3.0, 8 kHz resampled to 16 kHz)", graph, calibration, evaluation,
         "speech/non-speech decision agreement with the float model", decision_agreement("speech"),
         "EESEN", frame_seconds=SILERO_FRAME_SECONDS, weight_width=16,
+        lower=silero_engine_network,
         notes=["16-bit weights: the encoder convolutions have outlier weights (encoder3: max "
                "|w| 55, r.m.s. 0.38), so with one power-of-two scale per layer 8-bit weights "
                "round 98 % of them to zero and the decision agrees with the float model on "
@@ -197,13 +198,12 @@ def video_frames(size=16, calibration=10):
 
 @dataclasses.dataclass(frozen=True)
 class Builtin:
-    """One built-in network: ``workload(frames)`` builds it on its sequence; ``engine`` says
-    what the engine runs of it ("" when the engine does not run it whole), ``lower`` and
-    ``engine_input`` map its integer network and frames onto the engine."""
+    """One built-in network: ``workload(frames)`` builds it on its sequence (its ``lower``
+    maps the integer network onto the engine); ``engine`` describes what the engine runs of it
+    ("" when the engine does not run it whole), ``engine_input`` maps its frames."""
     name: str
     workload: Callable
     engine: str = ""
-    lower: Callable = from_int_network
     engine_input: Callable = engine_input
 
 
@@ -213,7 +213,7 @@ BUILTINS = {b.name: b for b in (
     Builtin("silero", silero_workload,
             "{workload}: STFT conv + magnitude, 4 convs, LSTM, FC on the engine, reuse in "
             "{reuse} (deja eval's policy, 1 % budget); reflect padding and the final sigmoid "
-            "on the host", silero_engine_network, silero_engine_input),
+            "on the host", silero_engine_input),
     Builtin("video-cnn", video_cnn_workload, "{workload}"),
     Builtin("video-conv", video_conv_workload, "{workload}"),
     Builtin("fbank", fbank_workload),
@@ -261,7 +261,7 @@ def network_workload(name, frames=None, clusters=16, lanes=16):
                                  clusters=clusters, weight_width=workload.weight_width)
     description = entry.engine.format(workload=workload.description,
                                       reuse=", ".join(reuse) if reuse else "no layer")
-    network = entry.lower(int_network, lanes=lanes, name=name, description=description)
+    network = workload.lower(int_network, lanes=lanes, name=name, description=description)
     return network, entry.engine_input(int_network, workload.evaluation), int_network
 
 
