@@ -5,7 +5,7 @@ Amaranth simulator and of Verilator on the same checked workload; ``network``: V
 per wall-clock second of a built-in network (kaldi-mlp) on its real input, checked against golden.
 """
 
-from golden.bench import bench_golden
+from golden.evaluation.bench import bench_golden
 
 from .common import CLIError, table
 
@@ -35,8 +35,8 @@ def run(args):
         print(f"{result['layer']}, {result['clusters']} clusters, similarity "
               f"{result['similarity_measured']:.1%} measured\n")
         print(table([
-            ["golden reuse model, sequence (FCEngine.run)", f"{result['golden_frames_per_second']:.0f}"],
-            ["golden reuse model, frame by frame (FCEngine.step)",
+            ["golden reuse model, sequence (ReuseEngine.run)", f"{result['golden_frames_per_second']:.0f}"],
+            ["golden reuse model, frame by frame (ReuseEngine.step)",
              f"{result['golden_step_frames_per_second']:.0f}"],
             ["dense NumPy float32, frame by frame", f"{result['dense_float32_frames_per_second']:.0f}"],
             ["dense NumPy float32, all frames in one matmul",
@@ -71,7 +71,7 @@ def _bench_sim(args):
 
 
 def _bench_network(args):
-    from golden.fc_network import NETWORK_NAMES
+    from golden.network.builtin import NETWORK_NAMES
     from sim.bench import bench_network
     from sim.simulate import check_simulator, SimulatorMissing
     if args.network not in NETWORK_NAMES:

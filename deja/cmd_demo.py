@@ -78,7 +78,7 @@ def run(args):
 def _fetch(args, what, load, *a, **kw):
     """``load(*a, **kw)``, or ``{"skipped": reason}`` (printed as one line) when its data
     cannot be fetched."""
-    from golden.workload_networks import WorkloadUnavailable
+    from golden.network.builtin import WorkloadUnavailable
     try:
         return load(*a, **kw)
     except WorkloadUnavailable as e:
@@ -89,8 +89,8 @@ def _fetch(args, what, load, *a, **kw):
 
 def _network_demo(args, name):
     """The layer table: a whole network per frame, on Verilator, checked against golden."""
-    from golden.fc_network import load_network
-    from sim.simulate import simulate_fc_network
+    from golden.network.builtin import load_network
+    from sim.simulate import simulate_network
     loaded = _fetch(args, f"{name} on Verilator", load_network, name, args.network_frames)
     if isinstance(loaded, dict):
         return loaded
@@ -98,7 +98,7 @@ def _network_demo(args, name):
     if not args.json:
         print(f"\n{name} ({network.description}), {len(frames)} frames on the generated "
               f"Verilog (Verilator), every frame's outputs and counters against golden")
-    r = simulate_fc_network(network, frames[:args.network_frames], stall=args.stall)
+    r = simulate_network(network, frames[:args.network_frames], stall=args.stall)
     summary = {k: r[k] for k in ("frames", "mismatches", "cycles_per_frame_mean",
                                  "baseline_cycles_per_frame_mean", "speedup",
                                  "macs_avoided_percent", "cycles_per_second")}
@@ -115,7 +115,7 @@ BLOCKED_BAND_ROWS = 4
 
 def _blocked_demo(args):
     """Blocking: video-conv's 32 x 32 x 16 map on an engine sized for one band, on Verilator."""
-    from golden.fc_network import load_network
+    from golden.network.builtin import load_network
     from sim.simulate import simulate_blocked
     frames = min(args.network_frames, 20)
     loaded = _fetch(args, "video-conv blocked on Verilator", load_network, "video-conv", frames)
@@ -145,8 +145,8 @@ def _blocked_demo(args):
 
 def _speech_demo(args):
     """A short whole-network evaluation; a workload that cannot be fetched is one line."""
-    from golden.evaluate import evaluate
-    from golden.workload_networks import build_workload
+    from golden.evaluation.evaluate import evaluate
+    from golden.network.builtin import build_workload
     from .progress import Progress
     workload = _fetch(args, "Silero VAD on real speech", build_workload, "silero",
                       frames=args.speech_frames)

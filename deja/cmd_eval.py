@@ -7,8 +7,8 @@ import tempfile
 
 import numpy as np
 
-from golden.evaluate import evaluate
-from golden.report import eval_markdown, eval_plots
+from golden.evaluation.evaluate import evaluate
+from golden.evaluation.report import eval_markdown, eval_plots
 
 from .common import CLIError, write_files
 from .progress import Progress
@@ -28,7 +28,7 @@ def add_parser(sub):
     p.add_argument("--lanes", type=int, default=16, help="MAC lanes of the cycle model (default 16)")
     p.add_argument("--energy", choices=("cacti", "table"), default="cacti",
                    help="buffer access energies: CACTI 32 nm figures recorded by `deja synth` "
-                        "(default), or the documented 45 nm table of golden/perf.py")
+                        "(default), or the documented 45 nm table of golden/evaluation/perf.py")
     p.add_argument("-o", "--output", metavar="DIR", default="build/eval", help="report directory")
     return p
 
@@ -47,8 +47,8 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
 def _user_model(model):
-    from golden.importers import import_onnx, import_tflite
-    from golden.network import UnsupportedOperator
+    from golden.evaluation.importers import import_onnx, import_tflite
+    from golden.network.graph import UnsupportedOperator
     path = pathlib.Path(model)
     if not path.is_file():
         raise CLIError(f"--model {model}: no such file")
@@ -64,8 +64,8 @@ def _user_model(model):
 def _user_frames(frames_file, shape):
     """The user's sequence as frames of the model's input ``shape``: a .npy array of frames, a
     WAV file cut into consecutive windows of the input size, or a video scaled to the input."""
-    from golden.workloads import read_wav, decode_video
-    from golden.workloads.video import square_resize
+    from golden.evaluation.workloads import read_wav, decode_video
+    from golden.evaluation.workloads.video import square_resize
     ipath = pathlib.Path(frames_file)
     if not ipath.is_file():
         raise CLIError(f"--input {frames_file}: no such file")
@@ -104,7 +104,7 @@ def _user_frames(frames_file, shape):
 
 
 def _user_workload(model, frames_file, frames):
-    from golden.evaluate import Workload, decision_agreement, argmax_agreement
+    from golden.evaluation.evaluate import Workload, decision_agreement, argmax_agreement
     path, graph = _user_model(model)
     if frames_file is None:
         raise CLIError("--model needs --input FILE (.npy frames, .wav, or a video)")
@@ -138,7 +138,7 @@ def run(args):
     if args.model:
         workload = _user_workload(args.model, args.input, args.frames)
     else:
-        from golden.workload_networks import build_workload, WorkloadUnavailable
+        from golden.network.builtin import build_workload, WorkloadUnavailable
         try:
             workload = build_workload(args.workload, frames=args.frames)
         except (KeyError, WorkloadUnavailable) as e:

@@ -102,11 +102,11 @@ def run(args):
     if args.network is None:
         layer, weights, bias, x = _frames(args, config)
     from sim.runner import SimulationError
-    from sim.simulate import simulate_fc_network
+    from sim.simulate import simulate_network
     options = dict(simulator=args.simulator, stall=args.stall, seed=args.seed, waves=args.waves)
     try:
         if args.network is not None:
-            report = simulate_fc_network(network, x, config, **options)
+            report = simulate_network(network, x, config, **options)
         else:
             report = simulate(config, layer, weights, bias, x, **options)
     except SimulatorMissing as e:

@@ -58,10 +58,10 @@ def check_sequence_options(args):
 
 
 def add_network_option(parser, help_text):
-    from golden.fc_network import NETWORK_NAMES
+    from golden.network.builtin import NETWORK_NAMES
     parser.add_argument("--network", metavar="NAME|FILE.npz",
                         help=f"{help_text} (built-in: {', '.join(NETWORK_NAMES)}; or a .npz file "
-                             f"written by FCNetwork.save)")
+                             f"written by EngineNetwork.save)")
     parser.add_argument("--band-rows", type=int, metavar="N",
                         help="block the network's conv layer (a network of one conv layer, e.g. "
                              "video-conv) in bands of N output rows, on an engine sized for one "
@@ -69,9 +69,9 @@ def add_network_option(parser, help_text):
 
 
 def network_from_args(args, frames=None):
-    """``(FCNetwork, frames or None)`` of ``--network``: a built-in name brings its workload's
+    """``(EngineNetwork, frames or None)`` of ``--network``: a built-in name brings its workload's
     first ``frames`` frames, a .npz file none."""
-    from golden.fc_network import NETWORK_NAMES, load_network
+    from golden.network.builtin import NETWORK_NAMES, load_network
     name = args.network
     if name.endswith(".npz"):
         if not pathlib.Path(name).is_file():
@@ -85,9 +85,9 @@ def network_from_args(args, frames=None):
 
 
 def network_engine(args, network):
-    """The engine sized for ``network`` (``FCNetwork.engine_config``); engine options given on
+    """The engine sized for ``network`` (``EngineNetwork.engine_config``); engine options given on
     the command line override its sizes. Raises ConfigError unless the network fits."""
-    from golden.config import check_network
+    from golden.layer_config import check_network
     if args.config:
         raise CLIError("--config: not allowed with --network (the engine is sized for the network)")
     params = {name: getattr(args, name) for name in _ENGINE_OPTIONS

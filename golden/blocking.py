@@ -29,8 +29,11 @@ import dataclasses
 
 import numpy as np
 
-from .config import ConfigError, LayerConfig, Region, network_writes
-from .fc_engine import Counters, golden_network_run
+from .config import ConfigError
+from .layer_config import LayerConfig
+from .programme import Region, network_writes
+from .engine import golden_network_run
+from .perf_counters import Counters
 
 __all__ = ["Band", "Traffic", "BlockedResult", "conv_bands", "band_rows_for", "band_programme",
            "blocked_conv_run", "check_blocked_layer", "blocked_layer", "band_engine", "index_words"]
@@ -88,7 +91,7 @@ def blocked_layer(network):
 
 def band_engine(network, rows, **params):
     """The engine sized for the bands of ``rows`` output rows of ``network``'s conv layer
-    (``FCNetwork.engine_config`` otherwise), with the buffer port when it reuses; ``params``
+    (``EngineNetwork.engine_config`` otherwise), with the buffer port when it reuses; ``params``
     override its sizes. Raises ConfigError unless every band fits it."""
     bands = conv_bands(blocked_layer(network)[0], rows)
     params.setdefault("max_inputs", max(band.layer.inputs for band in bands))

@@ -1,6 +1,6 @@
-"""Cycle model of the FC engine: when every index write, output write and output beat happens.
+"""Cycle model of the reuse engine: when every index write, output write and output beat happens.
 
-This is the cycle contract of DESIGN.md made exact for hw/fc_engine.py. Time 0 is the first
+This is the cycle contract of DESIGN.md made exact for the engine of hw/. Time 0 is the first
 cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B output blocks):
 
 - scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is
@@ -54,10 +54,12 @@ import functools
 
 import numpy as np
 
-__all__ = ["Pattern", "busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
+from .stream_pattern import Pattern
+
+__all__ = ["busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
            "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "CONV_DRAIN", "cycle_bound", "switch_cycles",
-           "scan_drain", "block_entries", "block_cycles", "entry_count"]
+           "scan_drain", "block_entries", "block_cycles", "entry_count", "layer_cycles"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 4
@@ -67,54 +69,6 @@ LAYER_SWITCH = BANK_WRITE_LATENCY + 1
 OUTPUT_READ_LATENCY = 2
 LSTM_LATENCY = 5
 CONV_DRAIN = SCAN_DRAIN + 2
-
-
-class Pattern:
-    """Seeded per-cycle bits: bit t says whether a stream source presents a beat (valid) or a
-    sink accepts (ready) in cycle t. Shared by golden and every RTL harness so both see the
-    same bubbles and backpressure.
-
-    ``probability`` is the chance of a 1 (1.0: no bubbles / no backpressure).
-    """
-
-    CHUNK = 4096
-
-    def __init__(self, probability=1.0, seed=0):
-        if not 0.0 < probability <= 1.0:
-            raise ValueError(f"probability = {probability} is out of range: allowed (0, 1]")
-        self.probability = float(probability)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        self._bits = np.zeros(0, dtype=bool)
-
-    @classmethod
-    def always(cls):
-        return cls(1.0)
-
-    @classmethod
-    def cycle(cls, bits):
-        """A fixed repeating pattern, e.g. ``[1, 1, 1, 0]``."""
-        p = cls(1.0)
-        p._fixed = np.asarray(bits, dtype=bool)
-        if not p._fixed.any():
-            raise ValueError("a fixed pattern needs at least one 1")
-        return p
-
-    def __getitem__(self, t):
-        fixed = getattr(self, "_fixed", None)
-        if fixed is not None:
-            return bool(fixed[t % len(fixed)])
-        if self.probability == 1.0:
-            return True
-        while t >= len(self._bits):
-            self._bits = np.concatenate([self._bits, self._rng.random(self.CHUNK) < self.probability])
-        return bool(self._bits[t])
-
-    def next_one(self, t):
-        """First cycle >= t whose bit is 1."""
-        while not self[t]:
-            t += 1
-        return t
 
 
 def switch_cycles(engine):
@@ -200,8 +154,14 @@ def busy_cycles(engine, layer, n_changed, entries=None):
     change-list entries of every block (:func:`block_entries`), by default ``n_changed``."""
     if entries is None:
         entries = [n_changed] * layer.blocks(engine.lanes)
-    return switch_cycles(engine) + layer.inputs + scan_drain(layer) + \
-        sum(block_cycles(e) for e in entries)
+    return layer_cycles(switch_cycles(engine), layer.inputs, scan_drain(layer), entries)
+
+
+def layer_cycles(switch, inputs, drain, entries):
+    """Busy cycles of a layer in a frame from its parts: the layer switch, one scan cycle per
+    input, the drain, and every block's issue cycles (``entries``: each block's change-list
+    entries, :func:`block_cycles`)."""
+    return switch + inputs + drain + sum(block_cycles(e) for e in entries)
 
 
 def cycle_bound(engine, layer, n_changed):

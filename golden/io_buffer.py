@@ -1,7 +1,7 @@
 """I/O buffer: the index area, the output area and the ping-pong activation banks.
 
 The golden twin of hw/io_buffer.py is the sizing: what each area holds, in bits, for one
-engine configuration. The areas' contents are state of :class:`golden.fc_engine.FCEngine`.
+engine configuration. The areas' contents are state of :class:`golden.engine.ReuseEngine`.
 """
 
 __all__ = ["io_buffer_bits"]

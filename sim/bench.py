@@ -4,7 +4,7 @@ Verilator frames per wall-clock second of a whole network on its real input."""
 import golden
 from golden import similar_frames
 from .demo import demo_layer
-from .simulate import simulate, simulate_fc_network
+from .simulate import simulate, simulate_network
 
 __all__ = ["bench_sim", "bench_network"]
 
@@ -47,10 +47,10 @@ def bench_network(name="kaldi-mlp", frames=300, lanes=16, stall=0.0, seed=1):
     """Run a built-in network on Verilator, checked against golden, in one run: frames per
     wall-clock second of the simulation (``go`` to the last output frame) and of the whole
     simulator process (cocotb start-up and golden model included, build excluded)."""
-    from golden.fc_network import load_network
+    from golden.network.builtin import load_network
     network, x = load_network(name, frames)
     config = network.engine_config(lanes=lanes)
-    r = simulate_fc_network(network, x, config, simulator="verilator", stall=stall, seed=seed)
+    r = simulate_network(network, x, config, simulator="verilator", stall=stall, seed=seed)
     return {
         "network": network.name,
         "shape": r["shape"],

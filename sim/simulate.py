@@ -1,7 +1,7 @@
 """Run a frame sequence on a chosen simulator and report it the same way for all of them.
 
 ``simulate(config, layer, weights, bias, frames, simulator=...)`` (one layer) and
-``simulate_network(config, layers, frames, simulator=...)`` (a list of ``(LayerConfig, weights,
+``simulate_layers(config, layers, frames, simulator=...)`` (a list of ``(LayerConfig, weights,
 bias)``) return frames, mismatches (0, or the first one with frame, what, index, expected,
 got), cycles per frame, counters (per frame, totals over the layers) and simulated cycles per
 second. ``amaranth`` runs sim/harness.py in-process; ``verilator`` and
@@ -18,7 +18,7 @@ from .harness import rtl_network_run
 from .runner import run_case, available, SimulatorMissing, SIMULATORS as COCOTB_SIMULATORS
 from .tb_engine import Model, Checker, Frame, pattern_spec, make_pattern
 
-__all__ = ["SIMULATORS", "simulate", "simulate_network", "simulate_fc_network",
+__all__ = ["SIMULATORS", "simulate", "simulate_layers", "simulate_network",
            "simulate_blocked", "stall_specs", "SimulatorMissing", "check_simulator"]
 
 SIMULATORS = ("amaranth",) + COCOTB_SIMULATORS
@@ -88,11 +88,11 @@ def _check_player_capacity(config, layers, frames, valid_spec, ready_spec):
 
 def simulate(config, layer, weights, bias, frames, **options):
     """Run ``frames`` as one sequence through one layer on a simulator; see module doc."""
-    return simulate_network(config, [(layer, weights, bias)], frames, **options)
+    return simulate_layers(config, [(layer, weights, bias)], frames, **options)
 
 
-def simulate_network(config, layers, frames, *, simulator="verilator", stall=0.0, seed=1,
-                     waves=None, build_root=None):
+def simulate_layers(config, layers, frames, *, simulator="verilator", stall=0.0, seed=1,
+                    waves=None, build_root=None):
     """Run ``frames`` (F x N of the first layer) as one sequence through the network ``layers``
     on ``simulator``, checked against golden; see module doc."""
     check_simulator(simulator)
@@ -113,18 +113,18 @@ def simulate_network(config, layers, frames, *, simulator="verilator", stall=0.0
     return report
 
 
-def simulate_fc_network(network, frames, config=None, **options):
-    """:func:`simulate_network` of a :class:`golden.fc_network.FCNetwork`, with the figures of
-    ``deja sim --network``: RTL cycles per frame against the golden cycle model's baseline
+def simulate_network(network, frames, config=None, **options):
+    """:func:`simulate_layers` of a :class:`golden.network.engine_network.EngineNetwork`, with
+    the figures of ``deja sim --network``: RTL cycles per frame against the golden cycle model's baseline
     (the same network on ``config.replace(reuse=False)``, same stall patterns), the RTL speedup,
     MACs avoided and frames per wall-clock second. ``config`` defaults to
-    ``network.engine_config()``; ``options`` are those of :func:`simulate_network`.
+    ``network.engine_config()``; ``options`` are those of :func:`simulate_layers`.
     """
     from golden import golden_network_run
     config = config or network.engine_config()
     frames = np.asarray(frames, dtype=np.int64)
     layers = list(network.layers)
-    report = simulate_network(config, layers, frames, **options)
+    report = simulate_layers(config, layers, frames, **options)
     valid, ready = (make_pattern(spec) for spec in stall_specs(options.get("stall", 0.0),
                                                                 options.get("seed", 1)))
     baseline = golden_network_run(config.replace(reuse=False), layers, frames,

@@ -9,7 +9,7 @@ result with its CACTI inputs and the package versions in ``synth/cacti_recorded.
 Every buffer is modelled as single-ported SRAM (CACTI ``ram``, the package's ``SRAM``): the
 paper's weight buffer is eDRAM, which the package does not model, so deja's weight-buffer area
 is an SRAM upper bound. Per-access energies (:func:`access_energies_pj`) are the hook the
-performance model (golden/perf.py) can use in place of its 45 nm table.
+performance model (golden/evaluation/perf.py) can use in place of its 45 nm table.
 """
 
 import dataclasses
@@ -262,17 +262,17 @@ class MemoryModel:
 
 def access_energies_pj(rows):
     """Energy per byte read and written, by buffer name, from :meth:`MemoryModel.figures`
-    rows: the hook for golden/perf.py (its ``weight_byte`` / ``io_byte`` entries)."""
+    rows: the hook for golden/evaluation/perf.py (its ``weight_byte`` / ``io_byte`` entries)."""
     return {r["name"]: {"read_byte_pj": r["read_pj"] / (r["width"] / 8),
                         "write_byte_pj": r["write_pj"] / (r["width"] / 8)} for r in rows}
 
 
 def perf_energy_table(node_nm=32, base=None):
-    """golden/perf.py's per-event energies with the buffer entries from CACTI: the paper's
+    """golden/evaluation/perf.py's per-event energies with the buffer entries from CACTI: the paper's
     Table II memories (1 MB weight banks, 128 KB I/O buffer banks) at ``node_nm``, read from
     the recorded figures (no CACTI run). Returns (table, description); raises ToolError when
     the figures are not recorded."""
-    from golden.perf import ENERGY_45NM_PJ
+    from golden.evaluation.perf import ENERGY_45NM_PJ
     rows = MemoryModel(live=False).figures(paper_buffers(True), node_nm)
     per_byte = access_energies_pj(rows)
     table = dict(base or ENERGY_45NM_PJ)
@@ -280,4 +280,4 @@ def perf_energy_table(node_nm=32, base=None):
     io = per_byte["io_buffer"]
     table["io_byte"] = (io["read_byte_pj"] + io["write_byte_pj"]) / 2
     return table, (f"buffers: CACTI {node_nm} nm (recorded, synth/cacti_recorded.json; paper's "
-                   f"Table II bank sizes); MACs and quantizer: Horowitz 45 nm table (golden/perf.py)")
+                   f"Table II bank sizes); MACs and quantizer: Horowitz 45 nm table (golden/evaluation/perf.py)")

@@ -9,7 +9,7 @@ buffers and on the paper's Table II buffers, and returns one JSON-able dict;
 import dataclasses
 import pathlib
 
-from golden.paper import PAPER
+from golden.evaluation.paper import PAPER
 from .flows import run_flow
 from .memories import MemoryModel, engine_buffers, paper_buffers, access_energies_pj
 

@@ -1,6 +1,6 @@
 """Blocking (paper IV-C): a conv layer larger than the buffers runs band by band.
 
-Golden's blocked run against the unblocked layer and golden.layers' im2col convolution, each
+Golden's blocked run against the unblocked layer and golden.network.layers' im2col convolution, each
 band's layer against the whole layer's FC-equivalent weights, and the RTL (the testbench as the
 host and main memory, the state moved through the buffer port) against golden, band by band.
 """
@@ -11,7 +11,7 @@ import pytest
 from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run, quantize,
                     similar_frames)
 from golden.blocking import band_programme, band_rows_for, blocked_conv_run, conv_bands
-from golden.config import Region
+from golden.programme import Region
 from sim.harness import rtl_blocked_run, rtl_network_run
 
 from checks import assert_same_network_run
@@ -90,7 +90,7 @@ def test_band_layers_are_slices_of_the_layer(shape, channels, conv):
 @pytest.mark.parametrize("shape, channels, conv", LAYERS, ids=IDS)
 def test_golden_blocked_equals_unblocked_and_im2col(shape, channels, conv, reuse):
     """For every band size: the outputs and pre-activations of the unblocked layer, which are
-    golden.layers' im2col convolution's, and the same MACs per frame (every output's window is
+    golden.network.layers' im2col convolution's, and the same MACs per frame (every output's window is
     scanned by its band)."""
     (layer, w, b), references = conv_layer(shape, channels, conv)
     frames = video_like(layer)

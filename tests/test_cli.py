@@ -100,14 +100,14 @@ def small_network(path):
     """A 2-layer network file (reuse, then baseline mode) and its engine."""
     import numpy as np
     from golden import LayerConfig, linear_centroids
-    from golden.fc_network import FCNetwork
+    from golden.network.engine_network import EngineNetwork
     rng = np.random.default_rng(4)
     layers = [(LayerConfig(12, 9, linear_centroids(-128, 127, 8, 8), shift=8),
                rng.integers(-128, 128, (12, 9)), rng.integers(-2000, 2000, 9)),
               (LayerConfig(9, 5, linear_centroids(-128, 127, 8, 8), activation="none", shift=7,
                            reuse=False),
                rng.integers(-128, 128, (9, 5)), rng.integers(-2000, 2000, 5))]
-    network = FCNetwork("small", tuple(layers))
+    network = EngineNetwork("small", tuple(layers))
     network.save(path)
     return network
 
@@ -156,7 +156,7 @@ def test_sim_network_file_on_amaranth(tmp_path):
 
 
 def test_verilog_network_writes_engine_config_and_network(tmp_path):
-    from golden.fc_network import FCNetwork
+    from golden.network.engine_network import EngineNetwork
     network = small_network(tmp_path / "net.npz")
     out = tmp_path / "v"
     r = deja("verilog", "--network", str(tmp_path / "net.npz"), "--lanes", "4", "-o", str(out),
@@ -167,7 +167,7 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
     assert config == network.engine_config(lanes=4) and config.max_layers == 2
     assert result["engine"] == config.to_dict() and result["network_name"] == "small"
     assert "module reuse_engine(" in (out / "reuse_engine.v").read_text()
-    loaded = FCNetwork.load(out / "network.npz")
+    loaded = EngineNetwork.load(out / "network.npz")
     assert [l for l, _, _ in loaded.layers] == [l for l, _, _ in network.layers]
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "network.npz", "reuse_engine.v"]
 

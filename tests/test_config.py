@@ -137,7 +137,7 @@ def test_network_writes_place_layers_one_after_another():
     layer 1 start where layer 0's end; the global registers name the layer count and the
     output frame's blocks."""
     from golden import network_writes
-    from golden.config import Region, Register
+    from golden.programme import Region, Register
     config = EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_layers=3)
     rng = np.random.default_rng(1)
     shapes = [(5, 6), (6, 3)]

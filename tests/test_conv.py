@@ -1,5 +1,5 @@
 """1-D convolutions on the engine (paper IV-C, DESIGN.md "Layers beyond FC"): golden against
-golden.layers' im2col convolution, RTL against golden cycle by cycle, and the configuration's
+golden.network.layers' im2col convolution, RTL against golden cycle by cycle, and the configuration's
 errors."""
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 
 from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
                     linear_centroids, similar_frames, network_writes, quantize)
-from golden.layers import FC, Conv, ReuseLinear
+from golden.network.layers import FC, Conv, ReuseLinear
 from sim import rtl_network_run
 
 from checks import assert_same_network_run
@@ -18,7 +18,7 @@ C16 = linear_centroids(-128, 127, 16, 8)
 def make_conv_network(length, channels, convs, fc_outputs, seed, reuse_flags=None):
     """Conv layers ``convs = [(filters, kernel, stride, padding), ...]`` on ``length`` positions
     (1-D; a pair ``(rows, columns)``: 2-D) of ``channels`` values, then an FC layer
-    (``fc_outputs``, 0 for none). Returns the engine's layers and golden.layers references
+    (``fc_outputs``, 0 for none). Returns the engine's layers and golden.network.layers references
     (channel-major tensors, PyTorch weight layout)."""
     rng = np.random.default_rng(seed)
     layers, references = [], []
@@ -50,7 +50,7 @@ def make_conv_network(length, channels, convs, fc_outputs, seed, reuse_flags=Non
 
 
 def reference(layers, references, frames, reuse=True):
-    """The network through golden.layers (im2col convolutions on channel-major tensors, with
+    """The network through golden.network.layers (im2col convolutions on channel-major tensors, with
     their own reuse), converted from and to the engine's position-major order."""
     out = []
     for x in frames:
@@ -127,7 +127,7 @@ CONVS_2D = [
 @pytest.mark.parametrize("shape, channels, convs", CONVS_2D,
                          ids=["5x6-k3s1p1-k3s2p1", "4x4-k2s2p0", "6x5-k3s2p0-k1"])
 def test_golden_conv2d_network_equals_im2col(shape, channels, convs, reuse):
-    """2-D convolutions: golden's outputs against golden.layers' im2col convolution, and each
+    """2-D convolutions: golden's outputs against golden.network.layers' im2col convolution, and each
     block runs only the changed inputs of its k x k window (one segment per kernel row)."""
     layers, references = make_conv_network(shape, channels, convs, 5, seed=2)
     config = EngineConfig(lanes=4, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
@@ -250,7 +250,7 @@ def test_conv_configuration_errors():
 def test_magnitude_conv_network(stalls):
     """An STFT-like conv (one channel, filters interleaved re, im) whose results are the
     magnitudes of its filter pairs, then a conv on those and an FC layer: golden equals
-    golden.layers (im2col, magnitude, requantize), and the RTL equals golden cycle by cycle."""
+    golden.network.layers (im2col, magnitude, requantize), and the RTL equals golden cycle by cycle."""
     from golden.magnitude_unit import magnitude
     from golden.output_unit import requantize
     rng = np.random.default_rng(21)

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("onnx")
 from test_importers import tiny_model
 
-from golden.evaluate import Workload, evaluate, argmax_agreement
-from golden.importers import import_onnx
+from golden.evaluation.evaluate import Workload, evaluate, argmax_agreement
+from golden.evaluation.importers import import_onnx
 
 
 def slow_frames(n, seed=0):
@@ -43,7 +43,7 @@ def test_evaluate_reports_consistent_figures(tmp_path):
 
 def test_energy_table_is_applied(tmp_path):
     """With every per-event energy zero but the MAC's, energy is MACs x that energy."""
-    from golden.perf import ENERGY_45NM_PJ
+    from golden.evaluation.perf import ENERGY_45NM_PJ
     graph = import_onnx(tiny_model(tmp_path / "tiny.onnx"))
     x = slow_frames(200)
     workload = Workload("tiny", "test", graph, x[:50], x[50:], "argmax agreement",
@@ -120,7 +120,7 @@ def test_cli_eval_wrong_frame_shape(tmp_path):
 def test_cli_eval_silero_on_real_speech(tmp_path):
     """The built-in workload end to end: fetched model and speech, report figures consistent
     with each other and with the independent float run (decision agreement recomputed)."""
-    from golden.workloads import WorkloadUnavailable, silero_vad_onnx, speech_sequence
+    from golden.evaluation.workloads import WorkloadUnavailable, silero_vad_onnx, speech_sequence
     try:
         silero_vad_onnx(), speech_sequence(1.0)
     except WorkloadUnavailable as e:
@@ -166,7 +166,7 @@ def test_cli_eval_user_wav(tmp_path):
 def test_cli_eval_user_tflite_on_video(tmp_path):
     """A user's TFLite model (the cached BlazeFace) on a user's video file."""
     import av
-    from golden.workloads import WorkloadUnavailable, blazeface_tflite
+    from golden.evaluation.workloads import WorkloadUnavailable, blazeface_tflite
     try:
         model = blazeface_tflite()
     except WorkloadUnavailable as e:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import golden
-from golden import (EngineConfig, LayerConfig, FCEngine, golden_run, full_recompute, baseline_layer,
+from golden import (EngineConfig, LayerConfig, ReuseEngine, golden_run, full_recompute, baseline_layer,
                     quantize, linear_centroids, similar_frames, Pattern, cycle_bound)
 from golden.output_unit import output_unit
 from golden.weight_buffer import weight_words
@@ -85,7 +85,7 @@ def test_no_drift_after_10000_frames():
     rng = np.random.default_rng(4)
     x = np.cumsum(rng.integers(-6, 7, (10_000, 40)), axis=0)
     x = np.clip(x % 256 - 128, -128, 127)          # a bounded random walk
-    model = FCEngine(config, layer, weights, bias)
+    model = ReuseEngine(config, layer, weights, bias)
     result, changed = model.run(x)
     expected = full_recompute(layer, weights, bias, x)
     assert np.array_equal(result.preactivations, expected)
@@ -102,8 +102,8 @@ def test_step_and_run_agree(reuse):
     config = EngineConfig(lanes=4, max_inputs=64, max_outputs=64, reuse=reuse)
     layer, weights, bias = make_layer(config, 17, 9, 16)
     x = similar_frames(30, 17, 0.7, layer.centroids, 8, seed=1)
-    seq, _ = FCEngine(config, layer, weights, bias).run(x)
-    model = FCEngine(config, layer, weights, bias)
+    seq, _ = ReuseEngine(config, layer, weights, bias).run(x)
+    model = ReuseEngine(config, layer, weights, bias)
     for f, frame in enumerate(x):
         y, z, counters, _ = model.step(frame)
         assert np.array_equal(y, seq.outputs[f]) and np.array_equal(z, seq.preactivations[f])
@@ -114,7 +114,7 @@ def test_baseline_is_plain_matmul():
     config = EngineConfig(lanes=4, max_inputs=64, max_outputs=64, reuse=False)
     layer, weights, bias = make_layer(config, 33, 10, 16)
     x = np.random.default_rng(2).integers(-128, 128, (20, 33))
-    result, _ = FCEngine(config, layer, weights, bias).run(x)
+    result, _ = ReuseEngine(config, layer, weights, bias).run(x)
     z = baseline_layer(weights, bias, x)
     assert np.array_equal(result.preactivations, z)
     assert np.array_equal(result.outputs, output_unit(z, "relu", 8, 8))
@@ -172,7 +172,7 @@ def test_similar_frames_hits_the_requested_similarity():
 def test_frame_errors():
     config = EngineConfig(lanes=4, max_inputs=64, max_outputs=64)
     layer, weights, bias = make_layer(config, 5, 3, 4)
-    model = FCEngine(config, layer, weights, bias)
+    model = ReuseEngine(config, layer, weights, bias)
     with pytest.raises(ValueError, match=r"frames have shape \(2, 4\): expected \(frames, inputs\) = \(F, 5\)"):
         model.run(np.zeros((2, 4), dtype=int))
     with pytest.raises(ValueError, match="frame values must be act_width = 8 bit"):

@@ -7,8 +7,8 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 from onnx import helper, numpy_helper, TensorProto
 
-from golden.importers import import_onnx
-from golden.network import quantize_graph, UnsupportedOperator
+from golden.evaluation.importers import import_onnx
+from golden.network.graph import quantize_graph, UnsupportedOperator
 
 
 def tiny_model(path, extra_op=None):

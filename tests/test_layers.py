@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from golden import EngineConfig, LayerConfig, FCEngine, linear_centroids, similar_frames
-from golden.layers import (FC, Conv, ReuseLinear, LSTMCell, max_pool, magnitude, prelu,
+from golden import EngineConfig, LayerConfig, ReuseEngine, linear_centroids, similar_frames
+from golden.network.layers import (FC, Conv, ReuseLinear, LSTMCell, max_pool, magnitude, prelu,
                            sigmoid_table, tanh_table)
 
 C16 = linear_centroids(-128, 127, 16, 8)
@@ -82,12 +82,12 @@ def test_reuse_equals_recompute_long_sequence(kind):
     assert 0.1 < total / dense < 0.4, "about 20 % of inputs change, so about 20 % of MACs remain"
 
 
-def test_reuse_fc_matches_fc_engine():
+def test_reuse_fc_matches_reuse_engine():
     """The network FC layer and the engine's golden model are the same computation."""
     rng = np.random.default_rng(1)
     w, b = rng.integers(-128, 128, (30, 9)), rng.integers(-500, 500, 9)
     layer = ReuseLinear(FC(w), b, C16, activation="relu", shift=7)
-    engine = FCEngine(EngineConfig(lanes=4, max_inputs=64, max_outputs=64),
+    engine = ReuseEngine(EngineConfig(lanes=4, max_inputs=64, max_outputs=64),
                       LayerConfig(30, 9, C16, activation="relu", shift=7), w, b)
     for x in sequence((30,), 50, 0.6, seed=2):
         y, stats = layer(x)

@@ -8,8 +8,8 @@ import pytest
 
 from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
                     linear_centroids, similar_frames, network_writes)
-from golden.fc_network import lstm_engine_layer
-from golden.layers import FC, LSTMCell, ReuseLinear
+from golden.network.lowering import lstm_engine_layer
+from golden.network.layers import FC, LSTMCell, ReuseLinear
 from sim import rtl_network_run
 
 from checks import assert_same_network_run

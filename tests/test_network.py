@@ -6,7 +6,9 @@ import pytest
 
 from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
                     linear_centroids, similar_frames, cycle_bound)
-from golden.fc_network import FCNetwork, from_int_network, network_workload
+from golden.network.builtin import network_workload
+from golden.network.engine_network import EngineNetwork
+from golden.network.lowering import from_int_network
 from sim import rtl_network_run
 
 from checks import assert_same_network_run
@@ -96,7 +98,7 @@ def test_network_long_run_has_no_drift():
 
 def test_kaldi_mlp_golden_equals_the_evaluated_integer_network():
     """The engine's golden model of the built-in Kaldi-shaped MLP gives exactly the outputs of
-    the integer network ``deja eval`` evaluates (golden/network.py, a separate implementation),
+    the integer network ``deja eval`` evaluates (golden/network/graph.py, a separate implementation),
     on real filterbank frames."""
     network, x, int_network = network_workload("kaldi-mlp", frames=60)
     config = network.engine_config(lanes=16)
@@ -115,28 +117,28 @@ def test_kaldi_mlp_golden_equals_the_evaluated_integer_network():
 
 def test_network_file_round_trip_and_errors(tmp_path):
     config, layers = make_network([(6, 5), (5, 4)], [True, False], seed=2)
-    network = FCNetwork("two", tuple(layers), input_frac=3, description="test")
+    network = EngineNetwork("two", tuple(layers), input_frac=3, description="test")
     path = tmp_path / "net.npz"
     network.save(path)
-    loaded = FCNetwork.load(path)
+    loaded = EngineNetwork.load(path)
     assert [l for l, _, _ in loaded.layers] == [l for l, _, _ in layers]
     for (_, w, b), (_, w2, b2) in zip(layers, loaded.layers):
         assert np.array_equal(w, w2) and np.array_equal(b, b2)
     assert loaded.input_frac == 3 and loaded.engine_config(lanes=4).max_layers == 2
     with pytest.raises(ConfigError) as e:
-        FCNetwork.load(tmp_path / "missing.npz")
+        EngineNetwork.load(tmp_path / "missing.npz")
     assert str(e.value) == f"network file {tmp_path / 'missing.npz'} does not exist"
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ConfigError) as e:
-        FCNetwork.load(tmp_path / "bad.npz")
+        EngineNetwork.load(tmp_path / "bad.npz")
     assert str(e.value).startswith(f"network file {tmp_path / 'bad.npz'} is not a deja network")
     with pytest.raises(ConfigError) as e:
-        FCNetwork("bad", (layers[1], layers[0]))
+        EngineNetwork("bad", (layers[1], layers[0]))
     assert str(e.value) == "layer 1: inputs = 6 must equal the outputs of layer 0 (4)"
 
 
 def test_networks_beyond_fc_chains_are_refused():
-    from golden.network import Graph, Node, quantize_graph
+    from golden.network.graph import Graph, Node, quantize_graph
     rng = np.random.default_rng(0)
     graph = Graph([Node("FC1", "fc", ["x"], "h", {"weight": rng.normal(0, 1, (4, 4)),
                                                   "bias": np.zeros(4)}),
@@ -167,8 +169,8 @@ def test_imported_conv_network_equals_the_evaluated_integer_network(dims):
     """A conv, conv, flatten, FC graph (filters not a multiple of the lanes, so the engine
     pads them with zero filters, and the FC's channel-major rows are reordered position-major)
     imported by from_int_network gives exactly the integer network's outputs."""
-    from golden.fc_network import engine_input
-    from golden.network import Graph, Node, quantize_graph
+    from golden.network.lowering import engine_input
+    from golden.network.graph import Graph, Node, quantize_graph
     rng = np.random.default_rng(dims)
     spatial = (7,) * dims
     k = (3,) * dims
@@ -220,9 +222,9 @@ def test_video_cnn_golden_equals_the_evaluated_integer_network():
 def test_silero_engine_network_equals_the_evaluated_integer_network():
     """The engine's Silero VAD (golden model: STFT conv + magnitude, convs, LSTM, FC) gives
     exactly the speech probabilities of the integer network ``deja eval`` evaluates (im2col
-    convolutions on channel-major tensors, golden.layers' LSTM cell, its own magnitude)."""
-    from golden.network import _sigmoid
-    from golden.workload_networks import silero_workload
+    convolutions on channel-major tensors, golden.network.layers' LSTM cell, its own magnitude)."""
+    from golden.network.graph import _sigmoid
+    from golden.network.builtin import silero_workload
     network, x, int_network = network_workload("silero", frames=60)
     config = network.engine_config(lanes=16)
     assert config.conv and config.lstm and config.weight_width == 16

@@ -11,7 +11,7 @@ from golden import EngineConfig, LayerConfig, linear_centroids, network_writes, 
 from golden.quantizer import quantize
 from golden.delta_subtractor import delta
 from golden.skip_logic import change_list
-from golden.fc_engine import Counters
+from golden.perf_counters import Counters
 from golden import cycle_model
 from hw.io_buffer import IOBuffer
 from hw.scan_unit import ScanUnit

@@ -361,7 +361,7 @@ def test_missing_liberty_is_one_line(tmp_path, capsys):
 def test_synth_for_a_network(tmp_path, capsys):
     """deja synth --network reports the engine sized for the network, with its buffers: the
     weight buffer holds the network's weight words, and the LSTM's buffers are priced."""
-    from golden.fc_network import load_network
+    from golden.network.builtin import load_network
     from golden.weight_buffer import weight_words
     out = tmp_path / "out"
     assert main(["synth", "--network", "speech-lstm", "--flow", "memories", "-o", str(out),

@@ -350,7 +350,7 @@ def test_kaldi_mlp_on_verilator_300_frames_with_stalls():
     """The built-in Kaldi-shaped MLP (six reuse layers) on 300 frames of real filterbank speech
     with random bubbles and backpressure: every frame's outputs, counters, beat cycles and the
     pre-activations of all six layers equal golden; the outputs equal the plain chain."""
-    from golden.fc_network import network_workload
+    from golden.network.builtin import network_workload
     network, x, _ = network_workload("kaldi-mlp", frames=300)
     config = network.engine_config(lanes=16)
     report = run_case(config, network_case(list(network.layers), x, "random"), "verilator",
@@ -375,9 +375,9 @@ def test_speech_lstm_on_verilator_300_frames_with_stalls():
     """The built-in LSTM network (FC, LSTM cell, FC) on 300 frames of real filterbank speech
     with random bubbles and backpressure: every frame's outputs, the pre-activations of all
     three layers (the LSTM's gates), every layer's counters and the beat cycles equal golden;
-    the outputs equal the integer network ``deja eval`` evaluates (golden.layers.LSTMCell, in
+    the outputs equal the integer network ``deja eval`` evaluates (golden.network.layers.LSTMCell, in
     the gates' natural order and x_t unpadded)."""
-    from golden.fc_network import network_workload
+    from golden.network.builtin import network_workload
     network, x, int_network = network_workload("speech-lstm", frames=300)
     report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
     outs, _ = int_network.run(x / 2.0 ** int_network.input_frac)
@@ -390,9 +390,9 @@ def test_speech_lstm_on_verilator_300_frames_with_stalls():
 def test_lstm_first_network_on_verilator(stall):
     """An LSTM cell as layer 0 (x_t from the input stream with its bubbles, then h_{t-1} from
     the recurrent area) followed by an FC layer: outputs, every layer's counters and the beat
-    cycles equal golden's, and golden equals golden.layers' LSTMCell and ReuseLinear."""
-    from golden.fc_network import lstm_engine_layer
-    from golden.layers import FC, LSTMCell, ReuseLinear
+    cycles equal golden's, and golden equals golden.network.layers' LSTMCell and ReuseLinear."""
+    from golden.network.lowering import lstm_engine_layer
+    from golden.network.layers import FC, LSTMCell, ReuseLinear
     rng = np.random.default_rng(11)
     c16 = linear_centroids(-128, 127, 16, 8)
     x_n, hidden, m = 11, 6, 7
@@ -413,8 +413,8 @@ def test_lstm_first_network_on_verilator(stall):
 def test_conv_network_on_verilator(stall):
     """Two 1-D conv layers (the second strided) and an FC layer: each conv block runs the
     changed inputs of its window; outputs, every layer's counters and the beat cycles equal
-    golden's, and golden equals golden.layers' im2col convolutions."""
-    from golden.layers import FC, Conv, ReuseLinear
+    golden's, and golden equals golden.network.layers' im2col convolutions."""
+    from golden.network.layers import FC, Conv, ReuseLinear
     rng = np.random.default_rng(12)
     c16 = linear_centroids(-128, 127, 16, 8)
     w1, b1 = rng.integers(-40, 40, (8, 3, 3)), rng.integers(-600, 600, 8)
@@ -445,7 +445,7 @@ def test_video_cnn_on_verilator_with_stalls():
     in RTL, with random stalls: each conv block runs its window's changed inputs, row segment
     by row segment; outputs, counters and beat cycles equal golden's, and the outputs are the
     integer network's."""
-    from golden.fc_network import network_workload
+    from golden.network.builtin import network_workload
     network, x, int_network = network_workload("video-cnn", frames=120)
     config = network.engine_config(lanes=16)
     report = run_network(config, network.layers, x, "random")
@@ -462,9 +462,9 @@ def test_silero_vad_on_verilator_300_frames_with_stalls():
     frame's logit, every layer's counters and the beat cycles equal golden under random
     stalls, and the logits give exactly the speech probabilities of the integer network
     ``deja eval`` evaluates."""
-    from golden.fc_network import network_workload
-    from golden.network import _sigmoid
-    from golden.workload_networks import silero_workload
+    from golden.network.builtin import network_workload
+    from golden.network.graph import _sigmoid
+    from golden.network.builtin import silero_workload
     network, x, int_network = network_workload("silero", frames=300)
     report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
     outs, _ = int_network.run(silero_workload(300).evaluation)

@@ -10,10 +10,10 @@ import tarfile
 import numpy as np
 import pytest
 
-from golden.workloads import cache, WorkloadUnavailable
-from golden.workloads.features import fbank, splice
-from golden.workloads.speech import resample_2x, read_wav
-from golden.workloads.video import square_resize, decode_video
+from golden.evaluation.workloads import cache, WorkloadUnavailable
+from golden.evaluation.workloads.features import fbank, splice
+from golden.evaluation.workloads.speech import resample_2x, read_wav
+from golden.evaluation.workloads.video import square_resize, decode_video
 
 
 @pytest.fixture
@@ -156,8 +156,8 @@ def _fetch(fn, *args):
 
 def test_silero_graph_matches_onnxruntime_on_real_speech():
     ort = pytest.importorskip("onnxruntime")
-    from golden.importers.silero import import_silero, silero_frames
-    from golden.workloads import silero_vad_onnx, speech_sequence
+    from golden.evaluation.importers.silero import import_silero, silero_frames
+    from golden.evaluation.workloads import silero_vad_onnx, speech_sequence
     model = _fetch(silero_vad_onnx)
     audio = _fetch(speech_sequence, 2.0)
     frames = silero_frames(audio)
@@ -176,8 +176,8 @@ def test_silero_graph_matches_onnxruntime_on_real_speech():
 
 def test_blazeface_graph_matches_litert_on_real_video():
     litert = pytest.importorskip("ai_edge_litert.interpreter")
-    from golden.importers.tflite_model import import_tflite
-    from golden.workloads import blazeface_tflite, clip_frames
+    from golden.evaluation.importers.tflite_model import import_tflite
+    from golden.evaluation.workloads import blazeface_tflite, clip_frames
     model = _fetch(blazeface_tflite)
     frames, rate = _fetch(clip_frames, "carphone")
     assert frames.shape == (120, 128, 128, 3) and abs(rate - 29.97) < 0.01
@@ -194,12 +194,12 @@ def test_blazeface_graph_matches_litert_on_real_video():
             ref = it.get_tensor(o["index"])[0]
             assert np.abs(ours[o["name"]][f] - ref).max() < 1e-3 * max(1.0, np.abs(ref).max())
     # carphone shows a face: the float model finds it
-    from golden.detection import best_detection
+    from golden.evaluation.detection import best_detection
     assert best_detection(ours["regressors"][0], ours["classificators"][0]) is not None
 
 
 def test_speech_sequence_is_real_16k_speech():
-    from golden.workloads import speech_sequence
+    from golden.evaluation.workloads import speech_sequence
     audio = _fetch(speech_sequence, 3.0)
     assert audio.shape == (48000,) and audio.dtype == np.float32
     assert 0.01 < np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < 0.5

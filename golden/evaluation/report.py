@@ -20,7 +20,7 @@ def eval_markdown(r):
     secs = f", {r['seconds_of_input']:.0f} s of input" if r.get("seconds_of_input") else ""
     lines += [f"{r['frames']} evaluation frames{secs}; {r['calibration_frames']} calibration frames "
               f"(kept apart); accuracy budget {r['budget']:.1%}; {r['lanes']} lanes; "
-              f"{r.get('weight_width', 8)}-bit weights; energy: {r.get('energy_model', 'golden/perf.py')}.", ""]
+              f"{r.get('weight_width', 8)}-bit weights; energy: {r.get('energy_model', 'golden/evaluation/perf.py')}.", ""]
     lines += ["## Per-layer input similarity and computation reuse (paper Table I, Fig. 5)", "",
               "| layer | kind | inputs | outputs | reuse | C | input similarity | computation reuse | speedup |",
               "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]

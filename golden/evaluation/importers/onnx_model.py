@@ -7,7 +7,7 @@ else is one clear error naming the operator and the node. Batch dimension 1 is d
 
 import numpy as np
 
-from ..network import Graph, Node, UnsupportedOperator
+from ...network.graph import Graph, Node, UnsupportedOperator
 
 __all__ = ["import_onnx"]
 

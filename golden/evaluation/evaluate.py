@@ -12,7 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from .network import quantize_graph
+from ..network.graph import quantize_graph
+from ..network.lowering import from_int_network
 from .perf import network_perf, memory_overhead
 from .policy import choose_reuse_layers, cluster_search
 from .paper import PAPER
@@ -37,6 +38,8 @@ class Workload:
     # e.g. untrained weights); True: the paper's policy under the accuracy budget
     policy: bool = True
     notes: list = dataclasses.field(default_factory=list)
+    # the network on the engine, for its cycles (golden/network/lowering.py)
+    lower: Callable = from_int_network
 
 
 def decision_agreement(output, threshold=0.5):
@@ -59,7 +62,7 @@ def argmax_agreement(output):
 
 def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=None,
              candidates=(8, 16, 32), weight_width=None, energy=None,
-             energy_model="Horowitz 45 nm table (golden/perf.py)"):
+             energy_model="Horowitz 45 nm table (golden/evaluation/perf.py)"):
     """Choose the reusing layers (and clusters with ``clusters="auto"``), run the evaluation
     sequence, and report similarity, reuse, accuracy, cycles, energy and memory per layer."""
     started = time.perf_counter()
@@ -90,7 +93,9 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
     ref = graph.run_float(workload.evaluation)
     plain = quantize_graph(graph, cal, reuse=[], clusters=16, **quant)
     out_plain, _ = plain.run(workload.evaluation)
-    per_layer, total = network_perf(net, stats, lanes=lanes, energy=energy, weight_bytes=-(-quant["weight_width"] // 8))
+    per_layer, total = network_perf(net, stats, lanes=lanes, energy=energy,
+                                    weight_bytes=-(-quant["weight_width"] // 8),
+                                    lower=workload.lower)
     rows = []
     for lp in per_layer:
         rows.append({

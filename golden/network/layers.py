@@ -20,10 +20,10 @@ import dataclasses
 
 import numpy as np
 
-from .lstm_unit import lstm_unit, sigmoid_table, tanh_table
-from .magnitude_unit import magnitude
-from .output_unit import output_unit
-from .quantizer import quantize
+from ..lstm_unit import lstm_unit, sigmoid_table, tanh_table
+from ..magnitude_unit import magnitude
+from ..output_unit import output_unit
+from ..quantizer import quantize
 
 __all__ = ["LayerStats", "Linear", "FC", "Conv", "ReuseLinear", "LSTMCell", "sigmoid_table",
            "tanh_table", "relu", "prelu", "max_pool", "add", "pad", "magnitude"]
@@ -36,6 +36,9 @@ class LayerStats:
     macs: int = 0
     macs_dense: int = 0
     outputs: int = 0
+    # a reusing conv layer: changed inputs per input position (position-major, as the engine
+    # counts its blocks' window entries); None for other layers
+    position_changes: np.ndarray = None
 
 
 def _exact_matmul(a, b, bound):
@@ -234,6 +237,9 @@ class ReuseLinear:
             start = self.accumulator
         stats.changed = int(changed.sum())
         stats.macs = int(self._touches[changed].sum())
+        if isinstance(self.linear, Conv):
+            stats.position_changes = changed.reshape(len(changed), -1).sum(axis=0,
+                                                                         dtype=np.int32)
         if isinstance(self.linear, FC) and not self.first:
             idx = np.flatnonzero(changed)
             z = start + self.linear.apply_rows((idx, delta[idx]))

@@ -1,4 +1,7 @@
-"""The FC reuse engine, frame by frame: the specification hw/fc_engine.py implements.
+"""The reuse engine, frame by frame: the specification hw/ implements.
+
+The scan is golden/scan_unit.py, the correct phase golden/issue_unit.py, the counts
+golden/perf_counters.py and the timing golden/cycle_model.py.
 
 Per frame (DESIGN.md "Execution of one layer for one frame"):
 
@@ -19,47 +22,18 @@ import dataclasses
 
 import numpy as np
 
-from .config import check_weights
+from .layer_config import check_network, check_weights
 from .quantizer import quantize
-from .delta_subtractor import delta
-from .skip_logic import change_list
+from .scan_unit import scan, scan_sequence
+from .issue_unit import correct, exact_product_rows
 from .output_unit import output_unit
 from .lstm_unit import GATES, lstm_unit
 from .magnitude_unit import magnitude_unit
-from .cycle_model import busy_cycles, block_entries, entry_count
+from .cycle_model import block_entries, schedule_network
+from .perf_counters import Counters, frame_counters
 
-__all__ = ["Counters", "RunResult", "FCEngine", "full_recompute", "baseline_layer", "golden_run",
+__all__ = ["RunResult", "ReuseEngine", "full_recompute", "baseline_layer", "golden_run",
            "golden_network_run", "lstm_run", "conv_run"]
-
-
-@dataclasses.dataclass(slots=True)
-class Counters:
-    """Per-frame performance counters; the RTL counts the same events."""
-    cycles: int = 0            # busy cycles (stall cycles excluded)
-    stall_cycles: int = 0      # waiting for an input beat or for a free output bank
-    inputs_scanned: int = 0
-    inputs_changed: int = 0
-    macs: int = 0              # useful multiply-accumulates (padding lanes excluded)
-    weight_words: int = 0
-    index_reads: int = 0
-    index_writes: int = 0
-    output_reads: int = 0      # output area reads (previous outputs)
-    output_writes: int = 0     # output area writes
-
-    def as_dict(self):
-        return dataclasses.asdict(self)
-
-    def __add__(self, other):
-        return Counters(**{f: getattr(self, f) + getattr(other, f) for f in Counters.FIELDS})
-
-    @classmethod
-    def from_word(cls, word):
-        """The counters packed as the engine's ``perf`` port packs them: 32 bits per field, in
-        field order from the LSBs (hw.fc_engine.perf_layout)."""
-        return cls(*[(word >> (32 * i)) & 0xFFFFFFFF for i in range(len(cls.FIELDS))])
-
-
-Counters.FIELDS = tuple(f.name for f in dataclasses.fields(Counters))
 
 
 @dataclasses.dataclass
@@ -83,36 +57,9 @@ class RunResult:
     entries: list = None        # a conv layer's change-list entries per block, per frame
 
 
-def _exact_product(d, w, bound):
-    """d @ w for integer arrays, exactly, through float BLAS.
-
-    Every partial sum of a chunk is an integer below 2**24 (float32) in magnitude, so float32
-    arithmetic is exact in any summation order; chunks are summed in int64.
-    """
-    if d.size == 0:
-        return np.zeros(w.shape[1], dtype=np.int64)
-    chunk = max(1, (1 << 24) // max(1, bound))
-    if chunk >= d.size:
-        return (d.astype(np.float32) @ w).astype(np.int64)
-    total = np.zeros(w.shape[1], dtype=np.int64)
-    for s in range(0, d.size, chunk):
-        total += (d[s:s + chunk].astype(np.float32) @ w[s:s + chunk]).astype(np.int64)
-    return total
-
-
-def _exact_product_rows(d, w, bound):
-    """d @ w for an integer (frames x N) matrix, exactly, chunked over N like _exact_product."""
-    chunk = max(1, (1 << 24) // max(1, bound))
-    if chunk >= d.shape[1]:
-        return (d.astype(np.float32) @ w).astype(np.int64)
-    total = np.zeros((d.shape[0], w.shape[1]), dtype=np.int64)
-    for s in range(0, d.shape[1], chunk):
-        total += (d[:, s:s + chunk].astype(np.float32) @ w[s:s + chunk]).astype(np.int64)
-    return total
-
-
-class FCEngine:
-    """Golden model of one FC layer on the reuse engine, stateful across frames."""
+class ReuseEngine:
+    """Golden model of one layer on the reuse engine (an FC layer; LSTM and conv layers run
+    through :func:`lstm_run` and :func:`conv_run`), stateful across frames."""
 
     def __init__(self, engine, layer, weights, bias):
         self.engine = engine
@@ -143,22 +90,15 @@ class FCEngine:
 
     def scan(self, x):
         """Scan phase: returns the change list (indices, deltas) and updates the index area."""
-        x = self._check_frame(x)
-        if not self.engine.reuse:
-            return np.arange(x.size), x
-        c = self.layer.centroids
-        q_new = quantize(x, c)
-        d = delta(q_new, self.index_area, c, self.first)
-        idx, dl = change_list(q_new, self.index_area, self.first, d)
-        self.index_area[idx] = q_new[idx]
-        return idx, dl
+        return scan(self._check_frame(x), self.layer.centroids, self.index_area, self.first,
+                    self.engine.reuse)
 
     def step(self, x):
         """Run one frame: returns ``(outputs, preactivations, counters, (idx, q_new_of_idx))``."""
         first = self.first or not self.engine.reuse
         idx, d = self.scan(x)
         start = self.bias if first else self.output_area
-        z = start + _exact_product(d, self._w32[idx], self._product_bound)
+        z = correct(start, d, self._w32[idx], self._product_bound)
         if self.engine.reuse:
             self.output_area = z
         self.first = False
@@ -171,7 +111,7 @@ class FCEngine:
 
         The reuse recurrence z_f = z_{f-1} + D_f W is linear, so the deltas of all frames are
         found first (one vectorized scan) and the outputs are a running sum of one matrix
-        product; integers throughout, exact (see :func:`_exact_product`).
+        product; integers throughout, exact (see :func:`golden.issue_unit.exact_product`).
         Returns ``(RunResult, changed)`` with ``changed`` the (frames, N) change mask.
         """
         x = np.asarray(frames, dtype=np.int64)
@@ -187,18 +127,12 @@ class FCEngine:
             d = x
             firsts[:] = True
         else:
-            c = np.asarray(self.layer.centroids, dtype=np.int64)
             q = self._quantize_table[x - self.engine.act_min]
-            prev = np.vstack([self.index_area[None, :], q[:-1]])
-            changed = q != prev
-            d = c[q] - c[prev]
-            if self.first and n_frames:
-                changed[0] = True
-                d[0] = c[q[0]]
-                firsts[0] = True
+            changed, d, firsts = scan_sequence(q, self.index_area, self.layer.centroids,
+                                               self.first)
             if n_frames:
                 self.index_area = q[-1].copy()
-        products = _exact_product_rows(d, self._w32, self._product_bound)
+        products = exact_product_rows(d, self._w32, self._product_bound)
         if self.engine.reuse:
             start = self.bias if self.first else self.output_area
             z = np.cumsum(products, axis=0, out=products)
@@ -213,30 +147,6 @@ class FCEngine:
         counters = [frame_counters(self.engine, self.layer, n, f)
                     for n, f in zip(counts, firsts.tolist())]
         return RunResult(y, z, counters), changed
-
-
-def frame_counters(engine, layer, n_changed, first, entries=None):
-    """Event counts of one frame (cycles and stalls come from the cycle model); ``entries``:
-    the change-list entries each block runs (:func:`golden.cycle_model.block_entries`), by
-    default ``n_changed``."""
-    n, m = layer.inputs, layer.outputs
-    lanes = engine.lanes
-    blocks = layer.blocks(lanes)
-    reuse = engine.reuse
-    if entries is None:
-        entries = [n_changed] * blocks
-    return Counters(
-        cycles=busy_cycles(engine, layer, n_changed, entries),
-        stall_cycles=0,
-        inputs_scanned=n,
-        inputs_changed=n_changed,
-        macs=sum(entry_count(e) * min(lanes, m - b * lanes) for b, e in enumerate(entries)),
-        weight_words=sum(entry_count(e) for e in entries),
-        index_reads=n if reuse else 0,
-        index_writes=n_changed if reuse else 0,
-        output_reads=blocks if reuse and not first else 0,
-        output_writes=blocks if reuse else 0,
-    )
 
 
 def full_recompute(layer, weights, bias, frames):
@@ -255,7 +165,7 @@ def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output
                trace=True):
     """Run a frame sequence (starting a new sequence) through the golden model and its cycle model.
 
-    ``input_valid`` and ``output_ready`` are :class:`golden.cycle_model.Pattern` objects (or
+    ``input_valid`` and ``output_ready`` are :class:`golden.stream_pattern.Pattern` objects (or
     ``None`` for no bubbles / no backpressure), the same ones the RTL harness uses.
     """
     return golden_network_run(engine, [(layer, weights, bias)], frames, input_valid=input_valid,
@@ -270,7 +180,7 @@ def lstm_run(engine, layer, weights, bias, frames):
     preactivations the interleaved gate accumulators (frames, 4 * hidden), ``inputs`` the
     scanned [x_t ; h_{t-1}] of every frame."""
     # the gates' output unit has no ReLU: an LSTM layer's applies to h_t
-    model = FCEngine(engine, dataclasses.replace(layer, activation="none"), weights, bias)
+    model = ReuseEngine(engine, dataclasses.replace(layer, activation="none"), weights, bias)
     hidden = layer.hidden
     h = np.zeros(hidden, dtype=np.int64)
     c = np.zeros(hidden, dtype=np.int64)
@@ -300,7 +210,7 @@ def conv_run(engine, layer, weights, bias, frames):
                              columns=0, magnitude_shift=0, outer_padding=(),
                              activation="none" if layer.activation == "magnitude" else
                              layer.activation)
-    model = FCEngine(engine, fc, layer.fc_weights(weights),
+    model = ReuseEngine(engine, fc, layer.fc_weights(weights),
                      np.tile(np.asarray(bias, dtype=np.int64), layer.positions))
     first = model.first
     result, changed = model.run(frames)
@@ -319,11 +229,9 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
     in order (golden.network_writes loads it), each frame through every layer in turn.
 
     Layer l's input sequence is layer l-1's result sequence, so each FC layer runs over the
-    whole sequence at once (:meth:`FCEngine.run`), an LSTM layer frame by frame
+    whole sequence at once (:meth:`ReuseEngine.run`), an LSTM layer frame by frame
     (:func:`lstm_run`); the cycle model then interleaves them.
     """
-    from .config import check_network
-    from .cycle_model import schedule_network
     layers = check_network(engine, layers)
     x = np.asarray(frames)
     results, changes = [], []
@@ -336,7 +244,7 @@ def golden_network_run(engine, layers, frames, *, input_valid=None, output_ready
         elif layer.kind == "conv":
             result, changed = conv_run(mode, layer, weights, bias, x)
         else:
-            model = FCEngine(mode, layer, weights, bias)
+            model = ReuseEngine(mode, layer, weights, bias)
             result, changed = model.run(x)
         if trace:
             # the changed inputs and their new indices, for the index-write events

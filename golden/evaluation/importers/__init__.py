@@ -1,4 +1,4 @@
-"""Importers: float models (ONNX, TFLite) into golden.network.Graph."""
+"""Importers: float models (ONNX, TFLite) into golden.network.graph.Graph."""
 
 from .onnx_model import import_onnx
 from .silero import import_silero

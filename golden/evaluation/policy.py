@@ -10,7 +10,7 @@ Accuracy is measured on the calibration (tuning) sequence only; the evaluation s
 used to choose anything.
 """
 
-from .network import quantize_graph
+from ..network.graph import quantize_graph
 
 __all__ = ["choose_reuse_layers", "cluster_search"]
 

@@ -1,12 +1,12 @@
 """Whole networks: a float reference graph, and its integer version with computation reuse.
 
 A :class:`Graph` is a list of :class:`Node` in topological order over named tensors, as the
-importers (golden/importers/) produce it. ``Graph.run_float`` is the float reference (what the
+importers (golden/evaluation/importers/) produce it. ``Graph.run_float`` is the float reference (what the
 imported model computes). :func:`quantize_graph` turns it into an :class:`IntNetwork`:
 
 - every tensor gets a power-of-two scale (value = int * 2**-frac, int within ``act_width``
   bits) calibrated on a calibration sequence, so requantization is the output unit's shift;
-- every linear layer (conv, fc, the gates of an LSTM) becomes a :class:`golden.layers.ReuseLinear`
+- every linear layer (conv, fc, the gates of an LSTM) becomes a :class:`golden.network.layers.ReuseLinear`
   whose weights get the largest power-of-two scale that fits ``weight_width`` bits;
 - the layers chosen for reuse get ``clusters`` linear centroids over their profiled input range
   (paper section III), the others run without quantization (baseline semantics).
@@ -19,8 +19,8 @@ import math
 import numpy as np
 
 from .layers import FC, Conv, ReuseLinear, LSTMCell, magnitude, max_pool, LayerStats
-from .output_unit import requantize
-from .quantizer import linear_centroids
+from ..output_unit import requantize
+from ..quantizer import linear_centroids
 
 __all__ = ["Node", "Graph", "IntNetwork", "quantize_graph", "LINEAR_OPS", "UnsupportedOperator"]
 
@@ -298,7 +298,7 @@ def quantize_graph(graph, calibration, *, reuse=None, clusters=16, act_width=8, 
     """Calibrate on ``calibration`` frames and build the integer network.
 
     ``reuse``: names of linear nodes that reuse (default: all); ``clusters``: an int or a
-    {node name: C} dict (per-layer cluster counts, see golden/policy.py).
+    {node name: C} dict (per-layer cluster counts, see golden/evaluation/policy.py).
     """
     record, amax, peak = _profile(graph, calibration, percentile)
     fracs = {k: _frac_for(max(a, 1e-9), act_width) for k, a in amax.items()}

@@ -4,10 +4,11 @@ import time
 
 import numpy as np
 
-from .config import EngineConfig, LayerConfig
-from .quantizer import linear_centroids
-from .fc_engine import FCEngine
-from .sequences import similar_frames
+from ..config import EngineConfig
+from ..layer_config import LayerConfig
+from ..quantizer import linear_centroids
+from ..engine import ReuseEngine
+from ..sequences import similar_frames
 
 __all__ = ["bench_golden"]
 
@@ -33,10 +34,10 @@ def bench_golden(inputs=360, outputs=2000, clusters=32, similarity=0.5, frames=1
     bias = rng.integers(-1000, 1000, outputs)
     x = similar_frames(frames, inputs, similarity, layer.centroids, config.act_width, seed=seed)
 
-    model = FCEngine(config, layer, weights, bias)
+    model = ReuseEngine(config, layer, weights, bias)
     model.step(x[0])
     step_fps = _rate(model.step, x[1:])
-    # the sequence API (FCEngine.run, what golden_run and evaluations use) takes all frames
+    # the sequence API (ReuseEngine.run, what golden_run and evaluations use) takes all frames
     sequence_fps = _rate(lambda seq: model.run(seq), [x[1:]]) * (len(x) - 1)
     w32 = weights.astype(np.float32)
     b32 = bias.astype(np.float32)

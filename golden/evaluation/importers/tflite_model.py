@@ -1,4 +1,4 @@
-"""TFLite importer (the pure-Python ``tflite`` flatbuffer package) into golden.network.Graph.
+"""TFLite importer (the pure-Python ``tflite`` flatbuffer package) into golden.network.graph.Graph.
 
 Supported: CONV_2D, DEPTHWISE_CONV_2D (SAME/VALID padding, strides, fused ReLU), ADD (fused
 ReLU), RELU, PAD, MAX_POOL_2D (VALID), RESHAPE, CONCATENATION, LOGISTIC, FULLY_CONNECTED, and
@@ -8,7 +8,7 @@ kernels are transposed and a RESHAPE of a feature map reads it in NHWC order.
 
 import numpy as np
 
-from ..network import Graph, Node, UnsupportedOperator
+from ...network.graph import Graph, Node, UnsupportedOperator
 
 __all__ = ["import_tflite"]
 

@@ -13,7 +13,7 @@ tests/test_importers.py checks the result against onnxruntime on real audio.
 
 import numpy as np
 
-from ..network import Graph, Node, UnsupportedOperator
+from ...network.graph import Graph, Node, UnsupportedOperator
 
 __all__ = ["import_silero", "SILERO_CHUNK", "SILERO_CONTEXT", "silero_frames"]
 
