@@ -212,12 +212,14 @@ Traffic.FIELDS = tuple(f.name for f in dataclasses.fields(Traffic))
 class BlockedResult:
     """A blocked layer's run: ``outputs`` (frames, M) and ``preactivations`` (frames, M) of the
     whole layer, ``counters[f][b]`` band b's engine counters in frame f, ``traffic[f][b]`` its
-    main-memory words, ``bands`` the bands."""
+    main-memory words, ``bands`` the bands, ``entries[f][b]`` the change-list entries of each
+    of band b's blocks in frame f (golden.cycle_model.block_entries)."""
     outputs: np.ndarray
     preactivations: np.ndarray
     counters: list
     traffic: list
     bands: tuple
+    entries: list = None
 
     def frame_cycles(self, f):
         """Frame f's cycles, transfers and configuration writes serialized with the bands'
@@ -254,6 +256,7 @@ def blocked_conv_run(engine, layer, weights, bias, frames, rows):
     outputs = np.zeros((n, layer.outputs), dtype=np.int64)
     pre = np.zeros((n, layer.outputs), dtype=np.int64)
     counters = [[None] * len(bands) for _ in range(n)]
+    entries = [[None] * len(bands) for _ in range(n)]
     traffic = [[Traffic() for _ in bands] for _ in range(n)]
     _, per_band = band_programme(engine, bands, weights, bias)
     for b, band in enumerate(bands):
@@ -264,6 +267,7 @@ def blocked_conv_run(engine, layer, weights, bias, frames, rows):
         blocks = band.layer.blocks(engine.lanes)
         for f in range(n):
             counters[f][b] = result.counters[f]
+            entries[f][b] = result.layers[0].entries[f]
             t = traffic[f][b]
             # the first band of the sequence comes with the load (one band: nothing changes)
             t.config_writes = len(per_band[b]) if f or b else 0
@@ -273,5 +277,5 @@ def blocked_conv_run(engine, layer, weights, bias, frames, rows):
                     t.output_reads = blocks
                 t.index_writes = index_words(band.owned.stop - band.owned.start, engine)
                 t.output_writes = blocks
-    return BlockedResult(outputs, pre, counters, traffic, bands)
+    return BlockedResult(outputs, pre, counters, traffic, bands, entries)
 

@@ -52,7 +52,9 @@ class EngineConfig:
         banks carrying one layer's outputs to the next. The weight buffer, index area and
         output area hold ``max_layers`` layers of the largest size.
     scan_width : int
-        Inputs scanned per cycle (only 1 is implemented).
+        Inputs scanned per cycle (W): the input stream carries W activations a beat, a layer
+        after the first reads W of a bank word a cycle, and W indices are compared a cycle.
+        A power of two dividing ``lanes``; engines with conv layers scan one input a cycle.
     reuse : bool
         ``False`` elaborates the baseline accelerator (no quantizer, index area or skip logic).
     lstm : bool
@@ -103,9 +105,15 @@ class EngineConfig:
         check_int("max_inputs", self.max_inputs, 1, 65536)
         check_int("max_outputs", self.max_outputs, 1, 65536)
         check_int("max_layers", self.max_layers, 1, 64)
-        check_int("scan_width", self.scan_width, 1, 1, " (wider scans are not implemented)")
         for name in ("reuse", "lstm", "conv", "blocking"):
             check_bool(name, getattr(self, name))
+        check_int("scan_width", self.scan_width, 1, self.lanes, " (lanes)")
+        if self.lanes % self.scan_width or self.scan_width & (self.scan_width - 1):
+            raise ConfigError(f"scan_width = {self.scan_width} must be a power of two that "
+                              f"divides lanes = {self.lanes} (a bank word is scanned in beats)")
+        if self.scan_width > 1 and self.conv:
+            raise ConfigError(f"scan_width = {self.scan_width} needs conv = false (the position "
+                              f"table of a conv layer is written one input a cycle)")
         check_int("weight_words", self.weight_words, 0, 1 << 24)
         check_int("max_kernel_rows", self.max_kernel_rows, 1, 16)
         if self.max_kernel_rows > 1 and not self.conv:
@@ -163,8 +171,9 @@ class EngineConfig:
 
     @property
     def index_depth(self):
-        """Entries of the index area."""
-        return self.max_layers * self.max_inputs
+        """Entries of the index area: every layer's, each starting at a multiple of
+        ``scan_width`` (a beat's indices are one word)."""
+        return self.max_layers * -(-self.max_inputs // self.scan_width) * self.scan_width
 
     @property
     def block_depth(self):
@@ -279,6 +288,10 @@ class EngineConfig:
         check_int("shift", layer.shift, 0, self.acc_width - 1)
         if layer.kind == "lstm" and not self.lstm:
             raise ConfigError("kind = 'lstm' needs an engine with lstm = true")
+        if layer.kind == "lstm" and layer.x_inputs % self.scan_width:
+            raise ConfigError(f"inputs - hidden = {layer.x_inputs} must be a multiple of "
+                              f"scan_width = {self.scan_width} (x_t fills whole beats before "
+                              f"h_{{t-1}})")
         if layer.kind == "conv":
             if not self.conv:
                 raise ConfigError("kind = 'conv' needs an engine with conv = true")

@@ -59,7 +59,8 @@ from .stream_pattern import Pattern
 __all__ = ["busy_cycles", "schedule", "schedule_network", "SCAN_DRAIN",
            "INDEX_WRITE_LATENCY", "OUTPUT_WRITE_LATENCY", "BANK_WRITE_LATENCY", "LAYER_SWITCH",
            "OUTPUT_READ_LATENCY", "LSTM_LATENCY", "CONV_DRAIN", "cycle_bound", "switch_cycles",
-           "scan_drain", "block_entries", "block_cycles", "entry_count", "layer_cycles"]
+           "scan_drain", "scan_beats", "aligned_inputs", "block_entries", "block_cycles",
+           "entry_count", "layer_cycles"]
 
 SCAN_DRAIN = 3
 INDEX_WRITE_LATENCY = 4
@@ -98,11 +99,23 @@ def _result_writes(layer, lanes, stores, results):
             if b % blocks_per_word == blocks_per_word - 1 or b == len(stores) - 1]
 
 
-def scan_drain(layer):
-    """Cycles from a layer's last accepted input to its first LOAD, less one: a conv layer
+def scan_drain(layer, scan_width=1):
+    """Cycles from a layer's last accepted beat to its first LOAD, less one: a conv layer
     waits two more, until its last input is counted in the position table and the list's
-    length (its blocks read their windows' entries from them)."""
-    return CONV_DRAIN if layer.kind == "conv" else SCAN_DRAIN
+    length (its blocks read their windows' entries from them); a wide scan one more, for the
+    compaction into the banked change list."""
+    return (CONV_DRAIN if layer.kind == "conv" else SCAN_DRAIN) + (scan_width > 1)
+
+
+def scan_beats(inputs, scan_width=1):
+    """Scan cycles of ``inputs`` inputs, ``scan_width`` a beat."""
+    return -(-inputs // scan_width)
+
+
+def aligned_inputs(inputs, scan_width=1):
+    """Index-area entries a layer of ``inputs`` inputs takes, to a whole beat (the next
+    layer's indices start at a word)."""
+    return scan_beats(inputs, scan_width) * scan_width
 
 
 def block_entries(layer, lanes, changed):
@@ -154,20 +167,24 @@ def busy_cycles(engine, layer, n_changed, entries=None):
     change-list entries of every block (:func:`block_entries`), by default ``n_changed``."""
     if entries is None:
         entries = [n_changed] * layer.blocks(engine.lanes)
-    return layer_cycles(switch_cycles(engine), layer.inputs, scan_drain(layer), entries)
+    width = engine.scan_width
+    return layer_cycles(switch_cycles(engine), scan_beats(layer.inputs, width),
+                        scan_drain(layer, width), entries)
 
 
-def layer_cycles(switch, inputs, drain, entries):
+def layer_cycles(switch, beats, drain, entries):
     """Busy cycles of a layer in a frame from its parts: the layer switch, one scan cycle per
-    input, the drain, and every block's issue cycles (``entries``: each block's change-list
+    beat, the drain, and every block's issue cycles (``entries``: each block's change-list
     entries, :func:`block_cycles`)."""
-    return switch + inputs + drain + sum(block_cycles(e) for e in entries)
+    return switch + beats + drain + sum(block_cycles(e) for e in entries)
 
 
 def cycle_bound(engine, layer, n_changed):
-    """The DESIGN.md contract: ceil(N / scan_width) + B * n + 2 * B + 16."""
+    """The cycle contract (docs/design.md): ceil(N / W) + B * n + 2 * B + 16, one more with a
+    wide scan (W > 1: its change list is written a cycle later)."""
     blocks = layer.blocks(engine.lanes)
-    return -(-layer.inputs // engine.scan_width) + blocks * n_changed + 2 * blocks + 16
+    return (scan_beats(layer.inputs, engine.scan_width) + blocks * n_changed + 2 * blocks + 16
+            + (engine.scan_width > 1))
 
 
 @dataclasses.dataclass
@@ -238,7 +255,7 @@ class Schedule:
                 else:
                     events += [(beat, "beat", w, values)
                                for beat, (_, w, values) in zip(frame.beats, writes)]
-            index_base += layer.inputs
+            index_base += aligned_inputs(layer.inputs, engine.scan_width)
             block_base += blocks
         events.sort()
         return events
@@ -269,20 +286,21 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
         for l, (layer, n) in enumerate(zip(layers, counts)):
             stall_before = stall
             scan_start = t + switch
-            n_inputs = layer.inputs
+            beats = scan_beats(layer.inputs, engine.scan_width)
             if l == 0:
-                # the input stream; an LSTM layer 0 then scans h_{t-1}, one per cycle
-                streamed = layer.x_inputs
-                accepts = np.empty(n_inputs, dtype=np.int64)
+                # the input stream; an LSTM layer 0 then scans h_{t-1}, a beat a cycle
+                streamed = scan_beats(layer.x_inputs, engine.scan_width)
+                beat_accepts = np.empty(beats, dtype=np.int64)
                 for i in range(streamed):
                     presented = valid.next_one(last_accept + 1)
                     last_accept = max(presented, scan_start if i == 0 else last_accept + 1)
-                    accepts[i] = last_accept
-                accepts[streamed:] = last_accept + 1 + np.arange(n_inputs - streamed)
-                stall += int(accepts[-1]) - scan_start + 1 - n_inputs
+                    beat_accepts[i] = last_accept
+                beat_accepts[streamed:] = last_accept + 1 + np.arange(beats - streamed)
+                stall += int(beat_accepts[-1]) - scan_start + 1 - beats
             else:
-                accepts = scan_start + np.arange(n_inputs, dtype=np.int64)
-            scan_done = int(accepts[-1]) + scan_drain(layer) + 1
+                beat_accepts = scan_start + np.arange(beats, dtype=np.int64)
+            accepts = np.repeat(beat_accepts, engine.scan_width)[:layer.inputs]
+            scan_done = int(beat_accepts[-1]) + scan_drain(layer, engine.scan_width) + 1
             correct_start = scan_done
             if l == len(layers) - 1:
                 # ping-pong: this frame's output bank was last used two frames ago

@@ -12,7 +12,9 @@ def io_buffer_bits(engine):
     words = engine.max_blocks * engine.lanes
     areas = {
         "activation_banks": 2 * words * engine.act_width,
-        "change_list": engine.max_inputs * (engine.input_index_width + engine.delta_width),
+        # scan_width banks (a beat's changed inputs are written at once)
+        "change_list": -(-engine.max_inputs // engine.scan_width) * engine.scan_width
+        * (engine.input_index_width + engine.delta_width),
     }
     if engine.max_layers > 1:
         # two more banks carry one layer's outputs to the next layer's scan
@@ -25,8 +27,9 @@ def io_buffer_bits(engine):
         areas["position_table"] = engine.max_inputs * engine.position_width
     if engine.reuse:
         # every layer of the layer table keeps its own indices and outputs
-        # blocking engines: words of ``lanes`` indices (golden.blocking.index_words)
-        lanes = engine.lanes if engine.blocking else 1
+        # blocking engines: words of ``lanes`` indices (golden.blocking.index_words); a wide
+        # scan's: a beat's
+        lanes = engine.lanes if engine.blocking else engine.scan_width
         areas["index_area"] = -(-engine.index_depth // lanes) * lanes * engine.index_width
         areas["output_area"] = engine.block_depth * engine.lanes * engine.acc_width
     return areas

@@ -8,11 +8,12 @@ The configuration write port takes ``(address, data)`` with address = region << 
 import numpy as np
 
 from .config import ConfigError, ceil_log2
+from .cycle_model import aligned_inputs
 from .layer_config import ACTIVATIONS, check_network
 from .quantizer import quantization_table
 from .weight_buffer import weight_words
 
-__all__ = ["Region", "Register", "config_writes", "network_writes", "pack_lanes"]
+__all__ = ["Region", "Register", "config_writes", "network_writes", "pack_lanes", "input_beats"]
 
 
 # Configuration write port: address = region << cfg_offset_width | offset.
@@ -148,5 +149,19 @@ def network_writes(engine, layers):
             writes.append((addr(Region.BIAS, offset), signed(v, engine.acc_width)))
         weight_base += len(words_of[k])                     # conv: filter blocks x taps
         block_base += blocks
-        index_base += layer.inputs
+        index_base += aligned_inputs(layer.inputs, engine.scan_width)
     return writes
+
+
+def input_beats(engine, frames):
+    """The input stream's payloads for ``frames`` (F x N): ``scan_width`` activations a beat,
+    lane 0 in the LSBs, a frame's last beat zero-padded and marked ``last`` (the bit above
+    the activations)."""
+    frames = np.asarray(frames, dtype=np.int64)
+    width, act = engine.scan_width, engine.act_width
+    n = frames.shape[1]
+    beats = -(-n // width)
+    padded = np.zeros((len(frames), beats * width), dtype=np.int64)
+    padded[:, :n] = frames
+    return [pack_lanes(frame[b * width:(b + 1) * width], act) | int(b == beats - 1) << width * act
+            for frame in padded for b in range(beats)]

@@ -23,7 +23,7 @@ __all__ = ["ReuseEngine"]
 class ReuseEngine(wiring.Component):
     """The reuse engine: the layer table, the scan unit, the issue unit, the MAC pipeline, the
     output streamer and the performance counters around the I/O buffer and the weight buffer
-    (golden twin: golden/fc_engine.py; golden/cycle_model.py is its cycle contract, which this
+    (golden twin: golden/engine.py; golden/cycle_model.py is its cycle contract, which this
     component matches cycle for cycle).
 
     Parameters

@@ -19,7 +19,7 @@ class Op:
 class IssueUnit(wiring.Component):
     """The correct phase's control: after the scan drains, one operation per cycle for every
     output block: LOAD, a MAC per change-list entry (a conv block: per entry of its window
-    segments), STORE (golden twin: the correct phase of golden/fc_engine.py, timed by
+    segments), STORE (golden twin: golden/issue_unit.py, timed by
     golden/cycle_model.py).
 
     Every decision of the issue loop reads a flag register, not a comparison: a subtraction, a
@@ -148,8 +148,9 @@ class IssueUnit(wiring.Component):
                      bank_clears.eq(self.bank_clears)]
         with m.If(draining):
             m.d.sync += blk_last.eq(last_block == 0)
+            # (scan_width > 1: conv = false, and one more cycle for the change list's banks)
             drain_last = (Mux(cur.conv, cycle_model.CONV_DRAIN, cycle_model.SCAN_DRAIN) - 1
-                          if cfg.conv else cycle_model.SCAN_DRAIN - 1)
+                          if cfg.conv else cycle_model.SCAN_DRAIN + (cfg.scan_width > 1) - 1)
             with m.If(drain != drain_last):
                 m.d.sync += drain.eq(drain + 1)
             with m.Elif(bank_waits & ~(bank_clears & self.output_ready)):

@@ -3,7 +3,7 @@ from amaranth.lib import wiring, data
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import In, Out
 
-from golden.config import Region, Register
+from golden.programme import Region, Register
 from golden import cycle_model
 
 from ._check import check_config

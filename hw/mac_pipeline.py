@@ -17,7 +17,7 @@ __all__ = ["MACPipeline"]
 
 class MACPipeline(wiring.Component):
     """The pipeline behind the issue unit: each operation travels with its tags; stage k holds
-    the operation issued k cycles ago (golden twin: the correct phase of golden/fc_engine.py;
+    the operation issued k cycles ago (golden twin: golden/issue_unit.py;
     the latencies are golden/cycle_model.py's).
 
     - t+1: the change-list entry arrives, registered before the weight-address adder;

@@ -2,7 +2,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import wiring, data
 from amaranth.lib.wiring import In, Out
 
-from golden.fc_engine import Counters
+from golden.perf_counters import Counters
 
 from ._check import check_config
 from .signatures import perf_layout
@@ -22,7 +22,7 @@ def increment_layout(config):
 
 class PerfCounters(wiring.Component):
     """The performance counters of every frame and every layer (golden twin:
-    golden.Counters, counted by golden/fc_engine.py and golden/cycle_model.py).
+    golden.Counters, counted by golden/engine.py and golden/cycle_model.py).
 
     Each cycle's increment is registered before it is added, so the control decode and the
     32-bit carry chain sit in different cycles (together they were an ECP5 critical path).

@@ -5,7 +5,7 @@ from amaranth.lib import wiring, data
 from amaranth.lib.wiring import In, Out
 
 from golden.config import ceil_log2
-from golden.fc_engine import Counters
+from golden.perf_counters import Counters
 
 __all__ = ["ConfigWriteSignature", "BufferPortSignature", "TableWriteSignature",
            "input_layout", "output_layout", "perf_layout"]

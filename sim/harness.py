@@ -13,6 +13,7 @@ from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
 from golden import Counters, RunResult, Pattern, network_writes
+from golden.programme import input_beats
 from hw import ReuseEngine
 from .blocked_host import BlockedHost, configure, unpack_lanes
 
@@ -58,9 +59,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
                        np.zeros((n_frames, layer.outputs), dtype=np.int64), [], [])
     events = result.trace
 
-    flat = frames.reshape(-1)
-    lasts = np.tile(np.arange(first_layer.x_inputs) == first_layer.x_inputs - 1, n_frames)
-    act_mask = (1 << config.act_width) - 1
+    beats_in = input_beats(config, frames)
 
     async def testbench(ctx):
         await configure(_AmaranthPins(ctx, dut), writes)
@@ -84,9 +83,9 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
             if t >= max_cycles:
                 raise SimulationTimeout(f"no progress after {t} cycles: {sent} inputs sent, "
                                         f"{beats} of {total_beats} output beats received")
-            if not pending and sent < len(flat) and valid[t]:
+            if not pending and sent < len(beats_in) and valid[t]:
                 pending = True
-                ctx.set(in_payload, (int(flat[sent]) & act_mask) | (int(lasts[sent]) << config.act_width))
+                ctx.set(in_payload, beats_in[sent])
             ctx.set(dut.i_stream.valid, pending)
             ctx.set(dut.o_stream.ready, ready[t])
             if pending and ctx.get(dut.i_stream.ready):
@@ -95,12 +94,13 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
             for kind, port, n, width, signed in taps:
                 enable = ctx.get(port.en)
                 if enable and kind == "index_write" and io.index_lanes > 1:
-                    # a word of index_lanes indices, one lane written: index word * lanes + lane
-                    lane = enable.bit_length() - 1
+                    # a word of index_lanes indices, the lanes of its enable written: index
+                    # word * index_lanes + lane
                     values = unpack_lanes(ctx.get(Value.cast(port.data)), io.index_lanes, width,
                                           signed)
-                    events.append((t, kind, ctx.get(port.addr) * io.index_lanes + lane,
-                                   (values[lane],)))
+                    events.extend((t, kind, ctx.get(port.addr) * io.index_lanes + lane,
+                                   (values[lane],))
+                                  for lane in range(io.index_lanes) if enable >> lane & 1)
                 elif enable:
                     events.append((t, kind, ctx.get(port.addr),
                                    unpack_lanes(ctx.get(Value.cast(port.data)), n, width, signed)))

@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from golden.programme import input_beats
 from golden import (Counters, EngineConfig, LayerConfig, Pattern, network_writes,
                     golden_network_run)
 from .tb_top import (PERIOD_NS, STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH,
@@ -233,16 +234,14 @@ class TB:
         """Bulk-load the configuration programme, the input beats and both stream patterns."""
         e = self.engine
         writes = network_writes(e, layers)
-        n_inputs = layers[0][0].x_inputs           # beats per frame on the input stream
-        flat = np.asarray(frames, dtype=np.int64).reshape(-1)
-        if len(flat) > IN_DEPTH:
-            raise ValueError(f"{len(flat)} input beats: the player holds {IN_DEPTH}")
-        lasts = np.tile(np.arange(n_inputs) == n_inputs - 1, len(frames))
-        beats = (flat & ((1 << e.act_width) - 1)) | (lasts.astype(np.int64) << e.act_width)
+        n_inputs = layers[0][0].x_inputs           # inputs per frame on the input stream
+        beats = input_beats(e, np.asarray(frames, dtype=np.int64).reshape(-1, n_inputs))
+        if len(beats) > IN_DEPTH:
+            raise ValueError(f"{len(beats)} input beats: the player holds {IN_DEPTH}")
         dw, aw = e.cfg_data_width, e.cfg_addr_width
         w = self.workdir
         _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes), -(-(aw + dw) // 4))
-        _write_hex(w / STIMULUS_FILES["in"], beats.tolist(), -(-(e.act_width + 1) // 4))
+        _write_hex(w / STIMULUS_FILES["in"], beats, -(-(e.scan_width * e.act_width + 1) // 4))
         _write_hex(w / STIMULUS_FILES["valid"], valid_words.tolist() or [0], 8)
         _write_hex(w / STIMULUS_FILES["ready"], ready_words.tolist() or [0], 8)
         self.programme_length = len(writes)

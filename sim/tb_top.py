@@ -76,7 +76,7 @@ def tb_top_verilog(config, engine=ENGINE_TOP, tap=False):
     """Verilog of the top level; ``tap`` also captures every output-area write (the
     pre-activation outputs z) through a hierarchical reference into the engine."""
     aw, dw = config.cfg_addr_width, config.cfg_data_width
-    iw = config.act_width + 1
+    iw = config.scan_width * config.act_width + 1
     ow = config.lanes * config.act_width + 1
     pw = 32 * 10
     cfg_n = cfg_depth(config)

@@ -58,12 +58,14 @@ def engine_buffers(config):
 
     The index area and the output area exist only when ``config.reuse``.
     """
-    lanes = config.lanes
+    lanes, width = config.lanes, config.scan_width
     buffers = [
         Buffer("weights", lanes * config.weight_width, config.weight_depth),
         Buffer("biases", lanes * config.acc_width, config.block_depth),
         Buffer("activation_banks", lanes * config.act_width, config.max_blocks, instances=2),
-        Buffer("change_list", config.input_index_width + config.delta_width, config.max_inputs),
+        # one bank per input of a beat (scan_width)
+        Buffer("change_list", config.input_index_width + config.delta_width,
+               -(-config.max_inputs // width), instances=width),
     ]
     if config.max_layers > 1:
         buffers.append(Buffer("hidden_banks", lanes * config.act_width, config.max_blocks,
@@ -89,14 +91,17 @@ def engine_buffers(config):
         ]
     if config.reuse:
         buffers += [
-            Buffer("index_area", config.index_width, config.index_depth, reuse_only=True),
+            # a wide scan reads and writes a beat's indices as one word
+            Buffer("index_area", config.index_width * width, config.index_depth // width,
+                   reuse_only=True),
             Buffer("output_area", lanes * config.acc_width, config.block_depth, reuse_only=True),
             # per layer: q(x) of every activation, and the C centroids (hw/quantizer.py,
-            # hw/centroid_table.py; the centroid table has two read ports)
+            # hw/centroid_table.py; the centroid table has two read ports), a copy per input
+            # of a beat
             Buffer("quantization_table", config.index_width,
-                   config.max_layers << config.act_width, reuse_only=True),
+                   config.max_layers << config.act_width, instances=width, reuse_only=True),
             Buffer("centroid_table", config.act_width, config.max_layers << config.index_width,
-                   reuse_only=True),
+                   instances=width, reuse_only=True),
         ]
     # one sizing for the I/O buffer: golden/io_buffer.py is the specification
     spec = io_buffer_bits(config)

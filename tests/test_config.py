@@ -23,7 +23,16 @@ from golden import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weight
      "max_clusters = 32 is out of range: allowed 2..16 (at most 2**act_width distinct centroids)"),
     (dict(max_inputs=0), "max_inputs = 0 is out of range: allowed 1..65536"),
     (dict(max_outputs=70000), "max_outputs = 70000 is out of range: allowed 1..65536"),
-    (dict(scan_width=2), "scan_width = 2 is out of range: allowed 1..1 (wider scans are not implemented)"),
+    (dict(lanes=8, scan_width=16), "scan_width = 16 is out of range: allowed 1..8 (lanes)"),
+    (dict(lanes=12, scan_width=8),
+     "scan_width = 8 must be a power of two that divides lanes = 12 (a bank word is scanned in "
+     "beats)"),
+    (dict(lanes=12, scan_width=3),
+     "scan_width = 3 must be a power of two that divides lanes = 12 (a bank word is scanned in "
+     "beats)"),
+    (dict(scan_width=2, conv=True),
+     "scan_width = 2 needs conv = false (the position table of a conv layer is written one "
+     "input a cycle)"),
     (dict(reuse="yes"), "reuse must be true or false, not 'yes'"),
     (dict(acc_width=20, max_inputs=512),
      "acc_width = 20 is too narrow for max_inputs = 512: worst case 8388608 needs acc_width >= 25"),

@@ -124,6 +124,27 @@ def test_lstm_network_trace_matches_golden(lanes, shape, gate_reuse, last, reuse
     assert any(kind in ("bank_write", "beat") for _, kind, _, _ in expected.trace)
 
 
+@pytest.mark.parametrize("lanes, width, x, front, stalls", [
+    (8, 4, 20, True, True), (8, 8, 16, False, True), (16, 2, 20, True, False),
+    (4, 4, 12, False, False)])
+def test_wide_scan_lstm_network_trace_matches_golden(lanes, width, x, front, stalls):
+    """An LSTM network on a wide scan: x_t in beats of W (from the stream or a bank), then
+    h_{t-1} from the recurrent area W at a time, its last beat partial."""
+    layers, _ = make_lstm_network(x, 21, 13, 10, lanes, seed=width, gate_reuse=True,
+                                  last="fc", front=front, relu=False)
+    config = EngineConfig(lanes=lanes, max_inputs=48, max_outputs=64, max_layers=3, lstm=True,
+                          scan_width=width)
+    frames = similar_frames(7, x, 0.7, C16, 8, seed=3)
+    patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2)) \
+        if stalls else {}
+    expected = golden_network_run(config, layers, frames, **patterns)
+    got = rtl_network_run(config, layers, frames, **patterns)
+    assert_same_network_run(expected, got)
+    narrow = golden_network_run(config.replace(scan_width=1), layers, frames, **patterns)
+    assert np.array_equal(narrow.outputs, expected.outputs)
+    assert sum(c.cycles for c in expected.counters) < sum(c.cycles for c in narrow.counters)
+
+
 def test_lstm_configuration_errors():
     with pytest.raises(ConfigError, match=r"lstm = true needs lanes a multiple of 4, not 6"):
         EngineConfig(lanes=6, max_layers=2, lstm=True)
@@ -147,3 +168,7 @@ def test_lstm_configuration_errors():
         network_writes(lstm_config, [layers[2], layers[1]])
     with pytest.raises(ConfigError, match=r"a network can hold one lstm layer"):
         network_writes(lstm_config.replace(max_layers=4), [layers[0], layers[1], layers[1]])
+    first, _ = make_lstm_network(20, 21, 13, 10, 8, seed=1, front=False)
+    with pytest.raises(ConfigError, match=r"layer 0: inputs - hidden = 20 must be a multiple of "
+                                          r"scan_width = 8 \(x_t fills whole beats"):
+        network_writes(lstm_config.replace(scan_width=8), first)

@@ -14,7 +14,7 @@ from sim import rtl_network_run
 from checks import assert_same_network_run
 
 
-def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None):
+def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None, scan_width=1):
     rng = np.random.default_rng(seed)
     layers = []
     for k, ((n, m), flag) in enumerate(zip(shapes, reuse_flags)):
@@ -23,7 +23,7 @@ def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None
                             shift=int(rng.integers(6, 10)), reuse=flag)
         layers.append((layer, rng.integers(-128, 128, (n, m)), rng.integers(-3000, 3000, m)))
     config = EngineConfig(lanes=lanes, max_inputs=32, max_outputs=32, reuse=reuse,
-                          max_layers=max_layers or len(shapes))
+                          max_layers=max_layers or len(shapes), scan_width=scan_width)
     return config, layers
 
 
@@ -73,6 +73,43 @@ def test_network_trace_matches_golden(lanes, shapes, flags, reuse, stalls):
     for f, total in enumerate(expected.counters):
         assert total.cycles <= sum(cycle_bound(config, layer, r.counters[f].inputs_changed)
                                    for (layer, _, _), r in zip(layers, expected.layers))
+
+
+WIDE = [
+    # lanes, scan width, shapes, per-layer reuse, reuse engine, stalls
+    (4, 2, [(13, 19), (19, 7), (7, 10)], [True, False, True], True, True),
+    (8, 8, [(20, 32), (32, 17), (17, 9)], [False, True, True], True, True),
+    (8, 4, [(21, 32), (32, 17)], [True, True], False, True),
+    (4, 4, [(5, 6), (6, 3)], [True, True], True, False),
+    (16, 16, [(32, 20), (20, 32)], [True, True], True, True),
+]
+
+
+@pytest.mark.parametrize("lanes, width, shapes, flags, reuse, stalls", WIDE,
+                         ids=[f"L{c[0]}-W{c[1]}-{len(c[2])}layers-{'reuse' if c[4] else 'base'}"
+                              f"{'-stall' if c[5] else ''}" for c in WIDE])
+def test_wide_scan_network_trace_matches_golden(lanes, width, shapes, flags, reuse, stalls):
+    """A scan of ``scan_width`` inputs a cycle (input beats of W activations, hidden banks
+    read W at a time, partial last beats): every write and beat at golden's cycle, the same
+    outputs as the plain-NumPy chain, and each layer's scan ceil(N / W) cycles."""
+    seed = lanes + width
+    config, layers = make_network(shapes, flags, seed, lanes=lanes, reuse=reuse,
+                                  scan_width=width)
+    x = similar_frames(5, shapes[0][0], 0.6, layers[0][0].centroids, 8, seed=seed)
+    options = dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1)) if stalls else {}
+    expected = golden_network_run(config, layers, x, **options)
+    assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
+    got = rtl_network_run(config, layers, x, **options)
+    assert_same_network_run(expected, got)
+    narrow = golden_network_run(config.replace(scan_width=1), layers, x, **options)
+    assert np.array_equal(narrow.outputs, expected.outputs)
+    for f, (wide_total, narrow_total) in enumerate(zip(expected.counters, narrow.counters)):
+        # only the scan's cycles differ: ceil(N / W) instead of N, and one more drain cycle
+        saved = sum(layer.inputs - -(-layer.inputs // width) - 1 for layer, _, _ in layers)
+        assert narrow_total.cycles - wide_total.cycles == saved
+        assert narrow_total.macs == wide_total.macs
+        assert wide_total.cycles <= sum(cycle_bound(config, layer, r.counters[f].inputs_changed)
+                                        for (layer, _, _), r in zip(layers, expected.layers))
 
 
 def test_one_layer_network_on_a_layer_table_engine():

@@ -107,6 +107,26 @@ def test_generic_memories_of_an_lstm_and_conv_engine(tmp_path):
     assert set(bits) == set(names) | {"bank_area"} | {m["name"] for m in tables}
 
 
+def test_generic_memories_of_a_wide_scan_engine(tmp_path):
+    """A scan of four inputs a cycle: four copies of the quantization and centroid tables, the
+    change list in four banks, the index area in words of four indices, as the memory model
+    prices them."""
+    config = EngineConfig(lanes=8, max_inputs=20, max_outputs=16, max_clusters=8, max_layers=2,
+                          lstm=True, scan_width=4)
+    result = run_flow("generic", config, tmp_path)
+    found = {}
+    for m in result["memories"]:
+        found.setdefault(m["name"].rstrip("0123456789").rstrip("_"), []).append(m)
+    model = {b.name: b for b in engine_buffers(config)}
+    for hw_name, buffer, copies in (("change_area", "change_list", 4),
+                                    ("quantization_table", "quantization_table", 4),
+                                    ("centroid_table", "centroid_table", 4),
+                                    ("index_area", "index_area", 1)):
+        assert len(found[hw_name]) == copies == model[buffer].instances, hw_name
+        assert sum(m["bits"] for m in found[hw_name]) == model[buffer].bits, hw_name
+    assert [m["width"] for m in found["index_area"]] == [4 * config.index_width]
+
+
 def test_parsers_on_generic_outputs(generic):
     result, workdir = generic
     depth = parse_ltp((workdir / "generic.ltp.txt").read_text())

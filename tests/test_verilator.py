@@ -330,6 +330,29 @@ def test_three_layer_network_on_verilator(stall):
     assert all(frame[1]["inputs_changed"] == 19 for frame in report["layer_counters"])
 
 
+@pytest.mark.parametrize("width", [4, 2])
+def test_wide_scan_network_on_verilator(width):
+    """The three-layer network on an engine that scans ``width`` inputs a cycle (input beats of
+    W activations, the last partial), with seeded random stalls on both streams: outputs,
+    counters and pre-activations equal golden and the plain chain."""
+    config, layers = three_layers()
+    config = config.replace(scan_width=width)
+    stall = "random"
+    x = similar_frames(12, 13, 0.6, layers[0][0].centroids, 8, seed=width)
+    report = run_case(config, network_case(layers, x, stall), "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    outputs, z = chain(config, layers, x)
+    assert np.array_equal(report["outputs"][0], outputs)
+    assert np.array_equal(report["preactivations"][0], z)
+    valid, ready = (make_pattern(spec) for spec in STALLS[stall])
+    expected = golden_network_run(config, layers, x, input_valid=valid, output_ready=ready,
+                                  trace=False)
+    assert report["counters"] == [c.as_dict() for c in expected.counters]
+    narrow = golden_network_run(config.replace(scan_width=1), layers, x, input_valid=valid,
+                                output_ready=ready, trace=False)
+    assert sum(c.cycles for c in expected.counters) < sum(c.cycles for c in narrow.counters)
+
+
 @pytest.mark.parametrize("inject, what, frame", [
     ({"bias": [2, 5000, 1]}, {"output", "preactivation"}, 0),   # baseline-mode middle layer
     ({"bias": [5, -1, 2]}, {"output", "preactivation"}, 0),     # last layer
