@@ -1,4 +1,4 @@
-"""``deja``: generate, verify and evaluate the reuse accelerator.
+"""deja: generate, verify and evaluate the reuse accelerator.
 
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``run(args)``;
 ``run`` returns a JSON-able dict (printed with ``--json``) and prints its own text otherwise.
@@ -16,7 +16,22 @@ from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim, cmd_synth, cm
 COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim, cmd_synth, cmd_sweep]
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless it has none or states it."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (not action.option_strings or action.default in (None, False, argparse.SUPPRESS)
+                or "default" in text):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         # one line, exit code 2 (argparse's default adds a usage block)
         self.exit(2, f"{self.prog}: error: {message}\n")

@@ -16,8 +16,10 @@ TOOLS = {"generic": ["yosys"], "asic": ["yosys"], "ecp5": ["yosys", "nextpnr-ecp
 
 def add_parser(sub):
     p = sub.add_parser("synth", help="area, timing and memory reports (Yosys, nextpnr, CACTI)")
-    p.add_argument("--flow", choices=ALL_FLOWS + ("all",), default="all",
-                   help="which flow (all: generic, ecp5, memories, and asic when --liberty is given)")
+    p.add_argument("--flow", choices=ALL_FLOWS + ("quick", "all"), default="quick",
+                   help="which flow (quick: generic, memories, and asic when --liberty is given; "
+                        "all: those and ecp5, the FPGA place and route, which takes minutes, "
+                        "over half an hour on the 85k part)")
     add_engine_options(p)
     add_network_option(p, "report the engine sized for this network, with its buffers")
     p.add_argument("--liberty", metavar="PATH", help="standard-cell Liberty file (asic flow)")
@@ -48,10 +50,16 @@ def check_inputs(flows, liberty):
             raise CLIError(f"--liberty {liberty}: no such file")
 
 
+SLOW_FLOWS = ("ecp5",)
+
+
 def selected_flows(flow, liberty):
-    if flow != "all":
+    """The flows of ``--flow``: one, ``quick`` (all but the slow ones) or ``all``; asic only
+    with a Liberty file."""
+    if flow not in ("quick", "all"):
         return (flow,)
-    return tuple(f for f in ALL_FLOWS if f != "asic" or liberty is not None)
+    return tuple(f for f in ALL_FLOWS if (f != "asic" or liberty is not None)
+                 and (flow == "all" or f not in SLOW_FLOWS))
 
 
 def run(args):
@@ -72,8 +80,14 @@ def run(args):
     if network is not None:
         report["network"] = {"name": network.name, "weight_words": config.weight_depth,
                              "layers": [layer.to_dict() for layer, _, _ in network.layers]}
-    if args.flow == "all" and args.liberty is None:
-        report["skipped"] = {"asic": "no --liberty given"}
+    if args.flow in ("quick", "all"):
+        skipped = {}
+        if args.liberty is None:
+            skipped["asic"] = "no --liberty given"
+        if args.flow == "quick":
+            skipped.update({f: "slow: --flow all or --flow " + f for f in SLOW_FLOWS})
+        if skipped:
+            report["skipped"] = skipped
     text = markdown(report)
     paths = write_files(out, {"report.json": json.dumps(report, indent=1, sort_keys=True) + "\n",
                               "report.md": text + "\n"})

@@ -6,7 +6,7 @@ import os
 import pathlib
 import tempfile
 
-from golden.config import ConfigError, EngineConfig
+from golden.config import DEFAULT, ConfigError, EngineConfig
 
 __all__ = ["CLIError", "add_engine_options", "engine_from_args", "check_sequence_options",
            "add_network_option", "network_from_args", "network_engine", "engine_or_network",
@@ -19,14 +19,33 @@ class CLIError(Exception):
 
 _ENGINE_OPTIONS = ("lanes", "act_width", "weight_width", "acc_width", "max_clusters",
                    "max_inputs", "max_outputs", "max_layers")
+ENGINE_HELP = {
+    "lanes": "MAC lanes, one output neuron each",
+    "act_width": "bits of an activation and a centroid",
+    "weight_width": "bits of a weight",
+    "acc_width": "bits of an accumulator and a bias",
+    "max_clusters": "largest cluster count C of a layer",
+    "max_inputs": "largest input count N of a layer",
+    "max_outputs": "largest output count M of a layer",
+    "max_layers": "entries of the layer table",
+}
+
+
+def add_engine_option(group, name, network=True):
+    """``--name N`` of an engine parameter; unset, it comes from --config (or the sizing for
+    --network), else golden.DEFAULT."""
+    where = "--config's or sized for --network" if network else "--config's"
+    group.add_argument("--" + name.replace("_", "-"), type=int, metavar="N", dest=name,
+                       help=f"{ENGINE_HELP[name]} (default: {where}, else "
+                            f"{getattr(DEFAULT, name)})")
 
 
 def add_engine_options(parser):
     group = parser.add_argument_group("engine configuration (defaults: golden.DEFAULT)")
     group.add_argument("--config", metavar="FILE.json",
-                       help="engine configuration JSON (as written by `deja verilog`)")
+                       help="engine configuration JSON (as written by deja verilog)")
     for name in _ENGINE_OPTIONS:
-        group.add_argument("--" + name.replace("_", "-"), type=int, metavar="N", dest=name)
+        add_engine_option(group, name)
     group.add_argument("--baseline", action="store_true",
                        help="the baseline engine (reuse=False: no quantizer, index area, skip logic)")
 
@@ -85,25 +104,22 @@ def network_from_args(args, frames=None):
 
 
 def network_engine(args, network):
-    """The engine sized for ``network`` (``EngineNetwork.engine_config``); engine options given on
-    the command line override its sizes. Raises ConfigError unless the network fits."""
-    from golden.layer_config import check_network
+    """The engine for ``network`` (golden.blocking.network_engine); engine options given on
+    the command line override its sizes."""
+    from golden.blocking import network_engine as sized_engine
     if args.config:
         raise CLIError("--config: not allowed with --network (the engine is sized for the network)")
     params = {name: getattr(args, name) for name in _ENGINE_OPTIONS
               if getattr(args, name) is not None}
     if args.baseline:
         params["reuse"] = False
-    if getattr(args, "band_rows", None) is not None:
-        from golden.blocking import band_engine
-        try:
-            config = band_engine(network, args.band_rows, **params)
-        except ConfigError as e:
-            raise CLIError(f"--band-rows {args.band_rows}: {e}") from None
-        return config
-    config = network.engine_config(**params)
-    check_network(config, network.layers)
-    return config
+    band_rows = getattr(args, "band_rows", None)
+    if band_rows is None:
+        return sized_engine(network, **params)
+    try:
+        return sized_engine(network, band_rows, **params)
+    except ConfigError as e:
+        raise CLIError(f"--band-rows {band_rows}: {e}") from None
 
 
 def engine_or_network(args):

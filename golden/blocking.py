@@ -30,7 +30,7 @@ import dataclasses
 import numpy as np
 
 from .config import ConfigError
-from .layer_config import LayerConfig
+from .layer_config import LayerConfig, check_network
 from .programme import Region, network_writes
 from .engine import golden_network_run
 from .perf_counters import Counters
@@ -100,6 +100,18 @@ def band_engine(network, rows, **params):
     engine = network.engine_config(**params)
     for band in bands:
         engine.check_layer(band.layer)
+    return engine
+
+
+def network_engine(network, band_rows=None, **params):
+    """The engine for ``network``: sized for it (``EngineNetwork.engine_config``) and checked
+    to hold it, or with ``band_rows`` sized for one band of its conv layer
+    (:func:`band_engine`); ``params`` override its sizes. Raises ConfigError unless the
+    network (every band) fits."""
+    if band_rows is not None:
+        return band_engine(network, band_rows, **params)
+    engine = network.engine_config(**params)
+    check_network(engine, network.layers)
     return engine
 
 

@@ -11,7 +11,8 @@ import json
 
 import numpy as np
 
-__all__ = ["ConfigError", "EngineConfig", "DEFAULT", "check_int", "check_bool", "ceil_log2"]
+__all__ = ["ConfigError", "EngineConfig", "DEFAULT", "check_int", "check_bool", "ceil_log2",
+           "from_fields"]
 
 
 class ConfigError(ValueError):
@@ -28,6 +29,16 @@ def check_int(name, value, lo, hi, why=""):
 def check_bool(name, value):
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def from_fields(cls, d, what):
+    """``cls(**d)`` of a frozen dataclass, refusing a key that is none of its fields (``what``
+    names a field in the message)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"unknown {what} {unknown[0]!r}: allowed {', '.join(sorted(known))}")
+    return cls(**d)
 
 
 def ceil_log2(n):
@@ -253,11 +264,7 @@ class EngineConfig:
 
     @classmethod
     def from_dict(cls, d):
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown engine parameter {unknown[0]!r}: allowed {', '.join(sorted(known))}")
-        return cls(**d)
+        return from_fields(cls, d, "engine parameter")
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from .config import ConfigError, check_bool, check_int
+from .config import ConfigError, check_bool, check_int, from_fields
 
 __all__ = ["LayerConfig", "ACTIVATIONS", "LAYER_KINDS", "check_weights", "check_network",
            "check_chain"]
@@ -294,11 +294,7 @@ class LayerConfig:
 
     @classmethod
     def from_dict(cls, d):
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown layer parameter {unknown[0]!r}: allowed {', '.join(sorted(known))}")
-        return cls(**d)
+        return from_fields(cls, d, "layer parameter")
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)

@@ -1,4 +1,4 @@
-"""Run the FC engine in Amaranth's simulator like a function, with golden's result type.
+"""Run the reuse engine in Amaranth's simulator like a function, with golden's result type.
 
 ``rtl_run(config, layer, weights, bias, frames)`` (or ``rtl_network_run(config, layers,
 frames)`` for a network of ``(layer, weights, bias)``) loads the layers through the

@@ -1,4 +1,4 @@
-"""cocotb testbench of the generated FC engine Verilog (top level: sim/tb_top.py).
+"""cocotb testbench of the generated reuse engine Verilog (top level: sim/tb_top.py).
 
 :class:`TB` owns the clock, the reset, the configuration loader and input-stream driver (both
 bulk: the whole programme and every input beat are handed to the Verilog stimulus player at

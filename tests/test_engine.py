@@ -1,4 +1,4 @@
-"""Verification level 2: the FC engine, cycle by cycle, against golden's trace and counters."""
+"""Verification level 2: the reuse engine, cycle by cycle, against golden's trace and counters."""
 
 import itertools
 

@@ -23,7 +23,7 @@ def kaldi_mlp(seed=0, widths=KALDI_PAPER_WIDTHS, pnorm=5):
     """An MLP of the paper's Kaldi shape (Table I) on 9 x 40 spliced filterbanks: six FC
     layers of the given output ``widths`` (``widths[0]``: the inputs), FC1 without ReLU, the
     last layer linear, and before FC3-FC6 a p-norm over groups of ``pnorm`` outputs (here the
-    max over the group; 1: none, as on the engine, which runs FC chains)."""
+    max over the group; 1: none, as on the engine, which has no p-norm layer)."""
     rng = np.random.default_rng(seed)
     nodes = []
     x, n = "features", widths[0]
