@@ -285,7 +285,7 @@ def build(config, simulator="verilator", *, waves=None, build_root=None, top=TOP
 
 
 # What a rerun does not need: the precompiled headers speed up compiling the model's C++ only
-# (about 180 MB of a default Verilator build's 182 MB); a run executes the linked binary.
+# (about 180 MB of the 182 MB of a network engine's build); a run executes the linked binary.
 _PRUNE_PATTERNS = ("*.gch",)
 
 
