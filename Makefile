@@ -1,22 +1,33 @@
-# The two entry points of deja. Both build .venv from pyproject.toml on a fresh machine.
+# Entry points of deja. Each builds .venv from pyproject.toml on a fresh machine.
+#   make demo    the demo (Verilog, golden vs RTL, networks on Verilator, reuse on real speech)
+#   make check   the quick test tier: every test not marked slow
+#   make test    the whole test suite (what CI runs)
+#   make lint    ruff over the tree
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/pip --quiet --disable-pip-version-check
 
-.PHONY: demo test bench clean
+.PHONY: demo check test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[test]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/deja demo
 
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/deja bench golden

@@ -77,6 +77,7 @@ def test_bad_config_json_leaves_no_output(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_demo_json_agrees(tmp_path):
     r = deja("demo", "--frames", "6", "--lanes", "4", "--stall", "0.3", "--speech-frames", "0",
              "--network-frames", "4", "-o", str(tmp_path / "d"), "--json")
@@ -112,6 +113,7 @@ def small_network(path):
     return network
 
 
+@pytest.mark.slow
 def test_sim_network_speech_lstm_on_verilator():
     r = deja("sim", "--network", "speech-lstm", "--frames", "12", "--json")
     assert r.returncode == 0, r.stderr
@@ -123,6 +125,7 @@ def test_sim_network_speech_lstm_on_verilator():
     assert result["totals"]["inputs_scanned"] == 12 * (360 + 192 + 64)
 
 
+@pytest.mark.slow
 def test_sim_network_kaldi_mlp_on_verilator():
     r = deja("sim", "--network", "kaldi-mlp", "--frames", "20", "--json")
     assert r.returncode == 0, r.stderr

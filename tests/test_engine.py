@@ -87,6 +87,7 @@ def test_engine_fixed_backpressure_pattern():
                 rtl_run(config, layer, weights, bias, x, **stalls))
 
 
+@pytest.mark.slow
 def test_engine_200_frames_bit_identical():
     """Long run: RTL == golden == full recompute for 200 frames, with random stalls."""
     config, layer, weights, bias = make_case(4, 32, True, 24, 10, seed=11)

@@ -117,6 +117,7 @@ def test_cli_eval_wrong_frame_shape(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_cli_eval_silero_on_real_speech(tmp_path):
     """The built-in workload end to end: fetched model and speech, report figures consistent
     with each other and with the independent float run (decision agreement recomputed)."""
@@ -163,6 +164,7 @@ def test_cli_eval_user_wav(tmp_path):
     assert result["calibration_frames"] == 20 and result["frames"] == 60
 
 
+@pytest.mark.slow
 def test_cli_eval_user_tflite_on_video(tmp_path):
     """A user's TFLite model (the cached BlazeFace) on a user's video file."""
     import av

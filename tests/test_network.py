@@ -238,6 +238,7 @@ def test_imported_conv_network_equals_the_evaluated_integer_network(dims):
     assert np.array_equal(got.outputs, reference)
 
 
+@pytest.mark.slow
 def test_video_cnn_golden_equals_the_evaluated_integer_network():
     """The built-in 2-D CNN on real video frames: the engine's golden model gives exactly the
     integer network's outputs, and consecutive frames let both convs skip most of their
@@ -256,6 +257,7 @@ def test_video_cnn_golden_equals_the_evaluated_integer_network():
                                                                    for c in counters)
 
 
+@pytest.mark.slow
 def test_silero_engine_network_equals_the_evaluated_integer_network():
     """The engine's Silero VAD (golden model: STFT conv + magnitude, convs, LSTM, FC) gives
     exactly the speech probabilities of the integer network ``deja eval`` evaluates (im2col

@@ -78,6 +78,7 @@ def test_generic_blocks_and_memories(generic):
     assert result["logic_depth"]["gates"] > 0
 
 
+@pytest.mark.slow
 def test_generic_memories_of_an_lstm_and_conv_engine(tmp_path):
     """The memories Yosys infers in an engine with the LSTM unit and the conv tables are the
     buffers the memory model prices (synth.memories.engine_buffers)."""
@@ -151,6 +152,7 @@ def test_parser_errors():
 
 # ---- ecp5 ------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_ecp5(ecp5):
     result, workdir = ecp5
     report = json.loads((workdir / "ecp5.pnr.json").read_text())
@@ -177,6 +179,7 @@ def test_ecp5(ecp5):
     assert result["utilization"]["TRELLIS_FF"]["used"] == count(packed, "TRELLIS_FF")
 
 
+@pytest.mark.slow
 def test_ecp5_falls_back_to_classic_lut_mapping(tmp_path, monkeypatch):
     """When the abc9 synthesis fails (Yosys 0.70 trips an assertion on some engines), the flow
     maps LUTs with classic ABC, says so, and still places and routes."""
@@ -292,6 +295,7 @@ def test_register_packing_rules(tmp_path):
 # ---- asic ------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not LIBERTY.is_file(), reason=f"no Liberty file at {LIBERTY}")
+@pytest.mark.slow
 def test_asic_per_block_area_and_cli_report(tmp_path):
     out = tmp_path / "report"
     args = ["synth", "--flow", "asic", "--liberty", str(LIBERTY), "--lanes", str(SMALL.lanes),

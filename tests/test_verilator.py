@@ -63,6 +63,7 @@ MATRIX = [(name, stall, clusters, similarity)
 
 @pytest.mark.parametrize("name, stall, clusters, similarity", MATRIX,
                          ids=[f"{n}-{s}-C{c}-S{int(p * 100)}" for n, s, c, p in MATRIX])
+@pytest.mark.slow
 def test_engine_matrix_on_verilator(name, stall, clusters, similarity):
     config = CONFIGS[name]
     seed = clusters + int(similarity * 10) + len(name)
@@ -171,6 +172,7 @@ def test_cli_sim_verilator_with_stalls():
     assert result["totals"]["inputs_scanned"] == 40 * 32
 
 
+@pytest.mark.slow
 def test_cli_sim_inputs_file_and_waves(tmp_path):
     config = CONFIGS["L4-reuse"]
     x = similar_frames(5, 20, 0.5, linear_centroids(-128, 127, 16, 8), 8, seed=1)
@@ -308,6 +310,7 @@ def three_layers(seed=8):
 
 
 @pytest.mark.parametrize("stall", list(STALLS))
+@pytest.mark.slow
 def test_three_layer_network_on_verilator(stall):
     """Reuse, baseline-mode and reuse layers chained on the layer table: outputs, counters,
     beat cycles and every reuse layer's pre-activations equal golden and the plain chain."""
@@ -359,6 +362,7 @@ def test_wide_scan_network_on_verilator(width):
     ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])}, {"beat cycle", "counter stall_cycles"},
      None),
 ])
+@pytest.mark.slow
 def test_network_testbench_catches_injected_faults(inject, what, frame):
     config, layers = three_layers()
     x = similar_frames(4, 13, 0.5, layers[0][0].centroids, 8, seed=2)
@@ -369,6 +373,7 @@ def test_network_testbench_catches_injected_faults(inject, what, frame):
         assert report["first_mismatch"]["frame"] == frame
 
 
+@pytest.mark.slow
 def test_kaldi_mlp_on_verilator_300_frames_with_stalls():
     """The built-in Kaldi-shaped MLP (six reuse layers) on 300 frames of real filterbank speech
     with random bubbles and backpressure: every frame's outputs, counters, beat cycles and the
@@ -394,6 +399,7 @@ def test_kaldi_mlp_on_verilator_300_frames_with_stalls():
         layer.blocks(16) * 16 * layer.inputs for layer, _, _ in network.layers)
 
 
+@pytest.mark.slow
 def test_speech_lstm_on_verilator_300_frames_with_stalls():
     """The built-in LSTM network (FC, LSTM cell, FC) on 300 frames of real filterbank speech
     with random bubbles and backpressure: every frame's outputs, the pre-activations of all
@@ -410,6 +416,7 @@ def test_speech_lstm_on_verilator_300_frames_with_stalls():
 
 
 @pytest.mark.parametrize("stall", ["none", "random"])
+@pytest.mark.slow
 def test_lstm_first_network_on_verilator(stall):
     """An LSTM cell as layer 0 (x_t from the input stream with its bubbles, then h_{t-1} from
     the recurrent area) followed by an FC layer: outputs, every layer's counters and the beat
@@ -433,6 +440,7 @@ def test_lstm_first_network_on_verilator(stall):
 
 
 @pytest.mark.parametrize("stall", ["none", "random"])
+@pytest.mark.slow
 def test_conv_network_on_verilator(stall):
     """Two 1-D conv layers (the second strided) and an FC layer: each conv block runs the
     changed inputs of its window; outputs, every layer's counters and the beat cycles equal
@@ -463,6 +471,7 @@ def test_conv_network_on_verilator(stall):
     assert np.array_equal(report["outputs"][0], np.array(reference))
 
 
+@pytest.mark.slow
 def test_video_cnn_on_verilator_with_stalls():
     """The built-in 2-D CNN (conv 3 x 3, conv 3 x 3 stride 2, FC) on 120 frames of real video
     in RTL, with random stalls: each conv block runs its window's changed inputs, row segment
@@ -479,6 +488,7 @@ def test_video_cnn_on_verilator_with_stalls():
                           np.round(floats["out"] * 2.0 ** frac).astype(np.int64))
 
 
+@pytest.mark.slow
 def test_silero_vad_on_verilator_300_frames_with_stalls():
     """Silero VAD (trained weights, 16-bit) on 300 frames of real speech in RTL: the STFT as a
     conv with the magnitude unit, four convs, the LSTM cell and the decoder on the engine; every
@@ -497,6 +507,7 @@ def test_silero_vad_on_verilator_300_frames_with_stalls():
 
 
 @needs("verilator")
+@pytest.mark.slow
 def test_video_conv_blocked_on_verilator():
     """deja sim --band-rows (paper IV-C): video-conv's 32 x 32 x 16 feature map on an engine
     whose buffers hold one band of 4 output rows, the cocotb host moving each band's state
