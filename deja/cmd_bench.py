@@ -2,7 +2,9 @@
 
 ``golden``: the golden model against dense float; ``sim``: simulated cycles per second of the
 Amaranth simulator and of Verilator on the same checked workload; ``network``: Verilator frames
-per wall-clock second of a built-in network (kaldi-mlp) on its real input, checked against golden.
+per wall-clock second of a built-in network (kaldi-mlp) on its real input, checked against golden;
+``throughput``: golden's cycle model on every built-in network, reuse against the baseline
+engine, with the cycles lost by term.
 """
 
 from golden.evaluation.bench import bench_golden
@@ -12,9 +14,15 @@ from .common import CLIError, table
 
 def add_parser(sub):
     p = sub.add_parser("bench", help="benchmarks: golden model vs dense float, Verilator vs "
-                                     "Amaranth, Verilator frames/s of a network")
-    p.add_argument("target", choices=["golden", "sim", "network"], help="what to benchmark")
-    p.add_argument("--frames", type=int, default=100, help="frames in the sequence (default 100)")
+                                     "Amaranth, Verilator frames/s of a network, where the "
+                                     "engine's cycles go (throughput)")
+    p.add_argument("target", choices=["golden", "sim", "network", "throughput"],
+                   help="what to benchmark")
+    p.add_argument("--frames", type=int, default=None,
+                   help="frames in the sequence (default 100; throughput: 300)")
+    p.add_argument("--scan-width", type=int, default=None, metavar="W",
+                   help="throughput: inputs scanned per cycle on engines without conv layers "
+                        "(default: each network engine's, 8 where the network allows it)")
     p.add_argument("--similarity", type=float, default=0.5, help="input similarity (default 0.5)")
     p.add_argument("--network", default="kaldi-mlp",
                    help="built-in network of the network benchmark (default kaldi-mlp)")
@@ -24,8 +32,14 @@ def add_parser(sub):
 def run(args):
     if not 0.0 <= args.similarity <= 1.0:
         raise CLIError(f"--similarity {args.similarity}: allowed 0..1")
+    if args.frames is None:
+        args.frames = 300 if args.target == "throughput" else 100
     if args.frames < 2:
         raise CLIError(f"--frames {args.frames}: allowed 2 or more")
+    if args.scan_width is not None and args.target != "throughput":
+        raise CLIError("--scan-width: allowed with the throughput benchmark only")
+    if args.target == "throughput":
+        return _bench_throughput(args)
     if args.target == "sim":
         return _bench_sim(args)
     if args.target == "network":
@@ -96,4 +110,31 @@ def _bench_network(args):
             ["build (s)", f"{result['verilator_build_seconds']:.1f}"
                           + (" (cached)" if result["verilator_build_cached"] else "")],
         ], ["", "value"]))
+    return result
+
+
+def _bench_throughput(args):
+    from golden.config import ConfigError, EngineConfig
+    from golden.evaluation.throughput import TERMS, throughput_report
+    if args.scan_width is not None:
+        try:
+            EngineConfig(scan_width=args.scan_width)
+        except ConfigError as e:
+            raise CLIError(f"--scan-width: {e}") from None
+    rows = throughput_report(frames=args.frames, scan_width=args.scan_width)
+    result = {"frames": args.frames, "networks": [r.to_dict() for r in rows]}
+    if not args.json:
+        print(f"golden's cycle model, {args.frames} frames of each network's real input, "
+              f"{rows[0].lanes} lanes, no stalls; cycles per frame; fraction = speedup / MAC "
+              f"ratio\n")
+        print(table([[r.name + (f" ({r.band_rows}-row bands)" if r.band_rows else ""),
+                      r.scan_width, f"{r.cycles:,.0f}", f"{r.baseline_cycles:,.0f}",
+                      f"{r.speedup:.2f}x", f"{r.mac_ratio:.2f}x", f"{r.fraction:.2f}",
+                      f"{r.ideal:,.0f}"] for r in rows],
+                    ["network", "W", "reuse", "baseline", "speedup", "MAC ratio", "fraction",
+                     "ideal"]))
+        print("\ncycles lost per frame, by term\n")
+        print(table([[r.name + (f" ({r.band_rows})" if r.band_rows else "")]
+                     + [f"{r.losses[t]:,.0f}" for t in TERMS] for r in rows],
+                    ["network", *TERMS]))
     return result

@@ -18,7 +18,7 @@ class CLIError(Exception):
 
 
 _ENGINE_OPTIONS = ("lanes", "act_width", "weight_width", "acc_width", "max_clusters",
-                   "max_inputs", "max_outputs", "max_layers")
+                   "max_inputs", "max_outputs", "max_layers", "scan_width")
 ENGINE_HELP = {
     "lanes": "MAC lanes, one output neuron each",
     "act_width": "bits of an activation and a centroid",
@@ -28,6 +28,8 @@ ENGINE_HELP = {
     "max_inputs": "largest input count N of a layer",
     "max_outputs": "largest output count M of a layer",
     "max_layers": "entries of the layer table",
+    "scan_width": "inputs scanned per cycle (a power of two dividing lanes; 1 with conv "
+                  "layers; a network's engine: up to 8)",
 }
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..config import ConfigError
 from ..cycle_model import (CONV_DRAIN, LAYER_SWITCH, LSTM_LATENCY, block_entries, layer_cycles,
-                           scan_drain, switch_cycles)
+                           scan_beats, scan_drain, switch_cycles)
 from ..layer_config import LayerConfig
 from ..network.layers import Conv
 from ..network.lowering import conv_engine_layer, from_int_network, lstm_engine_layer
@@ -72,15 +72,16 @@ def _gates(layer):
 
 
 def engine_layers(network, lanes=16, lower=from_int_network):
-    """The engine's view of every linear layer of ``network``: ``(layers, switch)``, with
-    ``layers`` one LayerConfig (or None) per linear layer and ``switch`` the cycles each layer
+    """The engine's view of every linear layer of ``network``: ``(layers, switch, scan_width)``,
+    with ``layers`` one LayerConfig (or None) per linear layer, ``scan_width`` the engine's
+    (1 where each layer is its own engine layer) and ``switch`` the cycles each layer
     starts with. A network the engine runs whole (``lower``) gives its engine layers and its
     engine's switch; otherwise each layer is its own engine layer where it maps to one (None
     where it does not), on an engine with a layer table."""
     try:
         lowered = lower(network, lanes=lanes)
         engine = lowered.engine_config(lanes=lanes)
-        return [layer for layer, _, _ in lowered.layers], switch_cycles(engine)
+        return [layer for layer, _, _ in lowered.layers], switch_cycles(engine), engine.scan_width
     except ConfigError:
         pass
     layers = []
@@ -99,10 +100,10 @@ def engine_layers(network, lanes=16, lower=from_int_network):
         layers.append(layer)
     recurrent = any(layer is None or layer.kind != "fc" for layer in layers)
     switch = LAYER_SWITCH + LSTM_LATENCY if recurrent else LAYER_SWITCH if len(layers) > 1 else 0
-    return layers, switch
+    return layers, switch, 1
 
 
-def frame_cycles(engine_layer, switch, lanes, s, first, reuse, linear=None):
+def frame_cycles(engine_layer, switch, lanes, s, first, reuse, linear=None, scan_width=1):
     """Busy cycles of one layer in one frame (the cycle model's) from the frame's stats ``s``:
     on a first execution, or without reuse, every engine input is changed (the engine's
     padding inputs included); otherwise the inputs the integer layer found changed."""
@@ -122,11 +123,12 @@ def frame_cycles(engine_layer, switch, lanes, s, first, reuse, linear=None):
         n = s.changed
         changed = s.position_changes if s.position_changes is not None else n
     entries = block_entries(engine_layer, lanes, changed)
-    return layer_cycles(switch, engine_layer.inputs, scan_drain(engine_layer), entries)
+    return layer_cycles(switch, scan_beats(engine_layer.inputs, scan_width),
+                        scan_drain(engine_layer, scan_width), entries)
 
 
 def layer_perf(name, layer, stats, lanes=16, energy=None, weight_bytes=1, act_bytes=1, acc_bytes=4,
-               engine_layer=None, switch=0):
+               engine_layer=None, switch=0, scan_width=1):
     """Totals of one linear layer over a sequence from its per-frame LayerStats; cycles from
     the cycle model for ``engine_layer`` (:func:`engine_layers`)."""
     energy = energy or ENERGY_45NM_PJ
@@ -137,8 +139,9 @@ def layer_perf(name, layer, stats, lanes=16, energy=None, weight_bytes=1, act_by
     e = e_base = 0.0
     n_in = stats[0].inputs
     for f, s in enumerate(stats):
-        cycles += frame_cycles(engine_layer, switch, lanes, s, f == 0, reuse, linear)
-        cycles_base += frame_cycles(engine_layer, switch, lanes, s, True, False, linear)
+        cycles += frame_cycles(engine_layer, switch, lanes, s, f == 0, reuse, linear, scan_width)
+        cycles_base += frame_cycles(engine_layer, switch, lanes, s, True, False, linear,
+                                    scan_width)
         # weights: one per MAC; I/O: read inputs, write outputs (+ index and stored outputs)
         e_base += (s.macs_dense * (energy["mac"] + weight_bytes * energy["weight_byte"])
                    + (s.inputs * act_bytes + s.outputs * act_bytes) * energy["io_byte"])
@@ -158,9 +161,10 @@ def layer_perf(name, layer, stats, lanes=16, energy=None, weight_bytes=1, act_by
 def network_perf(network, stats, lanes=16, energy=None, weight_bytes=1, lower=from_int_network):
     """Per-layer :class:`LayerPerf` and network totals; ``lower`` maps the network onto the
     engine (:func:`engine_layers`)."""
-    views, switch = engine_layers(network, lanes, lower)
+    views, switch, scan_width = engine_layers(network, lanes, lower)
     layers = [layer_perf(l.node.name, l.layer, stats[l.node.name], lanes, energy,
-                         weight_bytes=weight_bytes, engine_layer=view, switch=switch)
+                         weight_bytes=weight_bytes, engine_layer=view, switch=switch,
+                         scan_width=scan_width)
               for l, view in zip(network.linear_layers(), views) if stats[l.node.name]]
     total = {
         "macs": sum(l.macs for l in layers),

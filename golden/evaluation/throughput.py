@@ -26,7 +26,10 @@ import numpy as np
 
 from ..cycle_model import (block_cycles, entry_count, scan_beats, scan_drain, switch_cycles)
 
-__all__ = ["TERMS", "Throughput", "network_throughput", "blocked_throughput"]
+__all__ = ["TERMS", "Throughput", "network_throughput", "blocked_throughput",
+           "throughput_report", "BAND_ROWS"]
+
+BAND_ROWS = (2, 4, 8)           # video-conv's bands, besides the unblocked layer
 
 TERMS = ("scan", "switch", "drain", "load_store", "segments", "partial_lanes", "transfers",
          "config_writes", "stalls")
@@ -151,3 +154,23 @@ def blocked_throughput(name, network, frames, rows):
     (cycles, macs, losses, engine), (base_cycles, dense, _, _) = results[True], results[False]
     return Throughput(name, rows, len(frames), cycles, base_cycles, macs, dense, engine.lanes,
                       engine.scan_width, losses)
+
+
+def throughput_report(frames=300, scan_width=None, lanes=16):
+    """Every built-in network the engine runs, on its real sequence, at ``lanes`` lanes and
+    ``scan_width`` (default: the network's engine's, EngineNetwork.scan_width; engines with
+    conv layers scan one input a cycle): silero with deja eval's reusing layers and with every
+    layer reusing, video-conv unblocked and in bands of :data:`BAND_ROWS` output rows."""
+    from ..network.builtin import NETWORK_NAMES, network_workload
+    rows = []
+    for name in NETWORK_NAMES:
+        variants = [(name, False)] + ([("silero-all", True)] if name == "silero" else [])
+        for label, every_layer in variants:
+            network, x, _ = network_workload(name, frames, lanes=lanes, every_layer=every_layer)
+            conv = any(layer.kind == "conv" for layer, _, _ in network.layers)
+            width = {} if scan_width is None else {"scan_width": 1 if conv else scan_width}
+            engine = network.engine_config(lanes=lanes, **width)
+            rows.append(network_throughput(label, network, x, engine))
+            if name == "video-conv":
+                rows += [blocked_throughput(label, network, x, r) for r in BAND_ROWS]
+    return rows

@@ -245,18 +245,18 @@ def reuse_layers(workload, clusters=16):
     return reuse
 
 
-def network_workload(name, frames=None, clusters=16, lanes=16):
+def network_workload(name, frames=None, clusters=16, lanes=16, every_layer=False):
     """A built-in network on the engine and its evaluation input: ``(EngineNetwork, int
     frames, IntNetwork)``. The integer network is quantized on the workload's calibration part
     with ``clusters`` clusters, reusing in the layers :func:`reuse_layers` chooses (the others
     run in baseline mode on the same engine). ``lanes``: an LSTM layer's x_t is padded to whole
-    words of that many values."""
+    words of that many values. ``every_layer``: every layer reuses (no accuracy policy)."""
     if name not in NETWORK_NAMES:
         raise ConfigError(f"unknown network {name!r}: allowed {', '.join(NETWORK_NAMES)} "
                           f"or a .npz file")
     entry = BUILTINS[name]
     workload = entry.workload(frames)
-    reuse = reuse_layers(workload, clusters)
+    reuse = None if every_layer else reuse_layers(workload, clusters)
     int_network = quantize_graph(workload.graph, workload.calibration, reuse=reuse,
                                  clusters=clusters, weight_width=workload.weight_width)
     description = entry.engine.format(workload=workload.description,
