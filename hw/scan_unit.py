@@ -13,6 +13,8 @@ from .quantizer import Quantizer
 from .centroid_table import CentroidTable
 from .delta_subtractor import DeltaSubtractor
 from .skip_logic import SkipLogic
+from .change_compactor import ChangeCompactor
+from .bank_reader import BankReader
 
 __all__ = ["ScanUnit"]
 
@@ -34,7 +36,8 @@ class ScanUnit(wiring.Component):
     With W = 1 every scanned input is written at the change list's tail, which only moves
     past a changed one (so the write enable does not wait for the skip decision); the list's
     length counts in the same cycle, and the issue unit may issue its first LOAD then
-    (``appending``). With W > 1 the list is banked and written a cycle later (:meth:`_compact`).
+    (``appending``). With W > 1 the list is banked and written a cycle later
+    (:class:`hw.change_compactor.ChangeCompactor`).
 
     Members
     -------
@@ -69,23 +72,13 @@ class ScanUnit(wiring.Component):
         entry = entry_layout(cfg)
         members = {
             "i_stream": In(stream.Signature(input_layout(cfg))),
-            "start": In(1),
-            "layer_end": In(1),
-            "first": In(1),
+            **{name: In(1) for name in ("start", "layer_end", "first")},
             "current": In(entry),
             "upcoming_inputs": In(range(cfg.max_inputs + 1)),
-            "scanning": Out(1),
-            "scan_done": Out(1),
-            "accept": Out(1),
-            "appending": Out(1),
-            "scanned": Out(range(width + 1)),
-            "changed": Out(range(width + 1)),
-            "index_writes": Out(range(width + 1)),
+            **{name: Out(1) for name in ("scanning", "scan_done", "accept", "appending",
+                                         "has_changes", "one_entry", "stall", "framing_error")},
+            **{name: Out(range(width + 1)) for name in ("scanned", "changed", "index_writes")},
             "n_changed": Out(range(cfg.max_inputs + 1)),
-            "has_changes": Out(1),
-            "one_entry": Out(1),
-            "stall": Out(1),
-            "framing_error": Out(1),
             **buffer_ports,
         }
         if multi:
@@ -111,6 +104,14 @@ class ScanUnit(wiring.Component):
             self.centroid_tables = [CentroidTable(cfg) for _ in range(width)]
             self.delta_subtractors = [DeltaSubtractor(cfg) for _ in range(width)]
             self.skip_logics = [SkipLogic(cfg) for _ in range(width)]
+        if multi:
+            self.bank_reader = BankReader(cfg, {name: port for name, port in buffer_ports.items()
+                                                if name in ("scan_read", "recurrent_read")})
+        if width > 1:
+            change_layout = buffer_ports["change_write_0"].signature.members["data"].shape
+            self.change_compactor = ChangeCompactor(cfg, change_layout, {
+                name: port for name, port in buffer_ports.items()
+                if name.startswith("change_write_")})
 
     @property
     def config(self):
@@ -129,8 +130,7 @@ class ScanUnit(wiring.Component):
         def based(address, field):
             return address + getattr(cur, field) if multi else address
 
-        # ---- the scan's source: the input stream, or (max_layers > 1) a hidden bank, read a
-        # word of ``lanes`` activations at a time and scanned ``width`` at a time
+        # ---- the scan's source: the input stream, or (max_layers > 1) the bank reader
         from_bank = Signal()
         stream_x = ([self.i_stream.payload.data[k] for k in lanes] if wide
                     else [self.i_stream.payload.data])
@@ -138,26 +138,15 @@ class ScanUnit(wiring.Component):
                   for k in lanes]
         fetch = Signal()
         if multi:
-            chunks = cfg.lanes // width
-            fetch_word = Signal(range(cfg.max_blocks))
-            fetch_chunk = Signal(range(chunks))
-            scan_chunk = Signal(range(chunks))
-
-            def chunk(word):
-                bits = word.as_value()
-                if chunks > 1:
-                    bits = bits.word_select(scan_chunk, width * cfg.act_width)
-                return [bits[k * cfg.act_width:(k + 1) * cfg.act_width] for k in lanes]
-
-            bank_x = chunk(self.scan_read.data)
+            m.submodules.bank_reader = reader = self.bank_reader
+            for name in ("scan_read", "recurrent_read"):
+                if name in reader.signature.members:
+                    wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(reader, name))
+            m.d.comb += [reader.fetch.eq(fetch), reader.target.eq(self.target),
+                         reader.first.eq(first)]
             if cfg.lstm:
-                # an LSTM layer scans x_t's words, then h_{t-1} from the recurrent area (0 on
-                # a first execution)
-                fetch_h, scan_h = Signal(), Signal()
-                h_word = Signal.like(self.recurrent_read.addr)
-                h_x = chunk(self.recurrent_read.data)
-                m.d.comb += self.recurrent_read.addr.eq(h_word)
-                bank_x = [Mux(scan_h, Mux(first, 0, h), x) for h, x in zip(h_x, bank_x)]
+                m.d.comb += [reader.lstm.eq(cur.lstm), reader.x_words.eq(cur.x_words),
+                             reader.first_is_lstm.eq(self.first_is_lstm)]
                 # an LSTM layer 0 scans x_t from the input stream, then (h_phase) h_{t-1}
                 h_phase = Signal()
                 first_lstm = Signal()
@@ -165,28 +154,8 @@ class ScanUnit(wiring.Component):
                              from_bank.eq((self.layer != 0) | h_phase)]
             else:
                 m.d.comb += from_bank.eq(self.layer != 0)
-            block_bits = len(self.scan_read.addr) - 2
-            m.d.comb += [
-                # layer r reads the hidden bank layer r-1 wrote: 2 + ((r - 1) & 1)
-                self.scan_read.addr.eq(Cat(fetch_word[:block_bits], ~self.target[0],
-                                           Const(1, 1))),
-                *(x.eq(Mux(from_bank, b, s)) for x, b, s in zip(scan_x, bank_x, stream_x)),
-            ]
-            with m.If(fetch):
-                m.d.sync += [scan_chunk.eq(fetch_chunk), fetch_chunk.eq(fetch_chunk + 1)]
-                if cfg.lstm:
-                    m.d.sync += scan_h.eq(fetch_h)
-                with m.If(fetch_chunk == chunks - 1):
-                    m.d.sync += fetch_chunk.eq(0)
-                    if cfg.lstm:
-                        with m.If(fetch_h):
-                            m.d.sync += h_word.eq(h_word + 1)
-                        with m.Elif(cur.lstm & (fetch_word == cur.x_words - 1)):
-                            m.d.sync += fetch_h.eq(1)
-                        with m.Else():
-                            m.d.sync += fetch_word.eq(fetch_word + 1)
-                    else:
-                        m.d.sync += fetch_word.eq(fetch_word + 1)
+            m.d.comb += [x.eq(Mux(from_bank, b, s))
+                         for x, b, s in zip(scan_x, reader.data, stream_x)]
         else:
             m.d.comb += [x.eq(s) for x, s in zip(scan_x, stream_x)]
 
@@ -347,7 +316,25 @@ class ScanUnit(wiring.Component):
         any_change = Signal()         # n_changed != 0, counted with it
         one_change = Signal()         # n_changed == 1, likewise
         if wide:
-            self._compact(m, s4_i, s4_changed, s4_d, any_change, one_change)
+            # a beat's changed inputs to consecutive entries of the banked list, a cycle later
+            m.submodules.change_compactor = compactor = self.change_compactor
+            for j in range(width):
+                wiring.connect(m, wiring.flipped(getattr(self, f"change_write_{j}")),
+                               getattr(compactor, f"change_write_{j}"))
+            count = compactor.count
+            m.d.comb += [
+                compactor.changed.eq(Cat(s4_changed)),
+                compactor.length.eq(n_changed),
+                *(compactor.entries[k].index.eq(s4_i << log_width | k) for k in lanes),
+                *(compactor.entries[k].delta.eq(s4_d[k]) for k in lanes),
+                self.changed.eq(count),
+                self.appending.eq(0),
+                self.has_changes.eq(any_change),
+                self.one_entry.eq(one_change),
+            ]
+            with m.If(count != 0):
+                m.d.sync += [n_changed.eq(n_changed + count), any_change.eq(1),
+                             one_change.eq(~any_change & (count == 1))]
         else:
             # Every scanned input is written at the change list's tail, which only moves past
             # a changed one; the issue unit may issue its first LOAD as the last one is
@@ -403,53 +390,8 @@ class ScanUnit(wiring.Component):
             if cfg.conv:
                 m.d.sync += [position.eq(0), channel.eq(0)]
         if multi:
-            # back to the first word, for the next layer (layer 0 after the frame's last
-            # layer or at a start): an LSTM layer 0 fetches h_{t-1} only, after x_t from the
-            # input stream
-            restart = self.sequence_start | self.layer_end
-            to_first = self.sequence_start | self.last_layer
-            with m.If(restart):
-                m.d.sync += [fetch_word.eq(0), fetch_chunk.eq(0)]
-                if cfg.lstm:
-                    m.d.sync += [fetch_h.eq(to_first & self.first_is_lstm), h_word.eq(0)]
+            # back to the first word for the next layer: layer 0 after the frame's last layer
+            # or at a start
+            m.d.comb += [reader.restart.eq(self.sequence_start | self.layer_end),
+                         reader.to_first.eq(self.sequence_start | self.last_layer)]
         return m
-
-    def _compact(self, m, s4_i, s4_changed, s4_d, any_change, one_change):
-        """A beat's changed inputs go to consecutive entries of the banked change list (entry
-        e in bank e % width): at s4 they are compacted (input k to slot p_k, the changed
-        inputs before it) and counted; at s5 slot r is written to bank (n + r) % width, where
-        n was the list's length, and the list is complete a cycle later than with one input
-        a beat (``scan_drain``)."""
-        cfg = self._config
-        width = cfg.scan_width
-        log_width = width.bit_length() - 1
-        n_changed = self.n_changed
-        entry = self.change_write_0.data.shape()
-        count = Signal(range(width + 1))
-        m.d.comb += [count.eq(sum(s4_changed)), self.changed.eq(count),
-                     self.appending.eq(0),
-                     self.has_changes.eq(any_change), self.one_entry.eq(one_change)]
-        slots = [Signal(entry, name=f"s5_slot{r}") for r in range(width)]
-        s5_count = Signal.like(count)
-        s5_base = Signal.like(n_changed)
-        before = Const(0, range(width + 1))
-        for k in range(width):
-            for r in range(k + 1):       # input k goes to slot before-k-changed
-                with m.If(s4_changed[k] & (before == r)):
-                    m.d.sync += [slots[r].index.eq(s4_i << log_width | k),
-                                 slots[r].delta.eq(s4_d[k])]
-            before = before + s4_changed[k]
-        m.d.sync += [s5_count.eq(count), s5_base.eq(n_changed)]
-        with m.If(count != 0):
-            m.d.sync += [n_changed.eq(n_changed + count), any_change.eq(1),
-                         one_change.eq(~any_change & (count == 1))]
-        offset = s5_base[:log_width]
-        for j in range(width):
-            port = getattr(self, f"change_write_{j}")
-            slot = Signal(range(width), name=f"bank{j}_slot")
-            m.d.comb += [
-                slot.eq(j - offset),                    # (j - n) mod width
-                port.data.eq(Array(slots)[slot]),
-                port.addr.eq((s5_base >> log_width) + (j < offset)),
-                port.en.eq(slot < s5_count),
-            ]
