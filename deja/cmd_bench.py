@@ -63,7 +63,7 @@ def run(args):
 
 def _bench_sim(args):
     from sim.bench import bench_sim
-    from sim.simulate import check_simulator, SimulatorMissing
+    from sim.simulate import SimulatorMissing, check_simulator
     try:
         check_simulator("verilator")
     except SimulatorMissing as e:
@@ -87,7 +87,7 @@ def _bench_sim(args):
 def _bench_network(args):
     from golden.network.builtin import NETWORK_NAMES
     from sim.bench import bench_network
-    from sim.simulate import check_simulator, SimulatorMissing
+    from sim.simulate import SimulatorMissing, check_simulator
     if args.network not in NETWORK_NAMES:
         raise CLIError(f"--network {args.network}: unknown network: allowed "
                        f"{', '.join(NETWORK_NAMES)}")

@@ -3,11 +3,10 @@ whole networks (kaldi-mlp, speech-lstm, Silero VAD, video-cnn) on Verilator, a c
 larger than the engine's buffers run band by band (video-conv, paper IV-C), and reuse on a
 real network: Silero VAD on recorded speech (fetched on first use)."""
 
-import golden
 from hw.verilog import TOP, engine_verilog
 from sim.demo import run_demo
 
-from .common import add_engine_options, engine_from_args, check_sequence_options, write_files, table
+from .common import add_engine_options, check_sequence_options, engine_from_args, table, write_files
 
 
 def add_parser(sub):
@@ -147,6 +146,7 @@ def _speech_demo(args):
     """A short whole-network evaluation; a workload that cannot be fetched is one line."""
     from golden.evaluation.evaluate import evaluate
     from golden.network.builtin import build_workload
+
     from .progress import Progress
     workload = _fetch(args, "Silero VAD on real speech", build_workload, "silero",
                       frames=args.speech_frames)

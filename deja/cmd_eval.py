@@ -49,7 +49,7 @@ def _workload(args):
             return user_workload(args.model, args.input, args.frames)
         except UserInputError as e:
             raise CLIError(f"--{e.argument} {e}" if e.argument else str(e)) from None
-    from golden.network.builtin import build_workload, WorkloadUnavailable
+    from golden.network.builtin import WorkloadUnavailable, build_workload
     try:
         return build_workload(args.workload, frames=args.frames)
     except (KeyError, WorkloadUnavailable) as e:

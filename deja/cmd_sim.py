@@ -9,12 +9,20 @@ import pathlib
 
 import numpy as np
 
-from golden import LayerConfig
-from sim.demo import demo_layer
 from golden import similar_frames
+from sim.demo import demo_layer
 
-from .common import (CLIError, add_engine_options, engine_from_args, check_sequence_options, table,
-                     add_network_option, network_from_args, network_engine, load_inputs)
+from .common import (
+    CLIError,
+    add_engine_options,
+    add_network_option,
+    check_sequence_options,
+    engine_from_args,
+    load_inputs,
+    network_engine,
+    network_from_args,
+    table,
+)
 
 SIMULATOR_CHOICES = ("amaranth", "verilator", "icarus")
 
@@ -71,7 +79,7 @@ def _network(args):
 
 
 def run(args):
-    from sim.simulate import simulate, check_simulator, SimulatorMissing
+    from sim.simulate import SimulatorMissing, check_simulator, simulate
     if args.network is not None and args.similarity is not None:
         raise CLIError("--similarity: not allowed with --network (its frames are real inputs)")
     if args.similarity is None:
@@ -139,8 +147,8 @@ def run(args):
 
 def _run_blocked(args, network, config, x):
     """``--band-rows``: the network's conv layer band by band (golden/blocking.py)."""
-    from sim.simulate import simulate_blocked, check_simulator, SimulatorMissing
     from sim.runner import SimulationError
+    from sim.simulate import SimulatorMissing, check_simulator, simulate_blocked
     if args.stall:
         raise CLIError("--stall: not allowed with --band-rows (the host feeds every band "
                        "without bubbles)")

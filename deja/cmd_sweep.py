@@ -9,7 +9,7 @@ from synth.sweep import METRICS, sweep_plot, sweep_synth
 from synth.tools import ToolError
 
 from .cmd_synth import check_inputs
-from .common import CLIError, add_engine_option, engine_from_args, write_files, table
+from .common import CLIError, add_engine_option, engine_from_args, table, write_files
 from .progress import Progress
 
 # engine options that stay fixed over the grid (lanes and max_clusters are the grid)

@@ -1,7 +1,5 @@
 """What every subcommand shares: engine options, errors, output files, table printing."""
 
-import argparse
-import json
 import os
 import pathlib
 import tempfile

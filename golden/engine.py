@@ -22,15 +22,15 @@ import dataclasses
 
 import numpy as np
 
-from .layer_config import check_network, check_weights
-from .quantizer import quantize
-from .scan_unit import scan, scan_sequence
+from .cycle_model import block_entries, schedule_network
 from .issue_unit import correct, exact_product_rows
-from .output_unit import output_unit
+from .layer_config import check_network, check_weights
 from .lstm_unit import GATES, lstm_unit
 from .magnitude_unit import magnitude_unit
-from .cycle_model import block_entries, schedule_network
+from .output_unit import output_unit
 from .perf_counters import Counters, frame_counters
+from .quantizer import quantize
+from .scan_unit import scan, scan_sequence
 
 __all__ = ["RunResult", "ReuseEngine", "full_recompute", "baseline_layer", "golden_run",
            "golden_network_run", "lstm_run", "conv_run"]

@@ -90,7 +90,7 @@ def network_writes(engine, layers):
 
     writes = []
     weight_base = block_base = index_base = 0
-    for k, (layer, w, b) in enumerate(checked):
+    for k, (layer, _w, b) in enumerate(checked):
         blocks = layer.blocks(engine.lanes)
         reg = {
             Register.INPUTS: layer.inputs,

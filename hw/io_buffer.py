@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Array, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import Array, Module, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
 

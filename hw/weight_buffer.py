@@ -1,7 +1,7 @@
 import math
 
 from amaranth.hdl import Array, Module, Signal, signed
-from amaranth.lib import wiring, data
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
 

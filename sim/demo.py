@@ -3,7 +3,8 @@
 import numpy as np
 
 import golden
-from golden import EngineConfig, LayerConfig, linear_centroids, similar_frames, golden_run
+from golden import LayerConfig, golden_run, linear_centroids, similar_frames
+
 from .harness import rtl_run
 
 __all__ = ["demo_layer", "run_demo"]

@@ -12,9 +12,10 @@ import numpy as np
 from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
-from golden import Counters, RunResult, Pattern, network_writes
+from golden import Counters, Pattern, RunResult, network_writes
 from golden.programme import input_beats
 from hw import ReuseEngine
+
 from .blocked_host import BlockedHost, configure, unpack_lanes
 
 __all__ = ["rtl_run", "rtl_network_run", "rtl_blocked_run", "SimulationTimeout",

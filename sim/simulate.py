@@ -13,10 +13,12 @@ import time
 
 import numpy as np
 
-from golden import Counters, Pattern
+from golden import Counters
+
 from .harness import rtl_network_run
-from .runner import run_case, available, SimulatorMissing, SIMULATORS as COCOTB_SIMULATORS
-from .tb_engine import Model, Checker, Frame, pattern_spec, make_pattern
+from .runner import SIMULATORS as COCOTB_SIMULATORS
+from .runner import SimulatorMissing, available, run_case
+from .tb_engine import Checker, Frame, Model, make_pattern, pattern_spec
 
 __all__ = ["SIMULATORS", "simulate", "simulate_layers", "simulate_network",
            "simulate_blocked", "stall_specs", "SimulatorMissing", "check_simulator"]
@@ -71,8 +73,8 @@ def _amaranth(config, layers, frames, valid_spec, ready_spec, waves):
 def _check_player_capacity(config, layers, frames, valid_spec, ready_spec):
     """The Verilog stimulus player holds IN_DEPTH input beats and PATTERN_WORDS * 32 cycles of
     stall pattern: refuse longer sequences here, with one line, not inside the simulator."""
-    from .tb_top import IN_DEPTH, PATTERN_WORDS
     from .runner import SimulationError
+    from .tb_top import IN_DEPTH, PATTERN_WORDS
     if frames.size > IN_DEPTH:
         raise SimulationError(f"{len(frames)} frames of {layers[0][0].x_inputs} inputs: the Verilog "
                               f"stimulus player holds {IN_DEPTH} input beats (at most "
@@ -176,6 +178,7 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
     the unblocked layer on an engine that holds it whole."""
     from golden import golden_network_run
     from golden.blocking import Traffic, band_engine, blocked_conv_run, blocked_layer
+
     from .harness import rtl_blocked_run
     from .runner import run_blocked
     check_simulator(simulator)

@@ -25,11 +25,19 @@ import time
 
 import numpy as np
 
+from golden import Counters, EngineConfig, LayerConfig, Pattern, golden_network_run, network_writes
 from golden.programme import input_beats
-from golden import (Counters, EngineConfig, LayerConfig, Pattern, network_writes,
-                    golden_network_run)
-from .tb_top import (PERIOD_NS, STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH,
-                     capture_depth, tap_depth, layer_depth)
+
+from .tb_top import (
+    IN_DEPTH,
+    PATTERN_WORDS,
+    PERF_DEPTH,
+    PERIOD_NS,
+    STIMULUS_FILES,
+    capture_depth,
+    layer_depth,
+    tap_depth,
+)
 
 __all__ = ["pattern_spec", "make_pattern", "pattern_words", "tapped_layers", "Model", "Checker",
            "Frame", "TB", "PERIOD_NS"]
@@ -317,7 +325,7 @@ class TB:
         model: ``{"bias": (o, delta)}`` adds delta to bias o of the first layer (``(o, delta,
         l)``: of layer l), ``{"output_ready": spec}`` replaces the DUT's backpressure pattern.
         """
-        from cocotb.triggers import Event, with_timeout, SimTimeoutError
+        from cocotb.triggers import Event, SimTimeoutError, with_timeout
         inject = inject or {}
         layers = [(layer, np.asarray(w, dtype=np.int64), np.array(b, dtype=np.int64))
                   for layer, w, b in layers]

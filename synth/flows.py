@@ -27,6 +27,7 @@ from amaranth.back import rtlil
 
 from hw.engine import ReuseEngine
 from hw.verilog import TOP as ENGINE_TOP
+
 from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts

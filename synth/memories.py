@@ -23,6 +23,7 @@ import subprocess
 from golden.config import ceil_log2
 from golden.io_buffer import io_buffer_bits
 from golden.lstm_unit import CELL_WIDTH, GATES
+
 from .tools import ToolError
 
 __all__ = ["Buffer", "engine_buffers", "paper_buffers", "MemoryModel", "access_energies_pj",

@@ -10,8 +10,9 @@ import dataclasses
 import pathlib
 
 from golden.evaluation.paper import PAPER
+
 from .flows import run_flow
-from .memories import MemoryModel, engine_buffers, paper_buffers, access_energies_pj
+from .memories import MemoryModel, access_energies_pj, engine_buffers, paper_buffers
 
 __all__ = ["ALL_FLOWS", "synth_report", "markdown", "overhead", "SKY130_NM"]
 

@@ -7,15 +7,21 @@ host and main memory, the state moved through the buffer port) against golden, b
 
 import numpy as np
 import pytest
+from checks import assert_same_network_run
+from test_conv import C16, make_conv_network, reference
 
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run, quantize,
-                    similar_frames)
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    golden_network_run,
+    quantize,
+    similar_frames,
+)
 from golden.blocking import band_programme, band_rows_for, blocked_conv_run, conv_bands
 from golden.programme import Region
 from sim.harness import rtl_blocked_run, rtl_network_run
-
-from checks import assert_same_network_run
-from test_conv import C16, make_conv_network, reference
 
 # shape ((rows, columns): 2-D), channels, (filters, kernel, stride, padding)
 LAYERS = [

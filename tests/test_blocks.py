@@ -2,19 +2,27 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from golden import EngineConfig, quantize
 from golden.centroid_table import centroid_table, lookup
 from golden.delta_subtractor import delta
-from golden.skip_logic import changed
-from golden.mac_array import mac
-from golden.output_unit import output_unit
 from golden.lstm_unit import lstm_unit
+from golden.mac_array import mac
 from golden.magnitude_unit import magnitude_unit
-from sim.blocks import (rtl_quantize, rtl_centroid_table, rtl_delta, rtl_changed, rtl_mac,
-                        rtl_lstm_unit, rtl_magnitude_unit,
-                        rtl_output_unit)
+from golden.output_unit import output_unit
+from golden.skip_logic import changed
+from sim.blocks import (
+    rtl_centroid_table,
+    rtl_changed,
+    rtl_delta,
+    rtl_lstm_unit,
+    rtl_mac,
+    rtl_magnitude_unit,
+    rtl_output_unit,
+    rtl_quantize,
+)
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONFIGS = [EngineConfig(lanes=1, max_inputs=16, max_outputs=16, max_clusters=2),

@@ -100,6 +100,7 @@ def test_demo_json_agrees(tmp_path):
 def small_network(path):
     """A 2-layer network file (reuse, then baseline mode) and its engine."""
     import numpy as np
+
     from golden import LayerConfig, linear_centroids
     from golden.network.engine_network import EngineNetwork
     rng = np.random.default_rng(4)
@@ -143,6 +144,7 @@ def test_sim_network_kaldi_mlp_on_verilator():
 
 def test_sim_network_file_on_amaranth(tmp_path):
     import numpy as np
+
     from golden import golden_network_run
     network = small_network(tmp_path / "net.npz")
     x = np.random.default_rng(1).integers(-128, 128, (4, 12))

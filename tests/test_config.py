@@ -1,11 +1,11 @@
 """Every configuration error names the parameter, the value and what is allowed."""
 
-import json
+import dataclasses
 
 import numpy as np
 import pytest
 
-from golden import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weights, config_writes
+from golden import DEFAULT, ConfigError, EngineConfig, LayerConfig, check_weights, config_writes
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -59,7 +59,7 @@ def test_engine_json_errors():
 
 
 def test_engine_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULT.lanes = 3
 
 
@@ -154,7 +154,9 @@ def test_network_writes_place_layers_one_after_another():
               for n, m in shapes]
     writes = dict(network_writes(config, layers))
     shift = config.cfg_offset_width
-    reg = lambda l, r: writes[(Region.REGISTER << shift) | (l << Register.BITS) | r]
+    def reg(l, r):
+        return writes[(Region.REGISTER << shift) | (l << Register.BITS) | r]
+
     assert [reg(l, Register.INPUTS) for l in (0, 1)] == [5, 6]
     assert [reg(l, Register.WEIGHT_BASE) for l in (0, 1)] == [0, 2 * 5]
     assert [reg(l, Register.BLOCK_BASE) for l in (0, 1)] == [0, 2]
@@ -167,7 +169,9 @@ def test_network_writes_place_layers_one_after_another():
 def test_network_errors_name_the_layer():
     from golden import network_writes
     config = EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_layers=2)
-    z = lambda *shape: np.zeros(shape, dtype=np.int64)
+    def z(*shape):
+        return np.zeros(shape, dtype=np.int64)
+
     a = (LayerConfig(5, 6, (0, 1)), z(5, 6), z(6))
     b = (LayerConfig(7, 2, (0, 1)), z(7, 2), z(2))
     with pytest.raises(ConfigError) as e:

@@ -4,13 +4,21 @@ errors."""
 
 import numpy as np
 import pytest
+from checks import assert_same_network_run
 
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, network_writes, quantize)
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    golden_network_run,
+    linear_centroids,
+    network_writes,
+    quantize,
+    similar_frames,
+)
 from golden.network.layers import FC, Conv, ReuseLinear
 from sim import rtl_network_run
-
-from checks import assert_same_network_run
 
 C16 = linear_centroids(-128, 127, 16, 8)
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from golden.evaluation.detection import blazeface_anchors, decode_boxes, iou, detection_agreement
+from golden.evaluation.detection import blazeface_anchors, decode_boxes, detection_agreement, iou
 
 
 def test_anchors_cover_the_image():

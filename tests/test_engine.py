@@ -5,9 +5,17 @@ import itertools
 import numpy as np
 import pytest
 
-import golden
-from golden import (EngineConfig, LayerConfig, golden_run, full_recompute, baseline_layer,
-                    linear_centroids, similar_frames, Pattern, cycle_bound)
+from golden import (
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    baseline_layer,
+    cycle_bound,
+    full_recompute,
+    golden_run,
+    linear_centroids,
+    similar_frames,
+)
 from sim import rtl_run
 
 
@@ -132,6 +140,7 @@ def test_engine_with_banked_weight_buffer(monkeypatch, block_ram_slices):
     assert_same(expected, rtl_run(config, layer, weights, bias, x, **stalls,
                                   block_ram_slices=block_ram_slices))
     from amaranth.back import rtlil
+
     from hw import ReuseEngine
     text = rtlil.convert(ReuseEngine(config, block_ram_slices=block_ram_slices))
     assert ("weights_bank1_slice1" in text) == block_ram_slices

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("onnx")
 from test_importers import tiny_model
 
-from golden.evaluation.evaluate import Workload, evaluate, argmax_agreement
+from golden.evaluation.evaluate import Workload, argmax_agreement, evaluate
 from golden.evaluation.importers import import_onnx
 
 
@@ -58,6 +58,7 @@ def test_energy_table_is_applied(tmp_path):
 
 def test_cacti_energy_table_reads_the_recorded_figures():
     import json
+
     from synth.memories import RECORDED, perf_energy_table
     table, description = perf_energy_table(32)
     entries = json.loads(RECORDED.read_text())["entries"]
@@ -168,6 +169,7 @@ def test_cli_eval_user_wav(tmp_path):
 def test_cli_eval_user_tflite_on_video(tmp_path):
     """A user's TFLite model (the cached BlazeFace) on a user's video file."""
     import av
+
     from golden.evaluation.workloads import WorkloadUnavailable, blazeface_tflite
     try:
         model = blazeface_tflite()

@@ -2,11 +2,23 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import golden
-from golden import (EngineConfig, LayerConfig, ReuseEngine, golden_run, full_recompute, baseline_layer,
-                    quantize, linear_centroids, similar_frames, Pattern, cycle_bound)
+from golden import (
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    ReuseEngine,
+    baseline_layer,
+    cycle_bound,
+    full_recompute,
+    golden_run,
+    linear_centroids,
+    quantize,
+    similar_frames,
+)
 from golden.output_unit import output_unit
 from golden.weight_buffer import weight_words
 

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
+from golden.evaluation.importers import import_onnx
+from golden.network.graph import UnsupportedOperator, quantize_graph
+
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-from onnx import helper, numpy_helper, TensorProto
-
-from golden.evaluation.importers import import_onnx
-from golden.network.graph import quantize_graph, UnsupportedOperator
+# onnx is optional: import its parts only once importorskip has found it
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 
 def tiny_model(path, extra_op=None):

@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 
 from golden import EngineConfig, LayerConfig, ReuseEngine, linear_centroids, similar_frames
-from golden.network.layers import (FC, Conv, ReuseLinear, LSTMCell, max_pool, magnitude, prelu,
-                           sigmoid_table, tanh_table)
+from golden.network.layers import (
+    FC,
+    Conv,
+    LSTMCell,
+    ReuseLinear,
+    magnitude,
+    max_pool,
+    prelu,
+    sigmoid_table,
+    tanh_table,
+)
 
 C16 = linear_centroids(-128, 127, 16, 8)
 
@@ -116,7 +125,9 @@ def test_lstm_cell_reuse_and_reference():
     frames = sequence((X,), 300, 0.7, seed=4)
     h_f = np.zeros(H)
     c_f = np.zeros(H)
-    sig = lambda v: 1 / (1 + np.exp(-v))
+    def sig(v):
+        return 1 / (1 + np.exp(-v))
+
     errors = []
     for x in frames:
         xh = np.concatenate([x, cell.h])

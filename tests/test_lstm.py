@@ -5,14 +5,21 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, network_writes)
-from golden.network.lowering import lstm_engine_layer
-from golden.network.layers import FC, LSTMCell, ReuseLinear
-from sim import rtl_network_run
-
 from checks import assert_same_network_run
+
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    golden_network_run,
+    linear_centroids,
+    network_writes,
+    similar_frames,
+)
+from golden.network.layers import FC, LSTMCell, ReuseLinear
+from golden.network.lowering import lstm_engine_layer
+from sim import rtl_network_run
 
 C16 = linear_centroids(-128, 127, 16, 8)
 

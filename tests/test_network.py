@@ -3,15 +3,22 @@ RTL against golden cycle by cycle (verification levels 2 and 4 for multi-layer e
 
 import numpy as np
 import pytest
+from checks import assert_same_network_run
 
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, cycle_bound)
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    cycle_bound,
+    golden_network_run,
+    linear_centroids,
+    similar_frames,
+)
 from golden.network.builtin import network_workload
 from golden.network.engine_network import EngineNetwork
 from golden.network.lowering import from_int_network
 from sim import rtl_network_run
-
-from checks import assert_same_network_run
 
 
 def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None, scan_width=1):
@@ -206,8 +213,8 @@ def test_imported_conv_network_equals_the_evaluated_integer_network(dims):
     """A conv, conv, flatten, FC graph (filters not a multiple of the lanes, so the engine
     pads them with zero filters, and the FC's channel-major rows are reordered position-major)
     imported by from_int_network gives exactly the integer network's outputs."""
-    from golden.network.lowering import engine_input
     from golden.network.graph import Graph, Node, quantize_graph
+    from golden.network.lowering import engine_input
     rng = np.random.default_rng(dims)
     spatial = (7,) * dims
     k = (3,) * dims
@@ -262,8 +269,8 @@ def test_silero_engine_network_equals_the_evaluated_integer_network():
     """The engine's Silero VAD (golden model: STFT conv + magnitude, convs, LSTM, FC) gives
     exactly the speech probabilities of the integer network ``deja eval`` evaluates (im2col
     convolutions on channel-major tensors, golden.network.layers' LSTM cell, its own magnitude)."""
-    from golden.network.graph import _sigmoid
     from golden.network.builtin import silero_workload
+    from golden.network.graph import _sigmoid
     network, x, int_network = network_workload("silero", frames=60)
     config = network.engine_config(lanes=16)
     assert config.conv and config.lstm and config.weight_width == 16

@@ -7,16 +7,15 @@ from amaranth.hdl import Module, Value
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
-from golden import EngineConfig, LayerConfig, linear_centroids, network_writes, Pattern
-from golden.quantizer import quantize
+from golden import EngineConfig, LayerConfig, Pattern, linear_centroids, network_writes
 from golden.delta_subtractor import delta
-from golden.skip_logic import change_list
 from golden.perf_counters import Counters
-from golden import cycle_model
+from golden.quantizer import quantize
+from golden.skip_logic import change_list
 from hw.io_buffer import IOBuffer
-from hw.scan_unit import ScanUnit
 from hw.output_streamer import OutputStreamer
 from hw.perf_counters import PerfCounters
+from hw.scan_unit import ScanUnit
 from sim.harness import unpack_lanes
 
 
@@ -245,9 +244,9 @@ def test_layer_table_decodes_the_network_programme_and_switches_layers():
     blocks, shift, activation and its areas' bases, placed one after another (stated here in
     plain integers); a start switches to layer 0 and each layer's end to the next, back to 0
     after the last, every switch ``switch_cycles`` long."""
-    from hw.layer_table import LayerTable
     from golden.cycle_model import switch_cycles
     from golden.weight_buffer import weight_words
+    from hw.layer_table import LayerTable
     config = EngineConfig(lanes=4, max_inputs=32, max_outputs=32, max_clusters=8, max_layers=3)
     rng = np.random.default_rng(11)
     shapes = [(20, 12), (12, 30), (30, 5)]

@@ -16,11 +16,20 @@ import sys
 import numpy as np
 import pytest
 
-from golden import (EngineConfig, LayerConfig, linear_centroids, similar_frames, golden_run,
-                    golden_network_run, full_recompute, baseline_layer, Pattern)
+from golden import (
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    baseline_layer,
+    full_recompute,
+    golden_network_run,
+    golden_run,
+    linear_centroids,
+    similar_frames,
+)
 from golden.output_unit import output_unit
-from sim.runner import run_case, available
-from sim.tb_engine import pattern_spec, make_pattern
+from sim.runner import available, run_case
+from sim.tb_engine import make_pattern, pattern_spec
 
 CONFIGS = {
     "L1-base": EngineConfig(lanes=1, max_inputs=32, max_outputs=32, reuse=False),
@@ -421,8 +430,8 @@ def test_lstm_first_network_on_verilator(stall):
     """An LSTM cell as layer 0 (x_t from the input stream with its bubbles, then h_{t-1} from
     the recurrent area) followed by an FC layer: outputs, every layer's counters and the beat
     cycles equal golden's, and golden equals golden.network.layers' LSTMCell and ReuseLinear."""
-    from golden.network.lowering import lstm_engine_layer
     from golden.network.layers import FC, LSTMCell, ReuseLinear
+    from golden.network.lowering import lstm_engine_layer
     rng = np.random.default_rng(11)
     c16 = linear_centroids(-128, 127, 16, 8)
     x_n, hidden, m = 11, 6, 7
@@ -495,9 +504,8 @@ def test_silero_vad_on_verilator_300_frames_with_stalls():
     frame's logit, every layer's counters and the beat cycles equal golden under random
     stalls, and the logits give exactly the speech probabilities of the integer network
     ``deja eval`` evaluates."""
-    from golden.network.builtin import network_workload
+    from golden.network.builtin import network_workload, silero_workload
     from golden.network.graph import _sigmoid
-    from golden.network.builtin import silero_workload
     network, x, int_network = network_workload("silero", frames=300)
     report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
     outs, _ = int_network.run(silero_workload(300).evaluation)

@@ -5,9 +5,9 @@ import time
 import numpy as np
 
 from ..config import EngineConfig
+from ..engine import ReuseEngine
 from ..layer_config import LayerConfig
 from ..quantizer import linear_centroids
-from ..engine import ReuseEngine
 from ..sequences import similar_frames
 
 __all__ = ["bench_golden"]

@@ -14,9 +14,9 @@ import numpy as np
 
 from ..network.graph import quantize_graph
 from ..network.lowering import from_int_network
-from .perf import network_perf, memory_overhead
-from .policy import choose_reuse_layers, cluster_search
 from .paper import PAPER
+from .perf import memory_overhead, network_perf
+from .policy import choose_reuse_layers, cluster_search
 
 __all__ = ["Workload", "evaluate", "decision_agreement", "argmax_agreement"]
 

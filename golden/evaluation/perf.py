@@ -20,8 +20,16 @@ import dataclasses
 import numpy as np
 
 from ..config import ConfigError
-from ..cycle_model import (CONV_DRAIN, LAYER_SWITCH, LSTM_LATENCY, block_entries, layer_cycles,
-                           scan_beats, scan_drain, switch_cycles)
+from ..cycle_model import (
+    CONV_DRAIN,
+    LAYER_SWITCH,
+    LSTM_LATENCY,
+    block_entries,
+    layer_cycles,
+    scan_beats,
+    scan_drain,
+    switch_cycles,
+)
 from ..layer_config import LayerConfig
 from ..network.layers import Conv
 from ..network.lowering import conv_engine_layer, from_int_network, lstm_engine_layer

@@ -1,6 +1,5 @@
 """Evaluation reports: eval.json (data), eval.md (tables beside the paper's), PNG plots."""
 
-import json
 
 __all__ = ["eval_markdown", "eval_plots"]
 
@@ -41,7 +40,7 @@ def eval_markdown(r):
               f"| ideal speedup 1 / (1 - MACs avoided) | {t['ideal_speedup']:.2f}x | - |",
               f"| normalized energy | {t['normalized_energy']:.2f} | {1 - avg['energy_savings']:.2f} (average) |",
               "", "## Accuracy against the float model", "",
-              f"| metric | without reuse (int8 only) | with reuse |", "| --- | ---: | ---: |",
+              "| metric | without reuse (int8 only) | with reuse |", "| --- | ---: | ---: |",
               f"| {r['accuracy']['metric']} | {_pct(r['accuracy']['without_reuse'])} | {_pct(r['accuracy']['with_reuse'])} |",
               "", "## Memory (paper Table III)", "",
               "| | baseline | reuse |", "| --- | ---: | ---: |"]

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from .layers import FC, Conv, ReuseLinear, LSTMCell, magnitude, max_pool, LayerStats
 from ..output_unit import requantize
 from ..quantizer import linear_centroids
+from .layers import FC, Conv, LSTMCell, ReuseLinear, magnitude
 
 __all__ = ["Node", "Graph", "IntNetwork", "quantize_graph", "LINEAR_OPS", "UnsupportedOperator"]
 

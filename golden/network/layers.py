@@ -111,7 +111,9 @@ class Conv(Linear):
         dims = len(kernel)
         if dims not in (1, 2):
             raise ValueError(f"convolution must be 1-D or 2-D, not {dims}-D")
-        as_tuple = lambda v: tuple(v) if np.ndim(v) else (int(v),) * dims
+        def as_tuple(v):
+            return tuple(v) if np.ndim(v) else (int(v),) * dims
+
         stride, dilation = as_tuple(stride), as_tuple(dilation)
         padding = tuple(padding) if np.ndim(padding) else (int(padding),) * (2 * dims)
         if len(padding) == dims:
