@@ -1,8 +1,9 @@
-"""deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked against golden.
+"""deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked
+against golden.
 
-By default one synthetic FC layer; ``--network`` runs a whole network of FC and LSTM layers (a built-in
-one on its workload's frames, or a .npz file on ``--inputs``) on the engine sized for it, and
-reports the RTL speedup over the golden cycle model's baseline accelerator.
+By default one synthetic FC layer; ``--network`` runs a whole network of FC and LSTM layers (a
+built-in one on its workload's frames, or a .npz file on ``--inputs``) on the engine sized for it,
+and reports the RTL speedup over the golden cycle model's baseline accelerator.
 """
 
 import pathlib
@@ -173,8 +174,10 @@ def _run_blocked(args, network, config, x):
                                                      f"{layer['inputs']} / {layer['outputs']})"],
                 ["cycles per frame, reuse (bands + transfers)",
                  f"{report['cycles_per_frame_mean']:.1f}"],
-                ["  of which the bands' busy cycles", f"{report['busy_cycles_per_frame_mean']:.1f}"],
-                ["main-memory words per frame", f"{report['main_memory_words_per_frame_mean']:.1f}"],
+                ["  of which the bands' busy cycles",
+                 f"{report['busy_cycles_per_frame_mean']:.1f}"],
+                ["main-memory words per frame",
+                 f"{report['main_memory_words_per_frame_mean']:.1f}"],
                 ["cycles per frame, baseline blocked (golden)",
                  f"{report['baseline_cycles_per_frame_mean']:.1f}"],
                 ["cycles per frame, reuse unblocked (golden)",
@@ -191,7 +194,8 @@ def _run_blocked(args, network, config, x):
 def _print_network(args, network, config, report):
     cpf = report["cycles_per_frame"]
     print(f"{args.simulator}: network {network.name}, {len(network.layers)} layers "
-          f"{report['shape']}, {config.lanes} lanes, {report['frames']} frames, stall {args.stall:g}")
+          f"{report['shape']}, {config.lanes} lanes, {report['frames']} frames, "
+          f"stall {args.stall:g}")
     rows = [["frames checked", report["frames"]],
             ["mismatches", report["mismatches"]],
             ["cycles per frame, reuse (RTL, mean)",

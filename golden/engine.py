@@ -82,7 +82,8 @@ class ReuseEngine:
     def _check_frame(self, x):
         x = np.asarray(x)
         if x.shape != (self.layer.inputs,):
-            raise ValueError(f"frame has shape {x.shape}: expected (inputs,) = ({self.layer.inputs},)")
+            raise ValueError(f"frame has shape {x.shape}: "
+                             f"expected (inputs,) = ({self.layer.inputs},)")
         if x.min() < self.engine.act_min or x.max() > self.engine.act_max:
             raise ValueError(f"frame values must be act_width = {self.engine.act_width} bit: "
                              f"found {int(x.min())}..{int(x.max())}")
@@ -158,7 +159,8 @@ def full_recompute(layer, weights, bias, frames):
 
 def baseline_layer(weights, bias, frames):
     """Independent reference for the baseline accelerator: b + x W on raw activations."""
-    return np.asarray(bias, dtype=np.int64) + np.asarray(frames, dtype=np.int64) @ np.asarray(weights, dtype=np.int64)
+    return (np.asarray(bias, dtype=np.int64)
+            + np.asarray(frames, dtype=np.int64) @ np.asarray(weights, dtype=np.int64))
 
 
 def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output_ready=None,

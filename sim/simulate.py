@@ -76,8 +76,8 @@ def _check_player_capacity(config, layers, frames, valid_spec, ready_spec):
     from .runner import SimulationError
     from .tb_top import IN_DEPTH, PATTERN_WORDS
     if frames.size > IN_DEPTH:
-        raise SimulationError(f"{len(frames)} frames of {layers[0][0].x_inputs} inputs: the Verilog "
-                              f"stimulus player holds {IN_DEPTH} input beats (at most "
+        raise SimulationError(f"{len(frames)} frames of {layers[0][0].x_inputs} inputs: "
+                              f"the Verilog stimulus player holds {IN_DEPTH} input beats (at most "
                               f"{IN_DEPTH // layers[0][0].x_inputs} frames)")
     if valid_spec["kind"] != "none" or ready_spec["kind"] != "none":
         horizon = Model(config, layers, frames, make_pattern(valid_spec),
@@ -117,9 +117,9 @@ def simulate_layers(config, layers, frames, *, simulator="verilator", stall=0.0,
 
 def simulate_network(network, frames, config=None, **options):
     """:func:`simulate_layers` of a :class:`golden.network.engine_network.EngineNetwork`, with
-    the figures of ``deja sim --network``: RTL cycles per frame against the golden cycle model's baseline
-    (the same network on ``config.replace(reuse=False)``, same stall patterns), the RTL speedup,
-    MACs avoided and frames per wall-clock second. ``config`` defaults to
+    the figures of ``deja sim --network``: RTL cycles per frame against the golden cycle model's
+    baseline (the same network on ``config.replace(reuse=False)``, same stall patterns), the RTL
+    speedup, MACs avoided and frames per wall-clock second. ``config`` defaults to
     ``network.engine_config()``; ``options`` are those of :func:`simulate_layers`.
     """
     from golden import golden_network_run
@@ -148,8 +148,9 @@ def simulate_network(network, frames, config=None, **options):
         frames_per_second=report["frames"] / max(report["sim_seconds"], 1e-9))
     report["macs_avoided_percent"] = 100 * report["macs_avoided"]
     if report.get("layer_counters"):
-        report["layer_totals"] = [{name: int(sum(frame[l][name] for frame in report["layer_counters"]))
-                                   for name in Counters.FIELDS} for l in range(len(layers))]
+        report["layer_totals"] = [
+            {name: int(sum(frame[l][name] for frame in report["layer_counters"]))
+             for name in Counters.FIELDS} for l in range(len(layers))]
     if "wall_seconds" in report:
         report["frames_per_second_process"] = n / max(report["wall_seconds"], 1e-9)
     return report

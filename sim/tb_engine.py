@@ -73,7 +73,8 @@ def pattern_words(pattern, cycles):
         return np.zeros(0, dtype=np.uint32)
     words = -(-cycles // 32)
     if words > PATTERN_WORDS:
-        raise ValueError(f"{cycles} cycles of stream pattern: the player holds {PATTERN_WORDS * 32}")
+        raise ValueError(f"{cycles} cycles of stream pattern: "
+                         f"the player holds {PATTERN_WORDS * 32}")
     bits = np.fromiter((pattern[t] for t in range(words * 32)), dtype=np.uint64, count=words * 32)
     return (bits.reshape(words, 32) << np.arange(32, dtype=np.uint64)).sum(axis=1).astype(np.uint32)
 
@@ -248,7 +249,8 @@ class TB:
             raise ValueError(f"{len(beats)} input beats: the player holds {IN_DEPTH}")
         dw, aw = e.cfg_data_width, e.cfg_addr_width
         w = self.workdir
-        _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes), -(-(aw + dw) // 4))
+        _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes),
+                   -(-(aw + dw) // 4))
         _write_hex(w / STIMULUS_FILES["in"], beats, -(-(e.scan_width * e.act_width + 1) // 4))
         _write_hex(w / STIMULUS_FILES["valid"], valid_words.tolist() or [0], 8)
         _write_hex(w / STIMULUS_FILES["ready"], ready_words.tolist() or [0], 8)

@@ -109,7 +109,8 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
         })
     frames = len(workload.evaluation)
     inputs_total = sum(r["inputs"] for r in rows)
-    similarity = (sum(r["input_similarity"] * r["inputs"] for r in rows) / inputs_total) if inputs_total else 0.0
+    similarity = ((sum(r["input_similarity"] * r["inputs"] for r in rows) / inputs_total)
+                  if inputs_total else 0.0)
     return {
         "workload": workload.name,
         "description": workload.description,
