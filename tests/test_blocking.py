@@ -96,8 +96,8 @@ def test_band_layers_are_slices_of_the_layer(shape, channels, conv):
 @pytest.mark.parametrize("shape, channels, conv", LAYERS, ids=IDS)
 def test_golden_blocked_equals_unblocked_and_im2col(shape, channels, conv, reuse):
     """For every band size: the outputs and pre-activations of the unblocked layer, which are
-    golden.network.layers' im2col convolution's, and the same MACs per frame (every output's window is
-    scanned by its band)."""
+    golden.network.layers' im2col convolution's, and the same MACs per frame (every output's window
+    is scanned by its band)."""
     (layer, w, b), references = conv_layer(shape, channels, conv)
     frames = video_like(layer)
     big = EngineConfig(lanes=4, max_layers=2, conv=True, max_kernel_rows=layer.kernel_rows,

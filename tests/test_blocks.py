@@ -50,7 +50,8 @@ def test_quantizer(config, data):
     """Any increasing centroids: the table lookup gives golden's nearest-centroid index, one
     operand per clock, from the table of the selected layer."""
     centroids = data.draw(centroids_for(config))
-    xs = data.draw(st.lists(st.integers(config.act_min, config.act_max), max_size=40)) + extremes(config)
+    xs = (data.draw(st.lists(st.integers(config.act_min, config.act_max), max_size=40))
+          + extremes(config))
     layer = data.draw(st.integers(0, config.max_layers - 1))
     assert list(rtl_quantize(config, centroids, xs, layer=layer)) == list(quantize(xs, centroids))
 
@@ -138,7 +139,8 @@ def test_output_unit(activation, latency, data):
     config = CONFIGS[2]
     shift = data.draw(st.integers(0, config.acc_width - 1))
     acc = st.integers(config.acc_min, config.acc_max)
-    words = [data.draw(st.lists(acc, min_size=config.lanes, max_size=config.lanes)) for _ in range(4)]
+    words = [data.draw(st.lists(acc, min_size=config.lanes, max_size=config.lanes))
+             for _ in range(4)]
     words.append([config.acc_min, config.acc_max, -1, 0, 1])   # saturation and rounding edges
     # z at and next to the saturation boundaries R(z) = act_max + 1/2 and act_min - 1/2
     aw = config.act_width

@@ -65,7 +65,8 @@ def test_engine_trace_matches_golden(lanes, clusters, reuse, similarity):
 
 @pytest.mark.parametrize("lanes, inputs, outputs", [(16, 1, 1), (4, 1, 9), (4, 9, 1), (5, 32, 32)])
 def test_engine_edge_shapes(lanes, inputs, outputs):
-    config, layer, weights, bias = make_case(lanes, 16, True, inputs, outputs, seed=inputs + outputs)
+    config, layer, weights, bias = make_case(lanes, 16, True, inputs, outputs,
+                                             seed=inputs + outputs)
     x = similar_frames(5, inputs, 0.5, layer.centroids, 8, seed=1)
     stalls = dict(input_valid=Pattern(0.5, 3), output_ready=Pattern(0.5, 4))
     assert_same(golden_run(config, layer, weights, bias, x, **stalls),

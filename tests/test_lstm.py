@@ -94,7 +94,8 @@ def test_golden_lstm_network_equals_the_equations(last, reuse, front, relu):
     # the LSTM layer skips work: h and x_t repeat their clusters often enough
     if reuse:
         lstm = got.layers[1 if front else 0].counters
-        assert sum(c.inputs_changed for c in lstm[1:]) < 0.9 * sum(c.inputs_scanned for c in lstm[1:])
+        assert (sum(c.inputs_changed for c in lstm[1:])
+                < 0.9 * sum(c.inputs_scanned for c in lstm[1:]))
 
 
 CASES = [
@@ -159,7 +160,8 @@ def test_lstm_configuration_errors():
         EngineConfig(lstm=True)
     with pytest.raises(ConfigError, match=r"outputs = 20 must be 4 \* hidden = 16"):
         LayerConfig(12, 20, C16, "none", kind="lstm", hidden=4)
-    with pytest.raises(ConfigError, match=r"activation = 'magnitude' is for conv layers, not 'lstm'"):
+    with pytest.raises(ConfigError,
+                       match=r"activation = 'magnitude' is for conv layers, not 'lstm'"):
         LayerConfig(12, 16, C16, "magnitude", kind="lstm", hidden=4)
     with pytest.raises(ConfigError, match=r"kind = 'gru' is not supported: allowed fc, lstm"):
         LayerConfig(12, 16, C16, kind="gru")

@@ -71,7 +71,8 @@ def test_network_trace_matches_golden(lanes, shapes, flags, reuse, stalls):
     seed = lanes + len(shapes)
     config, layers = make_network(shapes, flags, seed, lanes=lanes, reuse=reuse)
     x = similar_frames(5, shapes[0][0], 0.5, layers[0][0].centroids, 8, seed=seed)
-    options = dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1)) if stalls else {}
+    options = (dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1))
+               if stalls else {})
     expected = golden_network_run(config, layers, x, **options)
     assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
     assert any(kind == "bank_write" for _, kind, _, _ in expected.trace)
@@ -103,7 +104,8 @@ def test_wide_scan_network_trace_matches_golden(lanes, width, shapes, flags, reu
     config, layers = make_network(shapes, flags, seed, lanes=lanes, reuse=reuse,
                                   scan_width=width)
     x = similar_frames(5, shapes[0][0], 0.6, layers[0][0].centroids, 8, seed=seed)
-    options = dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1)) if stalls else {}
+    options = (dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1))
+               if stalls else {})
     expected = golden_network_run(config, layers, x, **options)
     assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
     got = rtl_network_run(config, layers, x, **options)
@@ -142,8 +144,8 @@ def test_network_long_run_has_no_drift():
 
 def test_kaldi_mlp_golden_equals_the_evaluated_integer_network():
     """The engine's golden model of the built-in Kaldi-shaped MLP gives exactly the outputs of
-    the integer network ``deja eval`` evaluates (golden/network/graph.py, a separate implementation),
-    on real filterbank frames."""
+    the integer network ``deja eval`` evaluates (golden/network/graph.py, a separate
+    implementation), on real filterbank frames."""
     network, x, int_network = network_workload("kaldi-mlp", frames=60)
     config = network.engine_config(lanes=16)
     result = golden_network_run(config, network.layers, x, trace=False)

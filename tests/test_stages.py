@@ -233,7 +233,8 @@ def test_output_streamer_sends_complete_banks_in_order(ready_probability):
     assert len(beats) == frames * blocks
     for k, word in enumerate(beats):
         f, b = divmod(k, blocks)
-        assert unpack_lanes(word & ((1 << bits) - 1), config.lanes, 8) == tuple(words[f, b].tolist())
+        assert (unpack_lanes(word & ((1 << bits) - 1), config.lanes, 8)
+                == tuple(words[f, b].tolist()))
         assert bool(word >> bits) == (b == blocks - 1)
     # the bank is complete a cycle after its last write, read the next, visible after latency
     assert first_beat[0] == completed[0] + 1 + OutputStreamer.latency

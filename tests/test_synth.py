@@ -282,7 +282,8 @@ def test_register_packing_rules(tmp_path):
     assert all(cells[drivers[b][0]]["type"] == "DP16KD" for b in bits["q_wide"])
     # a register with a reset, and a RAM output with another load, stay as they were
     assert regmode("ram_reset") == regmode("ram_shared") == {"NOREG"}
-    assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF" for b in bits["q_reset"] + bits["q_shared"])
+    assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF"
+               for b in bits["q_reset"] + bits["q_shared"])
     # multipliers: operands packed in both; the plain product register packed, the enabled not
     dsps = [c for c in cells.values() if c["type"] == "MULT18X18D"]
     assert len(dsps) == 2
@@ -386,7 +387,8 @@ def test_missing_tool_is_one_line(tmp_path, monkeypatch, capsys):
 
 def test_missing_liberty_is_one_line(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["synth", "--flow", "asic", "--liberty", str(tmp_path / "x.lib"), "-o", str(out)]) == 2
+    assert main(["synth", "--flow", "asic", "--liberty", str(tmp_path / "x.lib"),
+                 "-o", str(out)]) == 2
     assert main(["synth", "--flow", "asic", "-o", str(out)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "no such file" in err[0] and "needs --liberty" in err[1]

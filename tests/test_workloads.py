@@ -51,7 +51,8 @@ def _fake_deb(files):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return _ar([("debian-binary", b"2.0\n"), ("control.tar.xz", b"odd"), ("data.tar.xz", buf.getvalue())])
+    return _ar([("debian-binary", b"2.0\n"), ("control.tar.xz", b"odd"),
+                ("data.tar.xz", buf.getvalue())])
 
 
 def test_debian_members_extracts_and_checks_the_hash(private_cache, tmp_path, monkeypatch):
