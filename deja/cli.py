@@ -10,8 +10,8 @@ import sys
 
 from golden.config import ConfigError
 
+from . import cmd_bench, cmd_demo, cmd_eval, cmd_sim, cmd_sweep, cmd_synth, cmd_verilog
 from .common import CLIError
-from . import cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim, cmd_synth, cmd_sweep
 
 COMMANDS = [cmd_verilog, cmd_demo, cmd_bench, cmd_eval, cmd_sim, cmd_synth, cmd_sweep]
 

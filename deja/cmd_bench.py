@@ -49,10 +49,12 @@ def run(args):
         print(f"{result['layer']}, {result['clusters']} clusters, similarity "
               f"{result['similarity_measured']:.1%} measured\n")
         print(table([
-            ["golden reuse model, sequence (ReuseEngine.run)", f"{result['golden_frames_per_second']:.0f}"],
+            ["golden reuse model, sequence (ReuseEngine.run)",
+             f"{result['golden_frames_per_second']:.0f}"],
             ["golden reuse model, frame by frame (ReuseEngine.step)",
              f"{result['golden_step_frames_per_second']:.0f}"],
-            ["dense NumPy float32, frame by frame", f"{result['dense_float32_frames_per_second']:.0f}"],
+            ["dense NumPy float32, frame by frame",
+             f"{result['dense_float32_frames_per_second']:.0f}"],
             ["dense NumPy float32, all frames in one matmul",
              f"{result['dense_float32_batched_frames_per_second']:.0f}"],
         ], ["", "frames/s"]))
@@ -63,7 +65,7 @@ def run(args):
 
 def _bench_sim(args):
     from sim.bench import bench_sim
-    from sim.simulate import check_simulator, SimulatorMissing
+    from sim.simulate import SimulatorMissing, check_simulator
     try:
         check_simulator("verilator")
     except SimulatorMissing as e:
@@ -87,7 +89,7 @@ def _bench_sim(args):
 def _bench_network(args):
     from golden.network.builtin import NETWORK_NAMES
     from sim.bench import bench_network
-    from sim.simulate import check_simulator, SimulatorMissing
+    from sim.simulate import SimulatorMissing, check_simulator
     if args.network not in NETWORK_NAMES:
         raise CLIError(f"--network {args.network}: unknown network: allowed "
                        f"{', '.join(NETWORK_NAMES)}")
@@ -97,15 +99,18 @@ def _bench_network(args):
         raise CLIError(str(e)) from None
     result = bench_network(args.network, frames=args.frames)
     if not args.json:
-        print(f"network {result['network']} ({result['shape']}), {result['engine']['lanes']} lanes, "
+        print(f"network {result['network']} ({result['shape']}), "
+              f"{result['engine']['lanes']} lanes, "
               f"{result['frames']} frames of its real input on Verilator, checked against golden "
               f"({result['mismatches']} mismatches)\n")
         print(table([
             ["simulated cycles / s", f"{result['verilator_cycles_per_second']:.0f}"],
             ["frames / s (simulation)", f"{result['verilator_frames_per_second']:.1f}"],
-            ["frames / s (simulator process)", f"{result['verilator_frames_per_second_process']:.1f}"],
+            ["frames / s (simulator process)",
+             f"{result['verilator_frames_per_second_process']:.1f}"],
             ["cycles per frame, reuse (RTL)", f"{result['cycles_per_frame_mean']:.1f}"],
-            ["cycles per frame, baseline (golden)", f"{result['baseline_cycles_per_frame_mean']:.1f}"],
+            ["cycles per frame, baseline (golden)",
+             f"{result['baseline_cycles_per_frame_mean']:.1f}"],
             ["RTL speedup vs baseline", f"{result['speedup']:.2f}x"],
             ["build (s)", f"{result['verilator_build_seconds']:.1f}"
                           + (" (cached)" if result["verilator_build_cached"] else "")],

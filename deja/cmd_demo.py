@@ -3,15 +3,15 @@ whole networks (kaldi-mlp, speech-lstm, Silero VAD, video-cnn) on Verilator, a c
 larger than the engine's buffers run band by band (video-conv, paper IV-C), and reuse on a
 real network: Silero VAD on recorded speech (fetched on first use)."""
 
-import golden
 from hw.verilog import TOP, engine_verilog
 from sim.demo import run_demo
 
-from .common import add_engine_options, engine_from_args, check_sequence_options, write_files, table
+from .common import add_engine_options, check_sequence_options, engine_from_args, table, write_files
 
 
 def add_parser(sub):
-    p = sub.add_parser("demo", help="generate Verilog, run golden and simulated RTL, compare reuse with baseline")
+    p = sub.add_parser("demo", help="generate Verilog, run golden and simulated RTL, "
+                                    "compare reuse with baseline")
     add_engine_options(p)
     p.add_argument("--frames", type=int, default=24, help="frames in the sequence (default 24)")
     p.add_argument("--similarity", type=float, default=0.9,
@@ -19,8 +19,8 @@ def add_parser(sub):
     p.add_argument("--stall", type=float, default=0.0,
                    help="probability of a bubble on the input and of backpressure on the output")
     p.add_argument("--speech-frames", type=int, default=300, metavar="N",
-                   help="frames (32 ms each) of the Silero VAD evaluation on real speech; 0 skips it "
-                        "(default 300)")
+                   help="frames (32 ms each) of the Silero VAD evaluation on real speech; "
+                        "0 skips it (default 300)")
     p.add_argument("--network-frames", type=int, default=50, metavar="N",
                    help="frames of the kaldi-mlp (6 FC layers) and speech-lstm (FC, LSTM cell, FC) "
                         "networks on real filterbanks, of Silero VAD (convs, LSTM) on real "
@@ -48,7 +48,8 @@ def run(args):
         print(f"Verilog: {paths[0]}  (lanes {config.lanes}, act {config.act_width} b, "
               f"weights {config.weight_width} b, acc {config.acc_width} b)")
         layer = result["layer"]
-        print(f"Layer: FC {layer['inputs']} -> {layer['outputs']}, {len(layer['centroids'])} clusters, "
+        print(f"Layer: FC {layer['inputs']} -> {layer['outputs']}, "
+              f"{len(layer['centroids'])} clusters, "
               f"{args.frames} frames at {args.similarity:.0%} requested similarity\n")
         rows = [
             ["frames", result["frames"], result["frames"]],
@@ -147,13 +148,15 @@ def _speech_demo(args):
     """A short whole-network evaluation; a workload that cannot be fetched is one line."""
     from golden.evaluation.evaluate import evaluate
     from golden.network.builtin import build_workload
+
     from .progress import Progress
     workload = _fetch(args, "Silero VAD on real speech", build_workload, "silero",
                       frames=args.speech_frames)
     if isinstance(workload, dict):
         return workload
     if not args.json:
-        print(f"\nSilero VAD v6 on {len(workload.evaluation) * workload.frame_seconds:.1f} s of recorded "
+        print(f"\nSilero VAD v6 on {len(workload.evaluation) * workload.frame_seconds:.1f} s "
+              f"of recorded "
               f"speech (policy: reuse from the last layer back within a 1% loss, C = 16)")
     bar = None if args.json else Progress(len(workload.evaluation), "silero")
     r = evaluate(workload, clusters=16, budget=0.01, progress=bar)
@@ -170,8 +173,10 @@ def _speech_demo(args):
                  f"{l['computation_reuse']:.0%}", f"{l['speedup']:.2f}x"] for l in r["layers"]]
         print(table(rows, ["layer", "reuse", "input similarity", "MACs avoided", "speedup"]))
         print(f"network: {t['macs_avoided']:.1%} of MACs avoided, speedup {t['speedup']:.2f}x "
-              f"(ideal {t['ideal_speedup']:.2f}x), energy {t['normalized_energy']:.2f} of baseline; "
+              f"(ideal {t['ideal_speedup']:.2f}x), "
+              f"energy {t['normalized_energy']:.2f} of baseline; "
               f"decision agreement with float {r['accuracy']['with_reuse']:.1%} "
-              f"(integer without reuse {r['accuracy']['without_reuse']:.1%}); {r['elapsed_seconds']:.0f} s")
+              f"(integer without reuse {r['accuracy']['without_reuse']:.1%}); "
+              f"{r['elapsed_seconds']:.0f} s")
         print("whole-workload reports: deja eval --workload silero | fbank | blazeface")
     return summary

@@ -14,17 +14,21 @@ from .progress import Progress
 
 
 def add_parser(sub):
-    p = sub.add_parser("eval", help="evaluate reuse on a network and sequence (paper Table I, Fig. 5/9/10, Table III)")
+    p = sub.add_parser("eval", help="evaluate reuse on a network and sequence "
+                                    "(paper Table I, Fig. 5/9/10, Table III)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--workload", help=f"a built-in network on its sequence: {', '.join(NAMES)}")
-    src.add_argument("--model", metavar="FILE", help="your own model, .onnx or .tflite (with --input)")
+    src.add_argument("--model", metavar="FILE",
+                     help="your own model, .onnx or .tflite (with --input)")
     p.add_argument("--input", metavar="FILE",
                    help="your sequence: .npy frames (F, *input shape), a .wav (cut into windows of "
                         "the input size) or a video (.mp4, ...; scaled to a square RGB input)")
     p.add_argument("--clusters", default="16", help="16, 32 or auto (per-layer search); default 16")
-    p.add_argument("--budget", default="1%", help="accuracy loss allowed by the reuse policy (default 1%%)")
+    p.add_argument("--budget", default="1%",
+                   help="accuracy loss allowed by the reuse policy (default 1%%)")
     p.add_argument("--frames", type=int, help="evaluation frames (default: the workload's)")
-    p.add_argument("--lanes", type=int, default=16, help="MAC lanes of the cycle model (default 16)")
+    p.add_argument("--lanes", type=int, default=16,
+                   help="MAC lanes of the cycle model (default 16)")
     p.add_argument("--energy", choices=("cacti", "table"), default="cacti",
                    help="buffer access energies: CACTI 32 nm figures recorded by deja synth "
                         "(default), or the documented 45 nm table of golden/evaluation/perf.py")
@@ -36,7 +40,8 @@ def _budget(text):
     try:
         value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
-        raise CLIError(f"--budget {text}: give a percentage like 1% or a fraction like 0.01") from None
+        raise CLIError(f"--budget {text}: give a percentage like 1% "
+                       f"or a fraction like 0.01") from None
     if not 0 <= value < 1:
         raise CLIError(f"--budget {text}: allowed 0% <= budget < 100%")
     return value
@@ -49,7 +54,7 @@ def _workload(args):
             return user_workload(args.model, args.input, args.frames)
         except UserInputError as e:
             raise CLIError(f"--{e.argument} {e}" if e.argument else str(e)) from None
-    from golden.network.builtin import build_workload, WorkloadUnavailable
+    from golden.network.builtin import WorkloadUnavailable, build_workload
     try:
         return build_workload(args.workload, frames=args.frames)
     except (KeyError, WorkloadUnavailable) as e:
@@ -85,7 +90,8 @@ def run(args):
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".deja-plots-") as tmp:
         plots = eval_plots(result, pathlib.Path(tmp))     # all figures first: no partial report
-        write_files(out, {"eval.json": json.dumps(result, indent=2, default=float) + "\n", "eval.md": text})
+        write_files(out, {"eval.json": json.dumps(result, indent=2, default=float) + "\n",
+                          "eval.md": text})
         result["plots"] = []
         for p in plots:
             os.replace(p, out / p.name)

@@ -1,20 +1,29 @@
-"""deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked against golden.
+"""deja sim: run a frame sequence on the Amaranth simulator, Verilator or Icarus, checked
+against golden.
 
-By default one synthetic FC layer; ``--network`` runs a whole network of FC and LSTM layers (a built-in
-one on its workload's frames, or a .npz file on ``--inputs``) on the engine sized for it, and
-reports the RTL speedup over the golden cycle model's baseline accelerator.
+By default one synthetic FC layer; ``--network`` runs a whole network of FC and LSTM layers (a
+built-in one on its workload's frames, or a .npz file on ``--inputs``) on the engine sized for it,
+and reports the RTL speedup over the golden cycle model's baseline accelerator.
 """
 
 import pathlib
 
 import numpy as np
 
-from golden import LayerConfig
-from sim.demo import demo_layer
 from golden import similar_frames
+from sim.demo import demo_layer
 
-from .common import (CLIError, add_engine_options, engine_from_args, check_sequence_options, table,
-                     add_network_option, network_from_args, network_engine, load_inputs)
+from .common import (
+    CLIError,
+    add_engine_options,
+    add_network_option,
+    check_sequence_options,
+    engine_from_args,
+    load_inputs,
+    network_engine,
+    network_from_args,
+    table,
+)
 
 SIMULATOR_CHOICES = ("amaranth", "verilator", "icarus")
 
@@ -71,7 +80,7 @@ def _network(args):
 
 
 def run(args):
-    from sim.simulate import simulate, check_simulator, SimulatorMissing
+    from sim.simulate import SimulatorMissing, check_simulator, simulate
     if args.network is not None and args.similarity is not None:
         raise CLIError("--similarity: not allowed with --network (its frames are real inputs)")
     if args.similarity is None:
@@ -139,8 +148,8 @@ def run(args):
 
 def _run_blocked(args, network, config, x):
     """``--band-rows``: the network's conv layer band by band (golden/blocking.py)."""
-    from sim.simulate import simulate_blocked, check_simulator, SimulatorMissing
     from sim.runner import SimulationError
+    from sim.simulate import SimulatorMissing, check_simulator, simulate_blocked
     if args.stall:
         raise CLIError("--stall: not allowed with --band-rows (the host feeds every band "
                        "without bubbles)")
@@ -165,8 +174,10 @@ def _run_blocked(args, network, config, x):
                                                      f"{layer['inputs']} / {layer['outputs']})"],
                 ["cycles per frame, reuse (bands + transfers)",
                  f"{report['cycles_per_frame_mean']:.1f}"],
-                ["  of which the bands' busy cycles", f"{report['busy_cycles_per_frame_mean']:.1f}"],
-                ["main-memory words per frame", f"{report['main_memory_words_per_frame_mean']:.1f}"],
+                ["  of which the bands' busy cycles",
+                 f"{report['busy_cycles_per_frame_mean']:.1f}"],
+                ["main-memory words per frame",
+                 f"{report['main_memory_words_per_frame_mean']:.1f}"],
                 ["cycles per frame, baseline blocked (golden)",
                  f"{report['baseline_cycles_per_frame_mean']:.1f}"],
                 ["cycles per frame, reuse unblocked (golden)",
@@ -183,7 +194,8 @@ def _run_blocked(args, network, config, x):
 def _print_network(args, network, config, report):
     cpf = report["cycles_per_frame"]
     print(f"{args.simulator}: network {network.name}, {len(network.layers)} layers "
-          f"{report['shape']}, {config.lanes} lanes, {report['frames']} frames, stall {args.stall:g}")
+          f"{report['shape']}, {config.lanes} lanes, {report['frames']} frames, "
+          f"stall {args.stall:g}")
     rows = [["frames checked", report["frames"]],
             ["mismatches", report["mismatches"]],
             ["cycles per frame, reuse (RTL, mean)",

@@ -9,7 +9,7 @@ from synth.sweep import METRICS, sweep_plot, sweep_synth
 from synth.tools import ToolError
 
 from .cmd_synth import check_inputs
-from .common import CLIError, add_engine_option, engine_from_args, write_files, table
+from .common import CLIError, add_engine_option, engine_from_args, table, write_files
 from .progress import Progress
 
 # engine options that stay fixed over the grid (lanes and max_clusters are the grid)
@@ -31,7 +31,8 @@ def add_parser(sub):
     what = p.add_subparsers(dest="sweep", required=True, metavar="WHAT")
     s = what.add_parser("synth", help="lanes x clusters grid of one synthesis flow")
     s.add_argument("--lanes", default="4,8,16,32", help="comma-separated lanes (default 4,8,16,32)")
-    s.add_argument("--clusters", default="16,32", help="comma-separated max_clusters (default 16,32)")
+    s.add_argument("--clusters", default="16,32",
+                   help="comma-separated max_clusters (default 16,32)")
     s.add_argument("--flow", choices=sorted(METRICS), default="generic",
                    help="synthesis flow (ecp5: place and route, minutes per configuration)")
     group = s.add_argument_group("engine configuration (defaults: golden.DEFAULT)")
@@ -52,7 +53,8 @@ def run(args):
     if args.sweep != "synth":
         raise CLIError(f"unknown sweep {args.sweep!r}")
     lanes, clusters = _ints(args.lanes), _ints(args.clusters)
-    base = engine_from_args(argparse.Namespace(**{**vars(args), "lanes": None, "max_clusters": None}))
+    base = engine_from_args(
+        argparse.Namespace(**{**vars(args), "lanes": None, "max_clusters": None}))
     check_inputs((args.flow,), args.liberty)
     out = pathlib.Path(args.output)
     progress = Progress(len(lanes) * len(clusters), f"sweep {args.flow}")

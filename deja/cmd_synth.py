@@ -4,11 +4,10 @@ import json
 import pathlib
 
 from synth.flows import ECP5_DEVICES
-from synth.report import ALL_FLOWS, synth_report, markdown
+from synth.report import ALL_FLOWS, markdown, synth_report
 from synth.tools import ToolError, find_tool
 
-from .common import (CLIError, add_engine_options, add_network_option, engine_or_network,
-                     write_files)
+from .common import CLIError, add_engine_options, add_network_option, engine_or_network, write_files
 from .progress import Progress
 
 TOOLS = {"generic": ["yosys"], "asic": ["yosys"], "ecp5": ["yosys", "nextpnr-ecp5"], "memories": []}

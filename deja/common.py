@@ -1,7 +1,5 @@
 """What every subcommand shares: engine options, errors, output files, table printing."""
 
-import argparse
-import json
 import os
 import pathlib
 import tempfile
@@ -49,7 +47,8 @@ def add_engine_options(parser):
     for name in _ENGINE_OPTIONS:
         add_engine_option(group, name)
     group.add_argument("--baseline", action="store_true",
-                       help="the baseline engine (reuse=False: no quantizer, index area, skip logic)")
+                       help="the baseline engine "
+                            "(reuse=False: no quantizer, index area, skip logic)")
 
 
 def engine_from_args(args):
@@ -153,7 +152,8 @@ def load_inputs(path_text, config, inputs=None, what=""):
                        f"{what}, got shape {x.shape} of {x.dtype}")
     if x.min() < config.act_min or x.max() > config.act_max:
         raise CLIError(f"--inputs {path_text}: values must be act_width = {config.act_width} "
-                       f"bit ({config.act_min}..{config.act_max}), found {int(x.min())}..{int(x.max())}")
+                       f"bit ({config.act_min}..{config.act_max}), "
+                       f"found {int(x.min())}..{int(x.max())}")
     return x.astype(np.int64)
 
 

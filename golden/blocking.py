@@ -30,10 +30,10 @@ import dataclasses
 import numpy as np
 
 from .config import ConfigError
-from .layer_config import LayerConfig, check_network
-from .programme import Region, network_writes
 from .engine import golden_network_run
+from .layer_config import LayerConfig, check_network
 from .perf_counters import Counters
+from .programme import Region, network_writes
 
 __all__ = ["Band", "Traffic", "BlockedResult", "conv_bands", "band_rows_for", "band_programme",
            "blocked_conv_run", "check_blocked_layer", "blocked_layer", "band_engine", "index_words"]

@@ -23,20 +23,20 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
   after the first read (the bank read, then the registered payload), then one beat per
   accepted cycle.
 
-An engine with a layer table (max_layers > 1) runs the network's layers in order for every
-frame, and every layer starts with LAYER_SWITCH cycles, in which the previous layer's last
-block reaches its activation bank (its STORE writes the bank 12 cycles after issue) and leaves
-the pipeline before the layer registers change; the switch to layer 0 follows the start strobe
-or the previous frame's last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous
-layer's outputs from a hidden activation bank, one input per cycle without bubbles. Only the
-last layer waits for a free output bank. A layer's STORE of block b writes its hidden bank
-(layers before the last) at issue + 12, like the output bank.
+An engine with a layer table (max_layers > 1) runs the network's layers in order for every frame,
+and every layer starts with LAYER_SWITCH cycles, in which the previous layer's last block reaches
+its activation bank (its STORE writes the bank 12 cycles after issue) and leaves the pipeline before
+the layer registers change; the switch to layer 0 follows the start strobe or the previous frame's
+last operation. Layer 0 then scans the input stream as above; layer l > 0 scans the previous layer's
+outputs from a hidden activation bank, one input per cycle without bubbles. Only the last layer
+waits for a free output bank. A layer's STORE of block b writes its hidden bank (layers before the
+last) at issue + 12, like the output bank.
 
-An engine with the LSTM unit (``lstm = true``) has LSTM_LATENCY more cycles in every layer
-switch. An LSTM layer scans x_t from the hidden bank and then h_{t-1} from the recurrent area,
-one input per cycle (an LSTM layer 0 scans x_t from the input stream, then h_{t-1} from the
-recurrent area in the cycles after its last x_t input); its blocks go through the LSTM unit, and the STORE of every fourth block
-(and of the last) writes a word of h_t (``lanes`` units) to its bank and to the recurrent area
+An engine with the LSTM unit (``lstm = true``) has LSTM_LATENCY more cycles in every layer switch.
+An LSTM layer scans x_t from the hidden bank and then h_{t-1} from the recurrent area, one input per
+cycle (an LSTM layer 0 scans x_t from the input stream, then h_{t-1} from the recurrent area in the
+cycles after its last x_t input); its blocks go through the LSTM unit, and the STORE of every fourth
+block (and of the last) writes a word of h_t (``lanes`` units) to its bank and to the recurrent area
 at issue + 12 + LSTM_LATENCY.
 
 A conv layer (``conv = true``) drains CONV_DRAIN cycles instead of SCAN_DRAIN (its last input

@@ -22,15 +22,15 @@ import dataclasses
 
 import numpy as np
 
-from .layer_config import check_network, check_weights
-from .quantizer import quantize
-from .scan_unit import scan, scan_sequence
+from .cycle_model import block_entries, schedule_network
 from .issue_unit import correct, exact_product_rows
-from .output_unit import output_unit
+from .layer_config import check_network, check_weights
 from .lstm_unit import GATES, lstm_unit
 from .magnitude_unit import magnitude_unit
-from .cycle_model import block_entries, schedule_network
+from .output_unit import output_unit
 from .perf_counters import Counters, frame_counters
+from .quantizer import quantize
+from .scan_unit import scan, scan_sequence
 
 __all__ = ["RunResult", "ReuseEngine", "full_recompute", "baseline_layer", "golden_run",
            "golden_network_run", "lstm_run", "conv_run"]
@@ -82,7 +82,8 @@ class ReuseEngine:
     def _check_frame(self, x):
         x = np.asarray(x)
         if x.shape != (self.layer.inputs,):
-            raise ValueError(f"frame has shape {x.shape}: expected (inputs,) = ({self.layer.inputs},)")
+            raise ValueError(f"frame has shape {x.shape}: "
+                             f"expected (inputs,) = ({self.layer.inputs},)")
         if x.min() < self.engine.act_min or x.max() > self.engine.act_max:
             raise ValueError(f"frame values must be act_width = {self.engine.act_width} bit: "
                              f"found {int(x.min())}..{int(x.max())}")
@@ -158,7 +159,8 @@ def full_recompute(layer, weights, bias, frames):
 
 def baseline_layer(weights, bias, frames):
     """Independent reference for the baseline accelerator: b + x W on raw activations."""
-    return np.asarray(bias, dtype=np.int64) + np.asarray(frames, dtype=np.int64) @ np.asarray(weights, dtype=np.int64)
+    return (np.asarray(bias, dtype=np.int64)
+            + np.asarray(frames, dtype=np.int64) @ np.asarray(weights, dtype=np.int64))
 
 
 def golden_run(engine, layer, weights, bias, frames, *, input_valid=None, output_ready=None,

@@ -90,7 +90,7 @@ def network_writes(engine, layers):
 
     writes = []
     weight_base = block_base = index_base = 0
-    for k, (layer, w, b) in enumerate(checked):
+    for k, (layer, _w, b) in enumerate(checked):
         blocks = layer.blocks(engine.lanes)
         reg = {
             Register.INPUTS: layer.inputs,
@@ -125,7 +125,8 @@ def network_writes(engine, layers):
             for x, q in enumerate(quantization_table(layer.centroids, engine.act_width)):
                 writes.append((addr(Region.QUANTIZATION, table | x), int(q)))
         for i, word in enumerate(words_of[k]):
-            writes.append((addr(Region.WEIGHT, weight_base + i), pack_lanes(word, engine.weight_width)))
+            writes.append((addr(Region.WEIGHT, weight_base + i),
+                           pack_lanes(word, engine.weight_width)))
         if layer.kind == "conv":
             # a block's window segments: positions [x_lo, x_hi), x_hi == length flagged (the
             # list's end), the block's last segment flagged (2-D engines), and the offset of

@@ -7,8 +7,8 @@ reuse off (the baseline accelerator) every input is in it with d_i = x_i.
 
 import numpy as np
 
-from .quantizer import quantize
 from .delta_subtractor import delta
+from .quantizer import quantize
 from .skip_logic import change_list
 
 __all__ = ["scan", "scan_sequence"]

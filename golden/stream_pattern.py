@@ -46,7 +46,8 @@ class Pattern:
         if self.probability == 1.0:
             return True
         while t >= len(self._bits):
-            self._bits = np.concatenate([self._bits, self._rng.random(self.CHUNK) < self.probability])
+            self._bits = np.concatenate([self._bits,
+                                         self._rng.random(self.CHUNK) < self.probability])
         return bool(self._bits[t])
 
     def next_one(self, t):

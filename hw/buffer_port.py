@@ -1,4 +1,4 @@
-from amaranth.hdl import Module, Signal, Mux
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In
 

@@ -1,21 +1,26 @@
-from amaranth.hdl import Module, Mux, Const
-from amaranth.lib import wiring, stream
+from amaranth.hdl import Const, Module, Mux
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import cycle_model
 
 from ._check import check_config
-from .signatures import (ConfigWriteSignature, BufferPortSignature, input_layout, output_layout,
-                         perf_layout)
+from .buffer_port import BufferPort
 from .io_buffer import IOBuffer
-from .weight_buffer import WeightBuffer
-from .layer_table import LayerTable
-from .scan_unit import ScanUnit
 from .issue_unit import IssueUnit
+from .layer_table import LayerTable
 from .mac_pipeline import MACPipeline
 from .output_streamer import OutputStreamer
 from .perf_counters import PerfCounters
-from .buffer_port import BufferPort
+from .scan_unit import ScanUnit
+from .signatures import (
+    BufferPortSignature,
+    ConfigWriteSignature,
+    input_layout,
+    output_layout,
+    perf_layout,
+)
+from .weight_buffer import WeightBuffer
 
 __all__ = ["ReuseEngine"]
 

@@ -1,6 +1,6 @@
 """Small timing idioms shared by the engine's stages."""
 
-from amaranth.hdl import Signal, Mux
+from amaranth.hdl import Mux, Signal
 
 __all__ = ["at_last_flag", "kept"]
 

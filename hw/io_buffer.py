@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Array, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import Array, Module, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
 
@@ -78,7 +78,8 @@ class IOBuffer(wiring.Component):
             self._shapes["output"] = (acc_word, cfg.block_depth)
         # a one-word area still gets two words: Memory gives depth 1 a 0-bit address, and
         # the ports keep a 1-bit one so every configuration has the same port shapes
-        self._shapes = {name: (shape, max(2, depth)) for name, (shape, depth) in self._shapes.items()}
+        self._shapes = {name: (shape, max(2, depth))
+                        for name, (shape, depth) in self._shapes.items()}
         # read ports of each area (the rest have one, "<area>_read"): the scan reads the
         # banks besides the output streamer; a conv block reads both ends of its window
         self._reads = {name: [f"{name}_read"] for name in self._shapes}

@@ -1,4 +1,4 @@
-from amaranth.hdl import Module, Signal, Mux, Const, signed
+from amaranth.hdl import Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 

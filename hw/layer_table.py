@@ -1,10 +1,10 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, Array, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import In, Out
 
-from golden.programme import Region, Register
 from golden import cycle_model
+from golden.programme import Region, Register
 
 from ._check import check_config
 from .signatures import ConfigWriteSignature, TableWriteSignature

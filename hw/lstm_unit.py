@@ -1,11 +1,10 @@
-from amaranth.hdl import Module, Signal, Mux, Value, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import Module, Mux, Signal, Value, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from golden.cycle_model import LSTM_LATENCY
-from golden.lstm_unit import (CELL_FRAC, CELL_WIDTH, GATE_FRAC, GATES, sigmoid_table,
-                              tanh_table)
+from golden.lstm_unit import CELL_FRAC, CELL_WIDTH, GATE_FRAC, GATES, sigmoid_table, tanh_table
 
 from ._check import check_config
 

@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import cycle_model
@@ -7,10 +7,10 @@ from golden import cycle_model
 from ._check import check_config
 from .issue_unit import Op
 from .layer_table import entry_layout
-from .mac_array import MACArray
-from .output_unit import OutputUnit
 from .lstm_unit import LSTMUnit
+from .mac_array import MACArray
 from .magnitude_unit import MagnitudeUnit
+from .output_unit import OutputUnit
 
 __all__ = ["MACPipeline"]
 

@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Mux, Cat
-from amaranth.lib import wiring, stream
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import cycle_model

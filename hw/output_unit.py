@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Cat, C, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import C, Cat, Module, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._check import check_config
@@ -72,7 +72,9 @@ class OutputUnit(wiring.Component):
         shift, relu = Signal.like(self.shift), Signal()
         stage += [at_most.eq(Cat(self.shift <= i for i in range(width))),
                   shift.eq(self.shift), relu.eq(self.relu)]
-        exactly = lambda j: at_most[j] & ~at_most[j - 1] if j > 0 else at_most[0]
+        def exactly(j):
+            return at_most[j] & ~at_most[j - 1] if j > 0 else at_most[0]
+
         stage += [
             high_from.eq(Cat(at_most[i] & ~at_most[i - aw] if i >= aw else at_most[i]
                              for i in range(width))),

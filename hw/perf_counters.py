@@ -1,5 +1,5 @@
 from amaranth.hdl import Module, Signal
-from amaranth.lib import wiring, data
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.perf_counters import Counters

@@ -1,17 +1,17 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, Array, signed
-from amaranth.lib import wiring, stream
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.config import ceil_log2
 from golden import cycle_model
+from golden.config import ceil_log2
 
 from ._check import check_config
-from .flags import at_last_flag
-from .layer_table import entry_layout
-from .signatures import TableWriteSignature, input_layout
-from .quantizer import Quantizer
 from .centroid_table import CentroidTable
 from .delta_subtractor import DeltaSubtractor
+from .flags import at_last_flag
+from .layer_table import entry_layout
+from .quantizer import Quantizer
+from .signatures import TableWriteSignature, input_layout
 from .skip_logic import SkipLogic
 from .change_compactor import ChangeCompactor
 from .bank_reader import BankReader

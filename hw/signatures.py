@@ -1,7 +1,7 @@
 """The engine's port signatures and stream payloads (shared by the engine and its stages)."""
 
 from amaranth.hdl import signed
-from amaranth.lib import wiring, data
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.config import ceil_log2

@@ -1,7 +1,7 @@
 import math
 
 from amaranth.hdl import Array, Module, Signal, signed
-from amaranth.lib import wiring, data
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory, ReadPort, WritePort
 from amaranth.lib.wiring import Out
 
@@ -73,7 +73,8 @@ class WeightBuffer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.biases = biases = Memory(shape=self._bias_word, depth=self._bias_depth, init=[])
+        m.submodules.biases = biases = Memory(shape=self._bias_word, depth=self._bias_depth,
+                                              init=[])
         wiring.connect(m, wiring.flipped(self.bias_read), biases.read_port())
         wiring.connect(m, wiring.flipped(self.bias_write), biases.write_port(granularity=1))
 

@@ -3,6 +3,7 @@ Verilator frames per wall-clock second of a whole network on its real input."""
 
 import golden
 from golden import similar_frames
+
 from .demo import demo_layer
 from .simulate import simulate, simulate_network
 

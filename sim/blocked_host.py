@@ -20,8 +20,8 @@ Imports neither Amaranth nor cocotb.
 import numpy as np
 
 from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands
-from golden.programme import pack_lanes
 from golden.perf_counters import Counters
+from golden.programme import pack_lanes
 
 __all__ = ["BlockedHost", "SETTLE_CYCLES", "configure", "unpack_lanes"]
 

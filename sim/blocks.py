@@ -7,14 +7,15 @@ import numpy as np
 from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
-from hw.quantizer import Quantizer
 from hw.centroid_table import CentroidTable
 from hw.delta_subtractor import DeltaSubtractor
-from hw.skip_logic import SkipLogic
-from hw.mac_array import MACArray
-from hw.output_unit import OutputUnit
 from hw.lstm_unit import LSTMUnit
+from hw.mac_array import MACArray
 from hw.magnitude_unit import MagnitudeUnit
+from hw.output_unit import OutputUnit
+from hw.quantizer import Quantizer
+from hw.skip_logic import SkipLogic
+
 from .harness import unpack_lanes
 
 __all__ = ["rtl_quantize", "rtl_centroid_table", "rtl_delta", "rtl_changed", "rtl_mac",

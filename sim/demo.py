@@ -3,7 +3,8 @@
 import numpy as np
 
 import golden
-from golden import EngineConfig, LayerConfig, linear_centroids, similar_frames, golden_run
+from golden import LayerConfig, golden_run, linear_centroids, similar_frames
+
 from .harness import rtl_run
 
 __all__ = ["demo_layer", "run_demo"]
@@ -12,9 +13,10 @@ __all__ = ["demo_layer", "run_demo"]
 def demo_layer(config, inputs=96, outputs=64, clusters=16, seed=1):
     """A reproducible layer: linear centroids over the full activation range, random weights."""
     rng = np.random.default_rng(seed)
-    layer = LayerConfig(inputs, outputs,
-                        linear_centroids(config.act_min, config.act_max, clusters, config.act_width),
-                        activation="relu", shift=9)
+    layer = LayerConfig(
+        inputs, outputs,
+        linear_centroids(config.act_min, config.act_max, clusters, config.act_width),
+        activation="relu", shift=9)
     weights = rng.integers(config.weight_min, config.weight_max + 1, (inputs, outputs))
     bias = rng.integers(-4096, 4096, outputs)
     return layer, weights, bias
@@ -24,13 +26,15 @@ def run_demo(config=None, frames=24, similarity=0.9, stall=0.0, seed=1):
     """Run golden and RTL, reuse and baseline; return a summary dict (all counts measured)."""
     config = config or golden.DEFAULT
     layer, weights, bias = demo_layer(config, seed=seed)
-    x = similar_frames(frames, layer.inputs, similarity, layer.centroids, config.act_width, seed=seed)
+    x = similar_frames(frames, layer.inputs, similarity, layer.centroids, config.act_width,
+                       seed=seed)
     patterns = {}
     if stall:
         patterns = dict(input_valid=golden.Pattern(1 - stall, seed),
                         output_ready=golden.Pattern(1 - stall, seed + 1))
     rows = {}
-    for name, cfg in (("reuse", config.replace(reuse=True)), ("baseline", config.replace(reuse=False))):
+    for name, cfg in (("reuse", config.replace(reuse=True)),
+                      ("baseline", config.replace(reuse=False))):
         ref = golden_run(cfg, layer, weights, bias, x, **patterns)
         rtl = rtl_run(cfg, layer, weights, bias, x, **patterns)
         agree = (np.array_equal(ref.outputs, rtl.outputs) and ref.counters == rtl.counters

@@ -2,8 +2,8 @@
 
 ``rtl_run(config, layer, weights, bias, frames)`` (or ``rtl_network_run(config, layers,
 frames)`` for a network of ``(layer, weights, bias)``) loads the layers through the
-configuration port, pulses start-of-sequence, streams the frames in (with the bubbles of ``input_valid``),
-drains the outputs (with the backpressure of ``output_ready``), and returns a
+configuration port, pulses start-of-sequence, streams the frames in (with the bubbles of
+``input_valid``), drains the outputs (with the backpressure of ``output_ready``), and returns a
 :class:`golden.RunResult` whose trace is sampled from the DUT's own memory ports. Comparing it
 with :func:`golden.golden_run` on the same patterns is the cycle-by-cycle check.
 """
@@ -12,9 +12,10 @@ import numpy as np
 from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
-from golden import Counters, RunResult, Pattern, network_writes
+from golden import Counters, Pattern, RunResult, network_writes
 from golden.programme import input_beats
 from hw import ReuseEngine
+
 from .blocked_host import BlockedHost, configure, unpack_lanes
 
 __all__ = ["rtl_run", "rtl_network_run", "rtl_blocked_run", "SimulationTimeout",

@@ -27,9 +27,9 @@ import time
 
 import numpy as np
 
-from golden import EngineConfig
 from hw.verilog import TOP as ENGINE_TOP
-from .tb_top import TOP, tb_top_verilog, has_preactivation_tap
+
+from .tb_top import TOP, has_preactivation_tap, tb_top_verilog
 
 __all__ = ["SIMULATORS", "SimulatorMissing", "SimulationError", "available", "build",
            "run_case", "run_blocked", "case_layers", "default_build_root", "verilator_env"]
@@ -159,7 +159,8 @@ def _fingerprint():
     code this process generates Verilog with, even if the files are edited while it runs."""
     import amaranth
     import cocotb
-    import hw   # noqa: F401 (imported before hashing, see above)
+
+    import hw  # noqa: F401 (imported before hashing, see above)
     h = hashlib.sha256()
     for path in sorted((REPO / "hw").glob("*.py")) + [REPO / "golden" / "config.py",
                                                        REPO / "sim" / "tb_top.py",
@@ -195,7 +196,7 @@ def _waves_format(waves):
 
 
 def _runner(simulator):
-    from cocotb_tools.runner import get_runner, Verilator
+    from cocotb_tools.runner import Verilator, get_runner
 
     class _Verilator(Verilator):
         """cocotb's Verilator runner, with the shared runtime objects copied in between

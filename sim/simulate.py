@@ -13,10 +13,12 @@ import time
 
 import numpy as np
 
-from golden import Counters, Pattern
+from golden import Counters
+
 from .harness import rtl_network_run
-from .runner import run_case, available, SimulatorMissing, SIMULATORS as COCOTB_SIMULATORS
-from .tb_engine import Model, Checker, Frame, pattern_spec, make_pattern
+from .runner import SIMULATORS as COCOTB_SIMULATORS
+from .runner import SimulatorMissing, available, run_case
+from .tb_engine import Checker, Frame, Model, make_pattern, pattern_spec
 
 __all__ = ["SIMULATORS", "simulate", "simulate_layers", "simulate_network",
            "simulate_blocked", "stall_specs", "SimulatorMissing", "check_simulator"]
@@ -71,11 +73,11 @@ def _amaranth(config, layers, frames, valid_spec, ready_spec, waves):
 def _check_player_capacity(config, layers, frames, valid_spec, ready_spec):
     """The Verilog stimulus player holds IN_DEPTH input beats and PATTERN_WORDS * 32 cycles of
     stall pattern: refuse longer sequences here, with one line, not inside the simulator."""
-    from .tb_top import IN_DEPTH, PATTERN_WORDS
     from .runner import SimulationError
+    from .tb_top import IN_DEPTH, PATTERN_WORDS
     if frames.size > IN_DEPTH:
-        raise SimulationError(f"{len(frames)} frames of {layers[0][0].x_inputs} inputs: the Verilog "
-                              f"stimulus player holds {IN_DEPTH} input beats (at most "
+        raise SimulationError(f"{len(frames)} frames of {layers[0][0].x_inputs} inputs: "
+                              f"the Verilog stimulus player holds {IN_DEPTH} input beats (at most "
                               f"{IN_DEPTH // layers[0][0].x_inputs} frames)")
     if valid_spec["kind"] != "none" or ready_spec["kind"] != "none":
         horizon = Model(config, layers, frames, make_pattern(valid_spec),
@@ -115,9 +117,9 @@ def simulate_layers(config, layers, frames, *, simulator="verilator", stall=0.0,
 
 def simulate_network(network, frames, config=None, **options):
     """:func:`simulate_layers` of a :class:`golden.network.engine_network.EngineNetwork`, with
-    the figures of ``deja sim --network``: RTL cycles per frame against the golden cycle model's baseline
-    (the same network on ``config.replace(reuse=False)``, same stall patterns), the RTL speedup,
-    MACs avoided and frames per wall-clock second. ``config`` defaults to
+    the figures of ``deja sim --network``: RTL cycles per frame against the golden cycle model's
+    baseline (the same network on ``config.replace(reuse=False)``, same stall patterns), the RTL
+    speedup, MACs avoided and frames per wall-clock second. ``config`` defaults to
     ``network.engine_config()``; ``options`` are those of :func:`simulate_layers`.
     """
     from golden import golden_network_run
@@ -146,8 +148,9 @@ def simulate_network(network, frames, config=None, **options):
         frames_per_second=report["frames"] / max(report["sim_seconds"], 1e-9))
     report["macs_avoided_percent"] = 100 * report["macs_avoided"]
     if report.get("layer_counters"):
-        report["layer_totals"] = [{name: int(sum(frame[l][name] for frame in report["layer_counters"]))
-                                   for name in Counters.FIELDS} for l in range(len(layers))]
+        report["layer_totals"] = [
+            {name: int(sum(frame[l][name] for frame in report["layer_counters"]))
+             for name in Counters.FIELDS} for l in range(len(layers))]
     if "wall_seconds" in report:
         report["frames_per_second_process"] = n / max(report["wall_seconds"], 1e-9)
     return report
@@ -176,6 +179,7 @@ def simulate_blocked(network, frames, rows, config=None, *, simulator="verilator
     the unblocked layer on an engine that holds it whole."""
     from golden import golden_network_run
     from golden.blocking import Traffic, band_engine, blocked_conv_run, blocked_layer
+
     from .harness import rtl_blocked_run
     from .runner import run_blocked
     check_simulator(simulator)

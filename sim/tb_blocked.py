@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from golden import EngineConfig, LayerConfig
+
 from .blocked_host import BlockedHost
 
 PERIOD_NS = 10

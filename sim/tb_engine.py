@@ -25,11 +25,19 @@ import time
 
 import numpy as np
 
+from golden import Counters, EngineConfig, LayerConfig, Pattern, golden_network_run, network_writes
 from golden.programme import input_beats
-from golden import (Counters, EngineConfig, LayerConfig, Pattern, network_writes,
-                    golden_network_run)
-from .tb_top import (PERIOD_NS, STIMULUS_FILES, IN_DEPTH, PATTERN_WORDS, PERF_DEPTH,
-                     capture_depth, tap_depth, layer_depth)
+
+from .tb_top import (
+    IN_DEPTH,
+    PATTERN_WORDS,
+    PERF_DEPTH,
+    PERIOD_NS,
+    STIMULUS_FILES,
+    capture_depth,
+    layer_depth,
+    tap_depth,
+)
 
 __all__ = ["pattern_spec", "make_pattern", "pattern_words", "tapped_layers", "Model", "Checker",
            "Frame", "TB", "PERIOD_NS"]
@@ -65,7 +73,8 @@ def pattern_words(pattern, cycles):
         return np.zeros(0, dtype=np.uint32)
     words = -(-cycles // 32)
     if words > PATTERN_WORDS:
-        raise ValueError(f"{cycles} cycles of stream pattern: the player holds {PATTERN_WORDS * 32}")
+        raise ValueError(f"{cycles} cycles of stream pattern: "
+                         f"the player holds {PATTERN_WORDS * 32}")
     bits = np.fromiter((pattern[t] for t in range(words * 32)), dtype=np.uint64, count=words * 32)
     return (bits.reshape(words, 32) << np.arange(32, dtype=np.uint64)).sum(axis=1).astype(np.uint32)
 
@@ -240,7 +249,8 @@ class TB:
             raise ValueError(f"{len(beats)} input beats: the player holds {IN_DEPTH}")
         dw, aw = e.cfg_data_width, e.cfg_addr_width
         w = self.workdir
-        _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes), -(-(aw + dw) // 4))
+        _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes),
+                   -(-(aw + dw) // 4))
         _write_hex(w / STIMULUS_FILES["in"], beats, -(-(e.scan_width * e.act_width + 1) // 4))
         _write_hex(w / STIMULUS_FILES["valid"], valid_words.tolist() or [0], 8)
         _write_hex(w / STIMULUS_FILES["ready"], ready_words.tolist() or [0], 8)
@@ -317,7 +327,7 @@ class TB:
         model: ``{"bias": (o, delta)}`` adds delta to bias o of the first layer (``(o, delta,
         l)``: of layer l), ``{"output_ready": spec}`` replaces the DUT's backpressure pattern.
         """
-        from cocotb.triggers import Event, with_timeout, SimTimeoutError
+        from cocotb.triggers import Event, SimTimeoutError, with_timeout
         inject = inject or {}
         layers = [(layer, np.asarray(w, dtype=np.int64), np.array(b, dtype=np.int64))
                   for layer, w, b in layers]

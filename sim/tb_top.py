@@ -1,4 +1,5 @@
-"""The cocotb top level around the generated engine: a stimulus player and a capture unit in Verilog.
+"""The cocotb top level around the generated engine: a stimulus player and a capture unit in
+Verilog.
 
 Python stays out of the per-cycle path: the testbench (sim/tb_engine.py) writes the whole
 configuration programme, the input beats and the idle/backpressure bit patterns to hex files,
@@ -16,10 +17,11 @@ generated in the top level (Verilator builds with ``--timing``), and the testben
 Accepted output beats are captured with their cycle stamp into a circular buffer and counted
 (``beats``, ``out_frames``); each new value of the engine's ``perf`` counters is captured into a
 small circular buffer, and so is each new value of ``layer_perf`` with its ``layer_index``
-(engines with a layer table: ``layer_count`` values). The testbench wakes once per output frame and reads both. The same top
-level runs one layer or a network of up to ``max_layers`` layers (golden.network_writes): the
-programme memory holds the largest network the engine's buffers can take, and the
-pre-activation tap captures the output-area writes of every reuse layer of a frame, in order.
+(engines with a layer table: ``layer_count`` values). The testbench wakes once per output frame
+and reads both. The same top level runs one layer or a network of up to ``max_layers`` layers
+(golden.network_writes): the programme memory holds the largest network the engine's buffers can
+take, and the pre-activation tap captures the output-area writes of every reuse layer of a frame,
+in order.
 """
 
 from golden.config import ceil_log2
@@ -152,7 +154,8 @@ module {TOP} (
   reg [31:0] n_cfg_q = 0, n_in_q = 0, n_valid_words_q = 0, n_ready_words_q = 0;
   always @(posedge clk) begin
     rst_q <= rst; load_q <= load; go_q <= go;
-    n_cfg_q <= n_cfg; n_in_q <= n_in; n_valid_words_q <= n_valid_words; n_ready_words_q <= n_ready_words;
+    n_cfg_q <= n_cfg; n_in_q <= n_in; \
+n_valid_words_q <= n_valid_words; n_ready_words_q <= n_ready_words;
   end
 
   localparam IDLE = 2'd0, CFG = 2'd1, START = 2'd2, RUN = 2'd3;

@@ -27,6 +27,7 @@ from amaranth.back import rtlil
 
 from hw.engine import ReuseEngine
 from hw.verilog import TOP as ENGINE_TOP
+
 from .ecp5_pack import pack_registers
 from .tools import ToolError, run_tool
 from .wrapper import RegisteredPorts
@@ -248,7 +249,8 @@ def parse_nextpnr_report(report, clock=None):
         "clock": name,
         "fmax_mhz": round(fmax[name]["achieved"], 2),
         "constraint_mhz": fmax[name]["constraint"],
-        "utilization": {cell: {"used": used[cell], "available": report["utilization"][cell]["available"]}
+        "utilization": {cell: {"used": used[cell],
+                               "available": report["utilization"][cell]["available"]}
                         for cell in ("TRELLIS_COMB", "TRELLIS_FF", "MULT18X18D", "DP16KD")
                         if cell in used},
         "critical_path": [],

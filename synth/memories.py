@@ -23,6 +23,7 @@ import subprocess
 from golden.config import ceil_log2
 from golden.io_buffer import io_buffer_bits
 from golden.lstm_unit import CELL_WIDTH, GATES
+
 from .tools import ToolError
 
 __all__ = ["Buffer", "engine_buffers", "paper_buffers", "MemoryModel", "access_energies_pj",
@@ -116,7 +117,8 @@ def paper_buffers(reuse):
     of 1 MB), and the I/O buffer, 1152 KB (baseline) or 1280 KB (reuse), in 128 KB banks;
     plus the 1.25 KB centroid table with reuse."""
     buffers = [Buffer("weights", 512, 1024 * 1024 * 8 // 512, instances=36),
-               Buffer("io_buffer", 512, 128 * KB // 512, instances=(1280 if reuse else 1152) // 128)]
+               Buffer("io_buffer", 512, 128 * KB // 512,
+                      instances=(1280 if reuse else 1152) // 128)]
     if reuse:
         buffers.append(Buffer("centroid_table", 80, 128, reuse_only=True))
     return buffers
@@ -273,9 +275,9 @@ def access_energies_pj(rows):
 
 
 def perf_energy_table(node_nm=32, base=None):
-    """golden/evaluation/perf.py's per-event energies with the buffer entries from CACTI: the paper's
-    Table II memories (1 MB weight banks, 128 KB I/O buffer banks) at ``node_nm``, read from
-    the recorded figures (no CACTI run). Returns (table, description); raises ToolError when
+    """golden/evaluation/perf.py's per-event energies with the buffer entries from CACTI: the
+    paper's Table II memories (1 MB weight banks, 128 KB I/O buffer banks) at ``node_nm``, read
+    from the recorded figures (no CACTI run). Returns (table, description); raises ToolError when
     the figures are not recorded."""
     from golden.evaluation.perf import ENERGY_45NM_PJ
     rows = MemoryModel(live=False).figures(paper_buffers(True), node_nm)
@@ -285,4 +287,5 @@ def perf_energy_table(node_nm=32, base=None):
     io = per_byte["io_buffer"]
     table["io_byte"] = (io["read_byte_pj"] + io["write_byte_pj"]) / 2
     return table, (f"buffers: CACTI {node_nm} nm (recorded, synth/cacti_recorded.json; paper's "
-                   f"Table II bank sizes); MACs and quantizer: Horowitz 45 nm table (golden/evaluation/perf.py)")
+                   f"Table II bank sizes); MACs and quantizer: Horowitz 45 nm table "
+                   f"(golden/evaluation/perf.py)")

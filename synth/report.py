@@ -10,8 +10,9 @@ import dataclasses
 import pathlib
 
 from golden.evaluation.paper import PAPER
+
 from .flows import run_flow
-from .memories import MemoryModel, engine_buffers, paper_buffers, access_energies_pj
+from .memories import MemoryModel, access_energies_pj, engine_buffers, paper_buffers
 
 __all__ = ["ALL_FLOWS", "synth_report", "markdown", "overhead", "SKY130_NM"]
 
@@ -69,7 +70,8 @@ def synth_report(config, flows, workdir, liberty=None, node_nm=32, freq_mhz=150,
     for flow in ("generic", "asic"):
         if flow in report:
             key = "area" if flow == "asic" else "cells"
-            report[flow]["blocks"] = _block_table(report[flow]["reuse"], report[flow]["baseline"], key)
+            report[flow]["blocks"] = _block_table(report[flow]["reuse"], report[flow]["baseline"],
+                                                  key)
             if flow == "generic":
                 report[flow]["transistors"] = _block_table(report[flow]["reuse"],
                                                            report[flow]["baseline"], "transistors")
@@ -89,8 +91,9 @@ def synth_report(config, flows, workdir, liberty=None, node_nm=32, freq_mhz=150,
         mem["access_energy_pj"] = access_energies_pj(mem["engine"]["reuse"])
         for part in ("engine", "paper"):
             totals = {w: sum(row["total_area_mm2"] for row in mem[part][w]) for w in engines}
-            mem[part + "_area_mm2"] = {**{w: round(v, 6) for w, v in totals.items()},
-                                       "overhead_pct": overhead(totals["reuse"], totals["baseline"])}
+            mem[part + "_area_mm2"] = {
+                **{w: round(v, 6) for w, v in totals.items()},
+                "overhead_pct": overhead(totals["reuse"], totals["baseline"])}
         report["memories"] = mem
         report["paper_comparison"] = _paper_comparison(report, node_nm)
     return report
@@ -109,7 +112,8 @@ def _paper_comparison(report, node_nm):
     }
     if "asic" in report:
         scale = (node_nm / SKY130_NM) ** 2
-        logic = {w: report["asic"][w]["total"]["area"] * 1e-6 * scale for w in ("reuse", "baseline")}
+        logic = {w: report["asic"][w]["total"]["area"] * 1e-6 * scale
+                 for w in ("reuse", "baseline")}
         total = {w: mem[w] + logic[w] for w in ("reuse", "baseline")}
         result["logic_mm2"] = {**{w: round(v, 6) for w, v in logic.items()},
                                "scaled_from": f"sky130 um^2 x ({node_nm}/{SKY130_NM})^2"}
@@ -138,7 +142,8 @@ def markdown(report):
     """The report as Markdown tables (reuse vs baseline, overhead in %)."""
     e = report["engine"]
     out = [f"# deja synth: lanes {e['lanes']}, act/weight/acc {e['act_width']}/{e['weight_width']}/"
-           f"{e['acc_width']}, clusters {e['max_clusters']}, N {e['max_inputs']}, M {e['max_outputs']}",
+           f"{e['acc_width']}, clusters {e['max_clusters']}, N {e['max_inputs']}, "
+           f"M {e['max_outputs']}",
            ""]
     if "network" in report:
         n = report["network"]
@@ -155,7 +160,8 @@ def markdown(report):
                        [[k, v["reuse"], v["baseline"], v["added"], v["added_pct_of_baseline"]]
                         for k, v in a["blocks"].items()]), "",
                 f"Logic depth (generic gates, not a timing figure; OpenSTA not used): reuse "
-                f"{a['reuse']['logic_depth']['gates']}, baseline {a['baseline']['logic_depth']['gates']}.",
+                f"{a['reuse']['logic_depth']['gates']}, "
+                f"baseline {a['baseline']['logic_depth']['gates']}.",
                 ""]
     if "generic" in report:
         g = report["generic"]
@@ -167,7 +173,8 @@ def markdown(report):
                 f"Cells: overhead {_fmt(g['blocks']['total']['added_pct_of_baseline'])} %; "
                 f"transistors (combinational, `stat -tech cmos`): overhead "
                 f"{_fmt(g['transistors']['total']['added_pct_of_baseline'])} %. Logic depth: reuse "
-                f"{g['reuse']['logic_depth']['gates']}, baseline {g['baseline']['logic_depth']['gates']} gates.",
+                f"{g['reuse']['logic_depth']['gates']}, "
+                f"baseline {g['baseline']['logic_depth']['gates']} gates.",
                 "", "Memories (kept apart, modelled below):", "",
                 _table(["block", "memory", "width", "depth", "bits"],
                        [[m["block"], m["name"], m["width"], m["depth"], m["bits"]]
@@ -181,7 +188,8 @@ def markdown(report):
                        [[w, p[w]["fmax_mhz"]] + [p[w]["utilization"][c]["used"] for c in cells]
                         for w in ("reuse", "baseline")]
                        + [["overhead %", None] + [p["overhead"][c] for c in cells]]), "",
-                f"Target {p['reuse']['constraint_mhz']} MHz. Ports registered by the timing harness "
+                f"Target {p['reuse']['constraint_mhz']} MHz. "
+                f"Ports registered by the timing harness "
                 f"(synth/wrapper.py); registers packed into block RAMs and multipliers "
                 f"(synth/ecp5_pack.py). LUT mapping: "
                 + "; ".join(f"{w} {p[w].get('lut_mapping', 'abc9')}" for w in ("reuse", "baseline"))
@@ -189,8 +197,8 @@ def markdown(report):
     if "memories" in report:
         mem = report["memories"]
         out += [f"## Memories (CACTI SRAM, {mem['node_nm']} nm)", "",
-                _table(["engine", "buffer", "width", "depth", "x", "area mm^2", "read pJ", "write pJ",
-                        "leakage mW", "source"],
+                _table(["engine", "buffer", "width", "depth", "x", "area mm^2", "read pJ",
+                        "write pJ", "leakage mW", "source"],
                        [[w, r["name"], r["width"], r["depth"], r["instances"], r["total_area_mm2"],
                          r["read_pj"], r["write_pj"], r["total_leakage_mw"], r["source"]]
                         for w in ("reuse", "baseline") for r in mem["engine"][w]]), "",
@@ -208,6 +216,7 @@ def markdown(report):
                          c["total_mm2"]["reuse"], c["total_mm2"]["overhead_pct"]])
         out += [f"## Paper comparison at {c['node_nm']} nm", "",
                 _table(["", "baseline mm^2", "reuse mm^2", "overhead %"], rows), "",
-                c["note"] + (f"; logic {c['logic_mm2']['scaled_from']}." if "logic_mm2" in c else "."),
+                c["note"] + (f"; logic {c['logic_mm2']['scaled_from']}." if "logic_mm2" in c
+                             else "."),
                 ""]
     return "\n".join(out)

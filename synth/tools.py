@@ -31,7 +31,8 @@ def find_tool(name):
     variable, default, hint = _TOOLS[name]
     wanted = os.environ.get(variable) or default
     # the console scripts of this interpreter's environment, even when it is not on PATH
-    found = shutil.which(wanted) or shutil.which(wanted, path=str(pathlib.Path(sys.executable).parent))
+    found = shutil.which(wanted) or shutil.which(wanted,
+                                                 path=str(pathlib.Path(sys.executable).parent))
     if found is None:
         origin = f"${variable} = {wanted}" if os.environ.get(variable) else wanted
         raise ToolError(f"{name} not found ({origin}): {hint}")

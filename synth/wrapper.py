@@ -10,7 +10,7 @@ level outside the engine. It is a timing harness, never simulated: its behaviour
 engine's.
 """
 
-from amaranth.hdl import Module, Signal, Cat, Value
+from amaranth.hdl import Cat, Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Flow, In, Out
 
@@ -40,7 +40,7 @@ class RegisteredPorts(wiring.Component):
         m = Module()
         m.submodules.engine = inner = self._inner
         inputs, outputs = [], []
-        for path, member, value in inner.signature.flatten(inner):
+        for _path, member, value in inner.signature.flatten(inner):
             (inputs if member.flow == Flow.In else outputs).append(Value.cast(value))
         in_bits = sum(len(v) for v in inputs)
         out_bits = sum(len(v) for v in outputs)

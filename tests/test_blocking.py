@@ -7,15 +7,21 @@ host and main memory, the state moved through the buffer port) against golden, b
 
 import numpy as np
 import pytest
+from checks import assert_same_network_run
+from test_conv import C16, make_conv_network, reference
 
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run, quantize,
-                    similar_frames)
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    golden_network_run,
+    quantize,
+    similar_frames,
+)
 from golden.blocking import band_programme, band_rows_for, blocked_conv_run, conv_bands
 from golden.programme import Region
 from sim.harness import rtl_blocked_run, rtl_network_run
-
-from checks import assert_same_network_run
-from test_conv import C16, make_conv_network, reference
 
 # shape ((rows, columns): 2-D), channels, (filters, kernel, stride, padding)
 LAYERS = [
@@ -90,8 +96,8 @@ def test_band_layers_are_slices_of_the_layer(shape, channels, conv):
 @pytest.mark.parametrize("shape, channels, conv", LAYERS, ids=IDS)
 def test_golden_blocked_equals_unblocked_and_im2col(shape, channels, conv, reuse):
     """For every band size: the outputs and pre-activations of the unblocked layer, which are
-    golden.network.layers' im2col convolution's, and the same MACs per frame (every output's window is
-    scanned by its band)."""
+    golden.network.layers' im2col convolution's, and the same MACs per frame (every output's window
+    is scanned by its band)."""
     (layer, w, b), references = conv_layer(shape, channels, conv)
     frames = video_like(layer)
     big = EngineConfig(lanes=4, max_layers=2, conv=True, max_kernel_rows=layer.kernel_rows,

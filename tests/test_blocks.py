@@ -2,19 +2,27 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from golden import EngineConfig, quantize
 from golden.centroid_table import centroid_table, lookup
 from golden.delta_subtractor import delta
-from golden.skip_logic import changed
-from golden.mac_array import mac
-from golden.output_unit import output_unit
 from golden.lstm_unit import lstm_unit
+from golden.mac_array import mac
 from golden.magnitude_unit import magnitude_unit
-from sim.blocks import (rtl_quantize, rtl_centroid_table, rtl_delta, rtl_changed, rtl_mac,
-                        rtl_lstm_unit, rtl_magnitude_unit,
-                        rtl_output_unit)
+from golden.output_unit import output_unit
+from golden.skip_logic import changed
+from sim.blocks import (
+    rtl_centroid_table,
+    rtl_changed,
+    rtl_delta,
+    rtl_lstm_unit,
+    rtl_mac,
+    rtl_magnitude_unit,
+    rtl_output_unit,
+    rtl_quantize,
+)
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONFIGS = [EngineConfig(lanes=1, max_inputs=16, max_outputs=16, max_clusters=2),
@@ -42,7 +50,8 @@ def test_quantizer(config, data):
     """Any increasing centroids: the table lookup gives golden's nearest-centroid index, one
     operand per clock, from the table of the selected layer."""
     centroids = data.draw(centroids_for(config))
-    xs = data.draw(st.lists(st.integers(config.act_min, config.act_max), max_size=40)) + extremes(config)
+    xs = (data.draw(st.lists(st.integers(config.act_min, config.act_max), max_size=40))
+          + extremes(config))
     layer = data.draw(st.integers(0, config.max_layers - 1))
     assert list(rtl_quantize(config, centroids, xs, layer=layer)) == list(quantize(xs, centroids))
 
@@ -130,7 +139,8 @@ def test_output_unit(activation, latency, data):
     config = CONFIGS[2]
     shift = data.draw(st.integers(0, config.acc_width - 1))
     acc = st.integers(config.acc_min, config.acc_max)
-    words = [data.draw(st.lists(acc, min_size=config.lanes, max_size=config.lanes)) for _ in range(4)]
+    words = [data.draw(st.lists(acc, min_size=config.lanes, max_size=config.lanes))
+             for _ in range(4)]
     words.append([config.acc_min, config.acc_max, -1, 0, 1])   # saturation and rounding edges
     # z at and next to the saturation boundaries R(z) = act_max + 1/2 and act_min - 1/2
     aw = config.act_width

@@ -24,7 +24,8 @@ def test_verilog_writes_engine_and_config(tmp_path):
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     text = (out / "reuse_engine.v").read_text()
-    assert "module reuse_engine(" in text and "i_stream__ready" in text and "o_stream__payload" in text
+    assert ("module reuse_engine(" in text and "i_stream__ready" in text
+            and "o_stream__payload" in text)
     config = EngineConfig.from_json((out / "config.json").read_text())
     assert config == EngineConfig(lanes=4, max_inputs=64, max_outputs=64)
     assert result["engine"] == config.to_dict()
@@ -49,8 +50,10 @@ def test_verilog_from_config_file_and_baseline(tmp_path):
      "deja verilog: error: --config missing.json: no such file"),
     (["verilog"], "deja verilog: error: the following arguments are required: -o/--output"),
     (["frobnicate"], "deja: error: argument COMMAND: invalid choice: 'frobnicate'"),
-    (["demo", "--similarity", "2", "-o", "OUT"], "deja demo: error: --similarity 2.0: allowed 0..1"),
-    (["demo", "--speech-frames", "-1", "-o", "OUT"], "deja demo: error: --speech-frames -1: allowed 0 or more"),
+    (["demo", "--similarity", "2", "-o", "OUT"],
+     "deja demo: error: --similarity 2.0: allowed 0..1"),
+    (["demo", "--speech-frames", "-1", "-o", "OUT"],
+     "deja demo: error: --speech-frames -1: allowed 0 or more"),
     (["demo", "--network-frames", "-2", "-o", "OUT"],
      "deja demo: error: --network-frames -2: allowed 0 or more"),
     (["bench", "golden", "--frames", "1"], "deja bench: error: --frames 1: allowed 2 or more"),
@@ -100,6 +103,7 @@ def test_demo_json_agrees(tmp_path):
 def small_network(path):
     """A 2-layer network file (reuse, then baseline mode) and its engine."""
     import numpy as np
+
     from golden import LayerConfig, linear_centroids
     from golden.network.engine_network import EngineNetwork
     rng = np.random.default_rng(4)
@@ -143,6 +147,7 @@ def test_sim_network_kaldi_mlp_on_verilator():
 
 def test_sim_network_file_on_amaranth(tmp_path):
     import numpy as np
+
     from golden import golden_network_run
     network = small_network(tmp_path / "net.npz")
     x = np.random.default_rng(1).integers(-128, 128, (4, 12))
@@ -177,9 +182,11 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["sim", "--network", "resnet"],
-     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn, video-conv or a .npz file"),
+     "deja sim: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, "
+     "video-cnn, video-conv or a .npz file"),
     (["verilog", "--network", "resnet", "-o", "OUT"],
-     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn, video-conv or a .npz file"),
+     "deja verilog: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, "
+     "silero, video-cnn, video-conv or a .npz file"),
     (["sim", "--network", "NET"],
      "deja sim: error: --network NET: a network file needs --inputs FILE.npy, a (frames, 12) "
      "integer array"),
@@ -209,7 +216,8 @@ def test_verilog_network_writes_engine_config_and_network(tmp_path):
      "deja sim: error: --stall: not allowed with --band-rows (the host feeds every band without "
      "bubbles)"),
     (["bench", "network", "--network", "resnet"],
-     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, silero, video-cnn, video-conv"),
+     "deja bench: error: --network resnet: unknown network: allowed kaldi-mlp, speech-lstm, "
+     "silero, video-cnn, video-conv"),
 ])
 def test_network_errors_are_one_line_exit_2(tmp_path, args, message):
     import numpy as np

@@ -1,11 +1,11 @@
 """Every configuration error names the parameter, the value and what is allowed."""
 
-import json
+import dataclasses
 
 import numpy as np
 import pytest
 
-from golden import ConfigError, EngineConfig, LayerConfig, DEFAULT, check_weights, config_writes
+from golden import DEFAULT, ConfigError, EngineConfig, LayerConfig, check_weights, config_writes
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -59,7 +59,7 @@ def test_engine_json_errors():
 
 
 def test_engine_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULT.lanes = 3
 
 
@@ -69,7 +69,8 @@ def test_engine_is_frozen():
     (dict(centroids=(0,)), "clusters = 1 is out of range: allowed 2..max_clusters"),
     (dict(centroids=(0, 5, 5)),
      "centroids must be strictly increasing: centroids[1] = 5 >= centroids[2] = 5"),
-    (dict(activation="tanh"), "activation = 'tanh' is not supported: allowed none, relu, magnitude"),
+    (dict(activation="tanh"),
+     "activation = 'tanh' is not supported: allowed none, relu, magnitude"),
     (dict(shift=48), "shift = 48 is out of range: allowed 0..47"),
 ])
 def test_layer_errors(kwargs, message):
@@ -88,9 +89,12 @@ def test_layer_json_round_trip():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(inputs=600), "inputs = 600 is out of range: allowed 1..512 (engine max_inputs)"),
     (dict(outputs=513), "outputs = 513 is out of range: allowed 1..512 (engine max_outputs)"),
-    (dict(centroids=tuple(range(33))), "clusters = 33 is out of range: allowed 2..32 (engine max_clusters)"),
-    (dict(centroids=(-129, 0)), "centroids must be act_width = 8 bit values: -129 is outside -128..127"),
-    (dict(centroids=(0, 128)), "centroids must be act_width = 8 bit values: 128 is outside -128..127"),
+    (dict(centroids=tuple(range(33))),
+     "clusters = 33 is out of range: allowed 2..32 (engine max_clusters)"),
+    (dict(centroids=(-129, 0)),
+     "centroids must be act_width = 8 bit values: -129 is outside -128..127"),
+    (dict(centroids=(0, 128)),
+     "centroids must be act_width = 8 bit values: 128 is outside -128..127"),
     (dict(shift=32), "shift = 32 is out of range: allowed 0..31"),
 ])
 def test_layer_does_not_fit_engine(kwargs, message):
@@ -105,10 +109,12 @@ def test_weight_errors():
     layer = LayerConfig(3, 2, (-8, 0, 8))
     w, b = np.zeros((3, 2), dtype=int), np.zeros(2, dtype=int)
     cases = [
-        ((np.zeros((2, 3), dtype=int), b), "weights have shape (2, 3): expected (inputs, outputs) = (3, 2)"),
+        ((np.zeros((2, 3), dtype=int), b),
+         "weights have shape (2, 3): expected (inputs, outputs) = (3, 2)"),
         ((w, np.zeros(3, dtype=int)), "bias has shape (3,): expected (outputs,) = (2,)"),
         ((w.astype(float), b), "weights must be integers, not float64"),
-        ((w + 128, b), "weights must be weight_width = 8 bit values: found 128..128, allowed -128..127"),
+        ((w + 128, b),
+         "weights must be weight_width = 8 bit values: found 128..128, allowed -128..127"),
         ((w, np.array([0, 2 ** 31 - 1])), "output 1 can reach 2147483647, which does not fit "
                                           "acc_width = 32 (max 2147483647)"),
     ]
@@ -119,7 +125,8 @@ def test_weight_errors():
     # the exact width rule: |b| + 128 * sum|W| must fit; at the limit it is accepted
     check_weights(DEFAULT, layer, w, np.array([0, 2 ** 31 - 1]))
     with pytest.raises(ConfigError) as e:
-        check_weights(DEFAULT, layer, w + np.array([[0, 1], [0, 0], [0, 0]]), np.array([0, 2 ** 31 - 128]))
+        check_weights(DEFAULT, layer, w + np.array([[0, 1], [0, 0], [0, 0]]),
+                      np.array([0, 2 ** 31 - 128]))
     assert str(e.value) == ("output 1 can reach 2147483648, which does not fit acc_width = 32 "
                             "(max 2147483647)")
 
@@ -154,7 +161,9 @@ def test_network_writes_place_layers_one_after_another():
               for n, m in shapes]
     writes = dict(network_writes(config, layers))
     shift = config.cfg_offset_width
-    reg = lambda l, r: writes[(Region.REGISTER << shift) | (l << Register.BITS) | r]
+    def reg(l, r):
+        return writes[(Region.REGISTER << shift) | (l << Register.BITS) | r]
+
     assert [reg(l, Register.INPUTS) for l in (0, 1)] == [5, 6]
     assert [reg(l, Register.WEIGHT_BASE) for l in (0, 1)] == [0, 2 * 5]
     assert [reg(l, Register.BLOCK_BASE) for l in (0, 1)] == [0, 2]
@@ -167,7 +176,9 @@ def test_network_writes_place_layers_one_after_another():
 def test_network_errors_name_the_layer():
     from golden import network_writes
     config = EngineConfig(lanes=4, max_inputs=16, max_outputs=16, max_layers=2)
-    z = lambda *shape: np.zeros(shape, dtype=np.int64)
+    def z(*shape):
+        return np.zeros(shape, dtype=np.int64)
+
     a = (LayerConfig(5, 6, (0, 1)), z(5, 6), z(6))
     b = (LayerConfig(7, 2, (0, 1)), z(7, 2), z(2))
     with pytest.raises(ConfigError) as e:

@@ -1,16 +1,24 @@
 """1-D convolutions on the engine (paper IV-C, DESIGN.md "Layers beyond FC"): golden against
-golden.network.layers' im2col convolution, RTL against golden cycle by cycle, and the configuration's
-errors."""
+golden.network.layers' im2col convolution, RTL against golden cycle by cycle, and the
+configuration's errors."""
 
 import numpy as np
 import pytest
+from checks import assert_same_network_run
 
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, network_writes, quantize)
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    golden_network_run,
+    linear_centroids,
+    network_writes,
+    quantize,
+    similar_frames,
+)
 from golden.network.layers import FC, Conv, ReuseLinear
 from sim import rtl_network_run
-
-from checks import assert_same_network_run
 
 C16 = linear_centroids(-128, 127, 16, 8)
 
@@ -127,8 +135,8 @@ CONVS_2D = [
 @pytest.mark.parametrize("shape, channels, convs", CONVS_2D,
                          ids=["5x6-k3s1p1-k3s2p1", "4x4-k2s2p0", "6x5-k3s2p0-k1"])
 def test_golden_conv2d_network_equals_im2col(shape, channels, convs, reuse):
-    """2-D convolutions: golden's outputs against golden.network.layers' im2col convolution, and each
-    block runs only the changed inputs of its k x k window (one segment per kernel row)."""
+    """2-D convolutions: golden's outputs against golden.network.layers' im2col convolution, and
+    each block runs only the changed inputs of its k x k window (one segment per kernel row)."""
     layers, references = make_conv_network(shape, channels, convs, 5, seed=2)
     config = EngineConfig(lanes=4, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
                           reuse=reuse, max_kernel_rows=3)
@@ -250,7 +258,8 @@ def test_conv_configuration_errors():
 def test_magnitude_conv_network(stalls):
     """An STFT-like conv (one channel, filters interleaved re, im) whose results are the
     magnitudes of its filter pairs, then a conv on those and an FC layer: golden equals
-    golden.network.layers (im2col, magnitude, requantize), and the RTL equals golden cycle by cycle."""
+    golden.network.layers (im2col, magnitude, requantize), and the RTL equals golden cycle by
+    cycle."""
     from golden.magnitude_unit import magnitude
     from golden.output_unit import requantize
     rng = np.random.default_rng(21)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from golden.evaluation.detection import blazeface_anchors, decode_boxes, iou, detection_agreement
+from golden.evaluation.detection import blazeface_anchors, decode_boxes, detection_agreement, iou
 
 
 def test_anchors_cover_the_image():
@@ -13,7 +13,8 @@ def test_decode_and_iou():
     r = np.zeros((896, 16))
     r[0, 2:4] = 32                       # a 32 x 32 px box on the first anchor
     box = decode_boxes(r)[0]
-    assert np.allclose(box, [0.5 / 16 - 0.125, 0.5 / 16 - 0.125, 0.5 / 16 + 0.125, 0.5 / 16 + 0.125])
+    assert np.allclose(box, [0.5 / 16 - 0.125, 0.5 / 16 - 0.125,
+                             0.5 / 16 + 0.125, 0.5 / 16 + 0.125])
     assert iou(box, box) == 1.0
     assert iou([0, 0, 1, 1], [0.5, 0, 1.5, 1]) == 1 / 3
 

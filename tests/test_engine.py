@@ -5,9 +5,17 @@ import itertools
 import numpy as np
 import pytest
 
-import golden
-from golden import (EngineConfig, LayerConfig, golden_run, full_recompute, baseline_layer,
-                    linear_centroids, similar_frames, Pattern, cycle_bound)
+from golden import (
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    baseline_layer,
+    cycle_bound,
+    full_recompute,
+    golden_run,
+    linear_centroids,
+    similar_frames,
+)
 from sim import rtl_run
 
 
@@ -57,7 +65,8 @@ def test_engine_trace_matches_golden(lanes, clusters, reuse, similarity):
 
 @pytest.mark.parametrize("lanes, inputs, outputs", [(16, 1, 1), (4, 1, 9), (4, 9, 1), (5, 32, 32)])
 def test_engine_edge_shapes(lanes, inputs, outputs):
-    config, layer, weights, bias = make_case(lanes, 16, True, inputs, outputs, seed=inputs + outputs)
+    config, layer, weights, bias = make_case(lanes, 16, True, inputs, outputs,
+                                             seed=inputs + outputs)
     x = similar_frames(5, inputs, 0.5, layer.centroids, 8, seed=1)
     stalls = dict(input_valid=Pattern(0.5, 3), output_ready=Pattern(0.5, 4))
     assert_same(golden_run(config, layer, weights, bias, x, **stalls),
@@ -132,6 +141,7 @@ def test_engine_with_banked_weight_buffer(monkeypatch, block_ram_slices):
     assert_same(expected, rtl_run(config, layer, weights, bias, x, **stalls,
                                   block_ram_slices=block_ram_slices))
     from amaranth.back import rtlil
+
     from hw import ReuseEngine
     text = rtlil.convert(ReuseEngine(config, block_ram_slices=block_ram_slices))
     assert ("weights_bank1_slice1" in text) == block_ram_slices

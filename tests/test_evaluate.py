@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("onnx")
 from test_importers import tiny_model
 
-from golden.evaluation.evaluate import Workload, evaluate, argmax_agreement
+from golden.evaluation.evaluate import Workload, argmax_agreement, evaluate
 from golden.evaluation.importers import import_onnx
 
 
@@ -58,6 +58,7 @@ def test_energy_table_is_applied(tmp_path):
 
 def test_cacti_energy_table_reads_the_recorded_figures():
     import json
+
     from synth.memories import RECORDED, perf_energy_table
     table, description = perf_energy_table(32)
     entries = json.loads(RECORDED.read_text())["entries"]
@@ -71,10 +72,12 @@ def test_cacti_energy_table_reads_the_recorded_figures():
 def test_policy_with_zero_budget_can_only_keep_exact_layers(tmp_path):
     graph = import_onnx(tiny_model(tmp_path / "tiny.onnx"))
     x = slow_frames(200, seed=1)
-    workload = Workload("tiny", "test", graph, x[:100], x[100:], "argmax", argmax_agreement("y"), "Kaldi")
+    workload = Workload("tiny", "test", graph, x[:100], x[100:], "argmax", argmax_agreement("y"),
+                        "Kaldi")
     r = evaluate(workload, clusters=2, budget=0.0, lanes=4)
     # with 2 clusters the first layer's inputs are destroyed: the policy must not enable it
-    assert "/0" not in r["reuse_layers"] or r["accuracy"]["with_reuse"] >= r["accuracy"]["without_reuse"]
+    assert ("/0" not in r["reuse_layers"]
+            or r["accuracy"]["with_reuse"] >= r["accuracy"]["without_reuse"])
 
 
 def test_cli_eval_user_model(tmp_path):
@@ -94,9 +97,12 @@ def test_cli_eval_user_model(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--workload", "mnist"], "deja eval: error: unknown workload 'mnist'"),
-    (["--model", "missing.onnx", "--input", "x.npy"], "deja eval: error: --model missing.onnx: no such file"),
-    (["--workload", "silero", "--budget", "150%"], "deja eval: error: --budget 150%: allowed 0% <= budget < 100%"),
-    (["--workload", "silero", "--clusters", "many"], "deja eval: error: --clusters many: allowed 16, 32 or auto"),
+    (["--model", "missing.onnx", "--input", "x.npy"],
+     "deja eval: error: --model missing.onnx: no such file"),
+    (["--workload", "silero", "--budget", "150%"],
+     "deja eval: error: --budget 150%: allowed 0% <= budget < 100%"),
+    (["--workload", "silero", "--clusters", "many"],
+     "deja eval: error: --clusters many: allowed 16, 32 or auto"),
 ])
 def test_cli_eval_errors(tmp_path, args, message):
     r = subprocess.run([sys.executable, "-m", "deja", "eval", *args, "-o", str(tmp_path / "o")],
@@ -110,7 +116,8 @@ def test_cli_eval_wrong_frame_shape(tmp_path):
     model = tiny_model(tmp_path / "tiny.onnx")
     np.save(tmp_path / "frames.npy", np.zeros((10, 3, 8)))
     r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model), "--input",
-                        str(tmp_path / "frames.npy"), "-o", str(tmp_path / "o")], capture_output=True, text=True)
+                        str(tmp_path / "frames.npy"), "-o", str(tmp_path / "o")],
+                       capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip() == (f"deja eval: error: --input {tmp_path / 'frames.npy'}: frames have "
                                 f"shape (3, 8), the model takes (2, 8)")
@@ -127,13 +134,15 @@ def test_cli_eval_silero_on_real_speech(tmp_path):
     except WorkloadUnavailable as e:
         pytest.skip(str(e))
     out = tmp_path / "report"
-    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--workload", "silero", "--frames", "120",
-                        "-o", str(out), "--json"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--workload", "silero",
+                        "--frames", "120", "-o", str(out), "--json"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["frames"] == 120 and result["weight_width"] == 16
     layers = {l["name"]: l for l in result["layers"]}
-    assert list(layers) == ["stft", "encoder0", "encoder1", "encoder2", "encoder3", "lstm", "decoder"]
+    assert list(layers) == ["stft", "encoder0", "encoder1", "encoder2", "encoder3", "lstm",
+                            "decoder"]
     # the policy enables reuse from the last layer backwards: a contiguous tail
     enabled = [n for n, l in layers.items() if l["reuse_enabled"]]
     assert enabled == list(layers)[len(layers) - len(enabled):] and "decoder" in enabled
@@ -168,6 +177,7 @@ def test_cli_eval_user_wav(tmp_path):
 def test_cli_eval_user_tflite_on_video(tmp_path):
     """A user's TFLite model (the cached BlazeFace) on a user's video file."""
     import av
+
     from golden.evaluation.workloads import WorkloadUnavailable, blazeface_tflite
     try:
         model = blazeface_tflite()
@@ -183,8 +193,9 @@ def test_cli_eval_user_tflite_on_video(tmp_path):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model), "--input", str(path),
-                        "--frames", "3", "-o", str(tmp_path / "o"), "--json"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "deja", "eval", "--model", str(model),
+                        "--input", str(path), "--frames", "3", "-o", str(tmp_path / "o"), "--json"],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["calibration_frames"] == 2 and result["frames"] == 3
@@ -193,9 +204,11 @@ def test_cli_eval_user_tflite_on_video(tmp_path):
 
 @pytest.mark.parametrize("model_name, input_name, message", [
     ("m.pt", "x.npy", "--model {d}/m.pt: unknown model format '.pt': allowed .onnx, .tflite"),
-    ("tiny.onnx", "x.txt", "--input {d}/x.txt: unknown sequence format '.txt': allowed .npy, .wav, .mp4"),
+    ("tiny.onnx", "x.txt",
+     "--input {d}/x.txt: unknown sequence format '.txt': allowed .npy, .wav, .mp4"),
     ("tiny.onnx", "x.wav", "--input {d}/x.wav: not a 16-bit PCM WAV file"),
-    ("tiny.onnx", "x.mp4", "--input {d}/x.mp4: a video needs a model with a square RGB input, this one takes (2, 8)"),
+    ("tiny.onnx", "x.mp4",
+     "--input {d}/x.mp4: a video needs a model with a square RGB input, this one takes (2, 8)"),
 ])
 def test_cli_eval_user_input_errors(tmp_path, model_name, input_name, message):
     tiny_model(tmp_path / "tiny.onnx")

@@ -2,11 +2,23 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import golden
-from golden import (EngineConfig, LayerConfig, ReuseEngine, golden_run, full_recompute, baseline_layer,
-                    quantize, linear_centroids, similar_frames, Pattern, cycle_bound)
+from golden import (
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    ReuseEngine,
+    baseline_layer,
+    cycle_bound,
+    full_recompute,
+    golden_run,
+    linear_centroids,
+    quantize,
+    similar_frames,
+)
 from golden.output_unit import output_unit
 from golden.weight_buffer import weight_words
 
@@ -70,9 +82,10 @@ def test_weight_words_layout():
 
 def make_layer(config, inputs, outputs, clusters, seed=0, activation="relu", shift=8):
     rng = np.random.default_rng(seed)
-    layer = LayerConfig(inputs, outputs,
-                        linear_centroids(config.act_min, config.act_max, clusters, config.act_width),
-                        activation=activation, shift=shift)
+    layer = LayerConfig(
+        inputs, outputs,
+        linear_centroids(config.act_min, config.act_max, clusters, config.act_width),
+        activation=activation, shift=shift)
     weights = rng.integers(config.weight_min, config.weight_max + 1, (inputs, outputs))
     bias = rng.integers(-5000, 5000, outputs)
     return layer, weights, bias
@@ -173,7 +186,8 @@ def test_frame_errors():
     config = EngineConfig(lanes=4, max_inputs=64, max_outputs=64)
     layer, weights, bias = make_layer(config, 5, 3, 4)
     model = ReuseEngine(config, layer, weights, bias)
-    with pytest.raises(ValueError, match=r"frames have shape \(2, 4\): expected \(frames, inputs\) = \(F, 5\)"):
+    with pytest.raises(ValueError, match=r"frames have shape \(2, 4\): "
+                                         r"expected \(frames, inputs\) = \(F, 5\)"):
         model.run(np.zeros((2, 4), dtype=int))
     with pytest.raises(ValueError, match="frame values must be act_width = 8 bit"):
         model.run(np.full((2, 5), 300))

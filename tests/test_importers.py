@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
+from golden.evaluation.importers import import_onnx
+from golden.network.graph import UnsupportedOperator, quantize_graph
+
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-from onnx import helper, numpy_helper, TensorProto
-
-from golden.evaluation.importers import import_onnx
-from golden.network.graph import quantize_graph, UnsupportedOperator
+# onnx is optional: import its parts only once importorskip has found it
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 
 def tiny_model(path, extra_op=None):
@@ -28,7 +29,8 @@ def tiny_model(path, extra_op=None):
     graph = helper.make_graph(
         nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
-        [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))])
+        [numpy_helper.from_array(a, n)
+         for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     onnx.save(model, str(path))
     return path

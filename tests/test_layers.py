@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 
 from golden import EngineConfig, LayerConfig, ReuseEngine, linear_centroids, similar_frames
-from golden.network.layers import (FC, Conv, ReuseLinear, LSTMCell, max_pool, magnitude, prelu,
-                           sigmoid_table, tanh_table)
+from golden.network.layers import (
+    FC,
+    Conv,
+    LSTMCell,
+    ReuseLinear,
+    magnitude,
+    max_pool,
+    prelu,
+    sigmoid_table,
+    tanh_table,
+)
 
 C16 = linear_centroids(-128, 127, 16, 8)
 
@@ -53,7 +62,8 @@ def test_conv_against_direct_loop(shape, kernel, stride, padding, groups):
 
 
 def sequence(shape, frames, similarity, seed):
-    return similar_frames(frames, int(np.prod(shape)), similarity, C16, 8, seed=seed).reshape(frames, *shape)
+    return similar_frames(frames, int(np.prod(shape)), similarity, C16, 8,
+                          seed=seed).reshape(frames, *shape)
 
 
 @pytest.mark.parametrize("kind", ["fc", "conv1d", "conv2d", "depthwise"])
@@ -111,12 +121,15 @@ def test_lstm_cell_reuse_and_reference():
     X, H = 12, 8
     wf = rng.normal(0, 0.3, (X + H, 4 * H))
     w = np.round(wf * 64).astype(np.int64)            # weights Q.6
-    gates = ReuseLinear(FC(w), np.zeros(4 * H, dtype=np.int64), C16, shift=9)  # x,h Q.7 -> gates Q.4
+    # x,h Q.7 -> gates Q.4
+    gates = ReuseLinear(FC(w), np.zeros(4 * H, dtype=np.int64), C16, shift=9)
     cell = LSTMCell(gates, H, gate_frac=4)
     frames = sequence((X,), 300, 0.7, seed=4)
     h_f = np.zeros(H)
     c_f = np.zeros(H)
-    sig = lambda v: 1 / (1 + np.exp(-v))
+    def sig(v):
+        return 1 / (1 + np.exp(-v))
+
     errors = []
     for x in frames:
         xh = np.concatenate([x, cell.h])

@@ -5,14 +5,21 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, network_writes)
-from golden.network.lowering import lstm_engine_layer
-from golden.network.layers import FC, LSTMCell, ReuseLinear
-from sim import rtl_network_run
-
 from checks import assert_same_network_run
+
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    golden_network_run,
+    linear_centroids,
+    network_writes,
+    similar_frames,
+)
+from golden.network.layers import FC, LSTMCell, ReuseLinear
+from golden.network.lowering import lstm_engine_layer
+from sim import rtl_network_run
 
 C16 = linear_centroids(-128, 127, 16, 8)
 
@@ -87,7 +94,8 @@ def test_golden_lstm_network_equals_the_equations(last, reuse, front, relu):
     # the LSTM layer skips work: h and x_t repeat their clusters often enough
     if reuse:
         lstm = got.layers[1 if front else 0].counters
-        assert sum(c.inputs_changed for c in lstm[1:]) < 0.9 * sum(c.inputs_scanned for c in lstm[1:])
+        assert (sum(c.inputs_changed for c in lstm[1:])
+                < 0.9 * sum(c.inputs_scanned for c in lstm[1:]))
 
 
 CASES = [
@@ -152,7 +160,8 @@ def test_lstm_configuration_errors():
         EngineConfig(lstm=True)
     with pytest.raises(ConfigError, match=r"outputs = 20 must be 4 \* hidden = 16"):
         LayerConfig(12, 20, C16, "none", kind="lstm", hidden=4)
-    with pytest.raises(ConfigError, match=r"activation = 'magnitude' is for conv layers, not 'lstm'"):
+    with pytest.raises(ConfigError,
+                       match=r"activation = 'magnitude' is for conv layers, not 'lstm'"):
         LayerConfig(12, 16, C16, "magnitude", kind="lstm", hidden=4)
     with pytest.raises(ConfigError, match=r"kind = 'gru' is not supported: allowed fc, lstm"):
         LayerConfig(12, 16, C16, kind="gru")

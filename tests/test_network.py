@@ -3,15 +3,22 @@ RTL against golden cycle by cycle (verification levels 2 and 4 for multi-layer e
 
 import numpy as np
 import pytest
+from checks import assert_same_network_run
 
-from golden import (ConfigError, EngineConfig, LayerConfig, Pattern, golden_network_run,
-                    linear_centroids, similar_frames, cycle_bound)
+from golden import (
+    ConfigError,
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    cycle_bound,
+    golden_network_run,
+    linear_centroids,
+    similar_frames,
+)
 from golden.network.builtin import network_workload
 from golden.network.engine_network import EngineNetwork
 from golden.network.lowering import from_int_network
 from sim import rtl_network_run
-
-from checks import assert_same_network_run
 
 
 def make_network(shapes, reuse_flags, seed, lanes=4, reuse=True, max_layers=None, scan_width=1):
@@ -64,7 +71,8 @@ def test_network_trace_matches_golden(lanes, shapes, flags, reuse, stalls):
     seed = lanes + len(shapes)
     config, layers = make_network(shapes, flags, seed, lanes=lanes, reuse=reuse)
     x = similar_frames(5, shapes[0][0], 0.5, layers[0][0].centroids, 8, seed=seed)
-    options = dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1)) if stalls else {}
+    options = (dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1))
+               if stalls else {})
     expected = golden_network_run(config, layers, x, **options)
     assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
     assert any(kind == "bank_write" for _, kind, _, _ in expected.trace)
@@ -96,7 +104,8 @@ def test_wide_scan_network_trace_matches_golden(lanes, width, shapes, flags, reu
     config, layers = make_network(shapes, flags, seed, lanes=lanes, reuse=reuse,
                                   scan_width=width)
     x = similar_frames(5, shapes[0][0], 0.6, layers[0][0].centroids, 8, seed=seed)
-    options = dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1)) if stalls else {}
+    options = (dict(input_valid=Pattern(0.6, seed), output_ready=Pattern(0.4, seed + 1))
+               if stalls else {})
     expected = golden_network_run(config, layers, x, **options)
     assert np.array_equal(expected.outputs, chain_reference(layers, x, reuse))
     got = rtl_network_run(config, layers, x, **options)
@@ -135,8 +144,8 @@ def test_network_long_run_has_no_drift():
 
 def test_kaldi_mlp_golden_equals_the_evaluated_integer_network():
     """The engine's golden model of the built-in Kaldi-shaped MLP gives exactly the outputs of
-    the integer network ``deja eval`` evaluates (golden/network/graph.py, a separate implementation),
-    on real filterbank frames."""
+    the integer network ``deja eval`` evaluates (golden/network/graph.py, a separate
+    implementation), on real filterbank frames."""
     network, x, int_network = network_workload("kaldi-mlp", frames=60)
     config = network.engine_config(lanes=16)
     result = golden_network_run(config, network.layers, x, trace=False)
@@ -206,8 +215,8 @@ def test_imported_conv_network_equals_the_evaluated_integer_network(dims):
     """A conv, conv, flatten, FC graph (filters not a multiple of the lanes, so the engine
     pads them with zero filters, and the FC's channel-major rows are reordered position-major)
     imported by from_int_network gives exactly the integer network's outputs."""
-    from golden.network.lowering import engine_input
     from golden.network.graph import Graph, Node, quantize_graph
+    from golden.network.lowering import engine_input
     rng = np.random.default_rng(dims)
     spatial = (7,) * dims
     k = (3,) * dims
@@ -262,8 +271,8 @@ def test_silero_engine_network_equals_the_evaluated_integer_network():
     """The engine's Silero VAD (golden model: STFT conv + magnitude, convs, LSTM, FC) gives
     exactly the speech probabilities of the integer network ``deja eval`` evaluates (im2col
     convolutions on channel-major tensors, golden.network.layers' LSTM cell, its own magnitude)."""
-    from golden.network.graph import _sigmoid
     from golden.network.builtin import silero_workload
+    from golden.network.graph import _sigmoid
     network, x, int_network = network_workload("silero", frames=60)
     config = network.engine_config(lanes=16)
     assert config.conv and config.lstm and config.weight_width == 16

@@ -7,16 +7,15 @@ from amaranth.hdl import Module, Value
 from amaranth.lib import wiring
 from amaranth.sim import Simulator
 
-from golden import EngineConfig, LayerConfig, linear_centroids, network_writes, Pattern
-from golden.quantizer import quantize
+from golden import EngineConfig, LayerConfig, Pattern, linear_centroids, network_writes
 from golden.delta_subtractor import delta
-from golden.skip_logic import change_list
 from golden.perf_counters import Counters
-from golden import cycle_model
+from golden.quantizer import quantize
+from golden.skip_logic import change_list
 from hw.io_buffer import IOBuffer
-from hw.scan_unit import ScanUnit
 from hw.output_streamer import OutputStreamer
 from hw.perf_counters import PerfCounters
+from hw.scan_unit import ScanUnit
 from sim.harness import unpack_lanes
 
 
@@ -234,7 +233,8 @@ def test_output_streamer_sends_complete_banks_in_order(ready_probability):
     assert len(beats) == frames * blocks
     for k, word in enumerate(beats):
         f, b = divmod(k, blocks)
-        assert unpack_lanes(word & ((1 << bits) - 1), config.lanes, 8) == tuple(words[f, b].tolist())
+        assert (unpack_lanes(word & ((1 << bits) - 1), config.lanes, 8)
+                == tuple(words[f, b].tolist()))
         assert bool(word >> bits) == (b == blocks - 1)
     # the bank is complete a cycle after its last write, read the next, visible after latency
     assert first_beat[0] == completed[0] + 1 + OutputStreamer.latency
@@ -245,9 +245,9 @@ def test_layer_table_decodes_the_network_programme_and_switches_layers():
     blocks, shift, activation and its areas' bases, placed one after another (stated here in
     plain integers); a start switches to layer 0 and each layer's end to the next, back to 0
     after the last, every switch ``switch_cycles`` long."""
-    from hw.layer_table import LayerTable
     from golden.cycle_model import switch_cycles
     from golden.weight_buffer import weight_words
+    from hw.layer_table import LayerTable
     config = EngineConfig(lanes=4, max_inputs=32, max_outputs=32, max_clusters=8, max_layers=3)
     rng = np.random.default_rng(11)
     shapes = [(20, 12), (12, 30), (30, 5)]

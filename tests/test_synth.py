@@ -18,15 +18,23 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.sim import Simulator
 
+from deja.cli import main
 from golden.config import EngineConfig
 from golden.output_unit import output_unit
 from hw.output_unit import OutputUnit
-from deja.cli import main
-from synth.flows import (run_flow, parse_stat, parse_memories, parse_ltp, parse_nextpnr_report,
-                         block_name, collisions_undefined, ECP5_SCRIPT)
-from synth.memories import MemoryModel, engine_buffers, paper_buffers, RECORDED, Buffer
-from synth.tools import ToolError, find_tool, run_tool
 from synth.ecp5_pack import pack_registers
+from synth.flows import (
+    ECP5_SCRIPT,
+    block_name,
+    collisions_undefined,
+    parse_ltp,
+    parse_memories,
+    parse_nextpnr_report,
+    parse_stat,
+    run_flow,
+)
+from synth.memories import RECORDED, Buffer, MemoryModel, engine_buffers, paper_buffers
+from synth.tools import ToolError, find_tool, run_tool
 
 LIBERTY = (pathlib.Path(__file__).resolve().parents[2] / "shared" / "liberty" /
            "sky130_fd_sc_hd__tt_025C_1v80.lib")
@@ -173,7 +181,9 @@ def test_ecp5(ecp5):
     assert packing["dsp_output_registers"] == SMALL.lanes
     packed = json.loads((workdir / "ecp5.packed.json").read_text())["modules"]["reuse_engine"]
     before = json.loads((workdir / "ecp5.netlist.json").read_text())["modules"]["reuse_engine"]
-    count = lambda module, kind: sum(c["type"] == kind for c in module["cells"].values())
+    def count(module, kind):
+        return sum(c["type"] == kind for c in module["cells"].values())
+
     assert count(before, "TRELLIS_FF") - count(packed, "TRELLIS_FF") == \
         packing["flip_flops_absorbed"] > 0
     assert result["utilization"]["TRELLIS_FF"]["used"] == count(packed, "TRELLIS_FF")
@@ -256,8 +266,9 @@ def test_register_packing_rules(tmp_path):
                for port, conn in c["connections"].items()
                if c["port_directions"][port] == "output" for bit in conn}
     rams = {name: c for name, c in cells.items() if c["type"] == "DP16KD"}
-    regmode = lambda prefix: {c["parameters"]["REGMODE_B"] for n, c in rams.items()
-                              if n.startswith(prefix)}
+    def regmode(prefix):
+        return {c["parameters"]["REGMODE_B"] for n, c in rams.items() if n.startswith(prefix)}
+
     # the enabled register is now the RAMs' output register, enabled by the same net
     assert regmode("ram_enabled") == {"OUTREG"}
     assert all(cells[drivers[b][0]]["type"] == "DP16KD" for b in bits["q_enabled"])
@@ -271,7 +282,8 @@ def test_register_packing_rules(tmp_path):
     assert all(cells[drivers[b][0]]["type"] == "DP16KD" for b in bits["q_wide"])
     # a register with a reset, and a RAM output with another load, stay as they were
     assert regmode("ram_reset") == regmode("ram_shared") == {"NOREG"}
-    assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF" for b in bits["q_reset"] + bits["q_shared"])
+    assert all(cells[drivers[b][0]]["type"] == "TRELLIS_FF"
+               for b in bits["q_reset"] + bits["q_shared"])
     # multipliers: operands packed in both; the plain product register packed, the enabled not
     dsps = [c for c in cells.values() if c["type"] == "MULT18X18D"]
     assert len(dsps) == 2
@@ -375,7 +387,8 @@ def test_missing_tool_is_one_line(tmp_path, monkeypatch, capsys):
 
 def test_missing_liberty_is_one_line(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["synth", "--flow", "asic", "--liberty", str(tmp_path / "x.lib"), "-o", str(out)]) == 2
+    assert main(["synth", "--flow", "asic", "--liberty", str(tmp_path / "x.lib"),
+                 "-o", str(out)]) == 2
     assert main(["synth", "--flow", "asic", "-o", str(out)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and "no such file" in err[0] and "needs --liberty" in err[1]

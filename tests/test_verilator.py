@@ -16,11 +16,20 @@ import sys
 import numpy as np
 import pytest
 
-from golden import (EngineConfig, LayerConfig, linear_centroids, similar_frames, golden_run,
-                    golden_network_run, full_recompute, baseline_layer, Pattern)
+from golden import (
+    EngineConfig,
+    LayerConfig,
+    Pattern,
+    baseline_layer,
+    full_recompute,
+    golden_network_run,
+    golden_run,
+    linear_centroids,
+    similar_frames,
+)
 from golden.output_unit import output_unit
-from sim.runner import run_case, available
-from sim.tb_engine import pattern_spec, make_pattern
+from sim.runner import available, run_case
+from sim.tb_engine import make_pattern, pattern_spec
 
 CONFIGS = {
     "L1-base": EngineConfig(lanes=1, max_inputs=32, max_outputs=32, reuse=False),
@@ -124,7 +133,8 @@ def test_reset_mid_frame_then_new_sequence():
 
 @pytest.mark.parametrize("inject, what", [
     ({"bias": [3, 1]}, {"output", "preactivation"}),
-    ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])}, {"beat cycle", "counter stall_cycles"}),
+    ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])},
+     {"beat cycle", "counter stall_cycles"}),
 ])
 def test_testbench_catches_injected_faults(inject, what):
     """The checker is not vacuous: a DUT loaded with a different bias, or seeing different
@@ -302,7 +312,8 @@ def three_layers(seed=8):
     shapes, flags, clusters = [(13, 19), (19, 7), (7, 10)], [True, False, True], [16, 2, 32]
     layers = []
     for k, ((n, m), flag, c) in enumerate(zip(shapes, flags, clusters)):
-        layer = LayerConfig(n, m, linear_centroids(-128, 127, c, 8), activation=["relu", "none"][k % 2],
+        layer = LayerConfig(n, m, linear_centroids(-128, 127, c, 8),
+                            activation=["relu", "none"][k % 2],
                             shift=int(rng.integers(6, 10)), reuse=flag)
         layers.append((layer, rng.integers(-128, 128, (n, m)), rng.integers(-3000, 3000, m)))
     config = EngineConfig(lanes=4, max_inputs=32, max_outputs=32, max_layers=3)
@@ -359,8 +370,8 @@ def test_wide_scan_network_on_verilator(width):
 @pytest.mark.parametrize("inject, what, frame", [
     ({"bias": [2, 5000, 1]}, {"output", "preactivation"}, 0),   # baseline-mode middle layer
     ({"bias": [5, -1, 2]}, {"output", "preactivation"}, 0),     # last layer
-    ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])}, {"beat cycle", "counter stall_cycles"},
-     None),
+    ({"output_ready": pattern_spec("fixed", bits=[0, 0, 1])},
+     {"beat cycle", "counter stall_cycles"}, None),
 ])
 @pytest.mark.slow
 def test_network_testbench_catches_injected_faults(inject, what, frame):
@@ -404,8 +415,8 @@ def test_speech_lstm_on_verilator_300_frames_with_stalls():
     """The built-in LSTM network (FC, LSTM cell, FC) on 300 frames of real filterbank speech
     with random bubbles and backpressure: every frame's outputs, the pre-activations of all
     three layers (the LSTM's gates), every layer's counters and the beat cycles equal golden;
-    the outputs equal the integer network ``deja eval`` evaluates (golden.network.layers.LSTMCell, in
-    the gates' natural order and x_t unpadded)."""
+    the outputs equal the integer network ``deja eval`` evaluates
+    (golden.network.layers.LSTMCell, in the gates' natural order and x_t unpadded)."""
     from golden.network.builtin import network_workload
     network, x, int_network = network_workload("speech-lstm", frames=300)
     report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
@@ -421,8 +432,8 @@ def test_lstm_first_network_on_verilator(stall):
     """An LSTM cell as layer 0 (x_t from the input stream with its bubbles, then h_{t-1} from
     the recurrent area) followed by an FC layer: outputs, every layer's counters and the beat
     cycles equal golden's, and golden equals golden.network.layers' LSTMCell and ReuseLinear."""
-    from golden.network.lowering import lstm_engine_layer
     from golden.network.layers import FC, LSTMCell, ReuseLinear
+    from golden.network.lowering import lstm_engine_layer
     rng = np.random.default_rng(11)
     c16 = linear_centroids(-128, 127, 16, 8)
     x_n, hidden, m = 11, 6, 7
@@ -495,9 +506,8 @@ def test_silero_vad_on_verilator_300_frames_with_stalls():
     frame's logit, every layer's counters and the beat cycles equal golden under random
     stalls, and the logits give exactly the speech probabilities of the integer network
     ``deja eval`` evaluates."""
-    from golden.network.builtin import network_workload
+    from golden.network.builtin import network_workload, silero_workload
     from golden.network.graph import _sigmoid
-    from golden.network.builtin import silero_workload
     network, x, int_network = network_workload("silero", frames=300)
     report = run_network(network.engine_config(lanes=16), network.layers, x, "random")
     outs, _ = int_network.run(silero_workload(300).evaluation)

@@ -10,10 +10,10 @@ import tarfile
 import numpy as np
 import pytest
 
-from golden.evaluation.workloads import cache, WorkloadUnavailable
+from golden.evaluation.workloads import WorkloadUnavailable, cache
 from golden.evaluation.workloads.features import fbank, splice
-from golden.evaluation.workloads.speech import resample_2x, read_wav
-from golden.evaluation.workloads.video import square_resize, decode_video
+from golden.evaluation.workloads.speech import read_wav, resample_2x
+from golden.evaluation.workloads.video import decode_video, square_resize
 
 
 @pytest.fixture
@@ -51,7 +51,8 @@ def _fake_deb(files):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return _ar([("debian-binary", b"2.0\n"), ("control.tar.xz", b"odd"), ("data.tar.xz", buf.getvalue())])
+    return _ar([("debian-binary", b"2.0\n"), ("control.tar.xz", b"odd"),
+                ("data.tar.xz", buf.getvalue())])
 
 
 def test_debian_members_extracts_and_checks_the_hash(private_cache, tmp_path, monkeypatch):
@@ -99,7 +100,9 @@ def test_fbank_peaks_at_the_tone():
     assert low.shape == (98, 40)               # 1 s, 25 ms window, 10 ms shift: Kaldi's count
     assert low.mean(axis=0).argmax() < high.mean(axis=0).argmax()
     # mel bins are spaced by the mel scale: locate the 3 kHz peak independently
-    mel = lambda f: 1127 * np.log(1 + f / 700)
+    def mel(f):
+        return 1127 * np.log(1 + f / 700)
+
     edges = np.linspace(mel(20), mel(8000), 42)
     centre_bin = int(np.argmin(np.abs(edges[1:-1] - mel(3000))))
     assert abs(int(high.mean(axis=0).argmax()) - centre_bin) <= 1

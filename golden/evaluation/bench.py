@@ -5,9 +5,9 @@ import time
 import numpy as np
 
 from ..config import EngineConfig
+from ..engine import ReuseEngine
 from ..layer_config import LayerConfig
 from ..quantizer import linear_centroids
-from ..engine import ReuseEngine
 from ..sequences import similar_frames
 
 __all__ = ["bench_golden"]
@@ -28,8 +28,9 @@ def _rate(fn, frames, min_time=0.5):
 def bench_golden(inputs=360, outputs=2000, clusters=32, similarity=0.5, frames=100, seed=0):
     config = EngineConfig(lanes=16, max_inputs=max(512, inputs), max_outputs=max(2048, outputs))
     rng = np.random.default_rng(seed)
-    layer = LayerConfig(inputs, outputs,
-                        linear_centroids(config.act_min, config.act_max, clusters, config.act_width))
+    layer = LayerConfig(
+        inputs, outputs,
+        linear_centroids(config.act_min, config.act_max, clusters, config.act_width))
     weights = rng.integers(config.weight_min, config.weight_max + 1, (inputs, outputs))
     bias = rng.integers(-1000, 1000, outputs)
     x = similar_frames(frames, inputs, similarity, layer.centroids, config.act_width, seed=seed)

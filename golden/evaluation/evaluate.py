@@ -14,9 +14,9 @@ import numpy as np
 
 from ..network.graph import quantize_graph
 from ..network.lowering import from_int_network
-from .perf import network_perf, memory_overhead
-from .policy import choose_reuse_layers, cluster_search
 from .paper import PAPER
+from .perf import memory_overhead, network_perf
+from .policy import choose_reuse_layers, cluster_search
 
 __all__ = ["Workload", "evaluate", "decision_agreement", "argmax_agreement"]
 
@@ -109,7 +109,8 @@ def evaluate(workload, clusters=16, budget=0.01, lanes=16, progress=None, log=No
         })
     frames = len(workload.evaluation)
     inputs_total = sum(r["inputs"] for r in rows)
-    similarity = (sum(r["input_similarity"] * r["inputs"] for r in rows) / inputs_total) if inputs_total else 0.0
+    similarity = ((sum(r["input_similarity"] * r["inputs"] for r in rows) / inputs_total)
+                  if inputs_total else 0.0)
     return {
         "workload": workload.name,
         "description": workload.description,

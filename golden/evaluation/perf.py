@@ -20,8 +20,16 @@ import dataclasses
 import numpy as np
 
 from ..config import ConfigError
-from ..cycle_model import (CONV_DRAIN, LAYER_SWITCH, LSTM_LATENCY, block_entries, layer_cycles,
-                           scan_beats, scan_drain, switch_cycles)
+from ..cycle_model import (
+    CONV_DRAIN,
+    LAYER_SWITCH,
+    LSTM_LATENCY,
+    block_entries,
+    layer_cycles,
+    scan_beats,
+    scan_drain,
+    switch_cycles,
+)
 from ..layer_config import LayerConfig
 from ..network.layers import Conv
 from ..network.lowering import conv_engine_layer, from_int_network, lstm_engine_layer
@@ -151,7 +159,9 @@ def layer_perf(name, layer, stats, lanes=16, energy=None, weight_bytes=1, act_by
             e += s.inputs * energy["quantize"]
             e += (s.inputs + s.changed) * energy["io_byte"]            # index read, writes
             e += 2 * s.outputs * acc_bytes * energy["io_byte"]         # stored output read + write
-    return LayerPerf(name, "lstm" if hasattr(layer, "gates") else ("fc" if len(out_shape) == 1 else "conv"),
+    return LayerPerf(name,
+                     "lstm" if hasattr(layer, "gates")
+                     else ("fc" if len(out_shape) == 1 else "conv"),
                      len(stats), n_in, int(np.prod(out_shape)),
                      float(np.mean([s.changed for s in stats])),
                      int(sum(s.macs for s in stats)), int(sum(s.macs_dense for s in stats)),
@@ -176,8 +186,10 @@ def network_perf(network, stats, lanes=16, energy=None, weight_bytes=1, lower=fr
     }
     total["macs_avoided"] = 1 - total["macs"] / total["macs_dense"] if total["macs_dense"] else 0.0
     total["speedup"] = total["cycles_baseline"] / total["cycles"] if total["cycles"] else 1.0
-    total["ideal_speedup"] = 1 / (1 - total["macs_avoided"]) if total["macs_avoided"] < 1 else float("inf")
-    total["normalized_energy"] = total["energy_pj"] / total["energy_baseline_pj"] if total["energy_baseline_pj"] else 1.0
+    total["ideal_speedup"] = (1 / (1 - total["macs_avoided"]) if total["macs_avoided"] < 1
+                              else float("inf"))
+    total["normalized_energy"] = (total["energy_pj"] / total["energy_baseline_pj"]
+                                  if total["energy_baseline_pj"] else 1.0)
     return layers, total
 
 

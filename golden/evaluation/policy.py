@@ -30,7 +30,8 @@ def choose_reuse_layers(graph, calibration, accuracy, budget, clusters=16, log=N
     chosen = []
     for node in reversed(graph.linear_nodes()):
         trial = chosen + [node.name]
-        loss = _loss(graph, calibration, accuracy, reference, reuse=trial, clusters=clusters, **quant)
+        loss = _loss(graph, calibration, accuracy, reference, reuse=trial, clusters=clusters,
+                     **quant)
         if log:
             log(f"reuse {node.name}: loss {loss:.4f}")
         if loss > budget:
@@ -47,7 +48,8 @@ def cluster_search(graph, calibration, accuracy, budget, layers, candidates=(8, 
     for name in reversed(layers):
         for c in sorted(candidates):
             trial = dict(choice, **{name: c})
-            loss = _loss(graph, calibration, accuracy, reference, reuse=layers, clusters=trial, **quant)
+            loss = _loss(graph, calibration, accuracy, reference, reuse=layers, clusters=trial,
+                         **quant)
             if log:
                 log(f"{name}: C = {c} loss {loss:.4f}")
             if loss <= budget:

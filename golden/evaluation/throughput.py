@@ -24,7 +24,7 @@ import dataclasses
 
 import numpy as np
 
-from ..cycle_model import (block_cycles, entry_count, scan_beats, scan_drain, switch_cycles)
+from ..cycle_model import block_cycles, entry_count, scan_beats, scan_drain, switch_cycles
 
 __all__ = ["TERMS", "Throughput", "network_throughput", "blocked_throughput",
            "throughput_report", "BAND_ROWS"]

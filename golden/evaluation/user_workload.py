@@ -47,7 +47,7 @@ def sequence_frames(frames_file, shape):
     """A sequence as float frames of the model's input ``shape``: a .npy array of frames, a
     WAV file cut into consecutive windows of the input size, or a video scaled to a square RGB
     input."""
-    from .workloads import read_wav, decode_video
+    from .workloads import decode_video, read_wav
     from .workloads.video import square_resize
     ipath = pathlib.Path(frames_file)
     if not ipath.is_file():

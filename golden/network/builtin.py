@@ -21,8 +21,13 @@ from ..evaluation.workloads import WorkloadUnavailable
 from .engine_network import EngineNetwork
 from .graph import quantize_graph
 from .lowering import engine_input, silero_engine_input, silero_engine_network
-from .seeded_graphs import (KALDI_ENGINE_WIDTHS, kaldi_mlp, speech_lstm_graph, video_cnn_graph,
-                            video_conv_graph)
+from .seeded_graphs import (
+    KALDI_ENGINE_WIDTHS,
+    kaldi_mlp,
+    speech_lstm_graph,
+    video_cnn_graph,
+    video_conv_graph,
+)
 
 __all__ = ["Builtin", "BUILTINS", "NAMES", "NETWORK_NAMES", "build_workload", "network_workload",
            "load_network", "WorkloadUnavailable"]

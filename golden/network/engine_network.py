@@ -42,7 +42,7 @@ class EngineNetwork:
         layers = tuple(self.layers)
         if not layers:
             raise ConfigError("a network needs at least one layer")
-        for k, (layer, w, b) in enumerate(layers):
+        for k, (layer, _w, _b) in enumerate(layers):
             if k:
                 check_chain(k, layers[k - 1][0], layer)
         object.__setattr__(self, "layers", layers)

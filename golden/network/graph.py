@@ -1,13 +1,14 @@
 """Whole networks: a float reference graph, and its integer version with computation reuse.
 
 A :class:`Graph` is a list of :class:`Node` in topological order over named tensors, as the
-importers (golden/evaluation/importers/) produce it. ``Graph.run_float`` is the float reference (what the
-imported model computes). :func:`quantize_graph` turns it into an :class:`IntNetwork`:
+importers (golden/evaluation/importers/) produce it. ``Graph.run_float`` is the float reference
+(what the imported model computes). :func:`quantize_graph` turns it into an :class:`IntNetwork`:
 
 - every tensor gets a power-of-two scale (value = int * 2**-frac, int within ``act_width``
   bits) calibrated on a calibration sequence, so requantization is the output unit's shift;
-- every linear layer (conv, fc, the gates of an LSTM) becomes a :class:`golden.network.layers.ReuseLinear`
-  whose weights get the largest power-of-two scale that fits ``weight_width`` bits;
+- every linear layer (conv, fc, the gates of an LSTM) becomes a
+  :class:`golden.network.layers.ReuseLinear` whose weights get the largest power-of-two scale
+  that fits ``weight_width`` bits;
 - the layers chosen for reuse get ``clusters`` linear centroids over their profiled input range
   (paper section III), the others run without quantization (baseline semantics).
 """
@@ -18,9 +19,9 @@ import math
 
 import numpy as np
 
-from .layers import FC, Conv, ReuseLinear, LSTMCell, magnitude, max_pool, LayerStats
 from ..output_unit import requantize
 from ..quantizer import linear_centroids
+from .layers import FC, Conv, LSTMCell, ReuseLinear, magnitude
 
 __all__ = ["Node", "Graph", "IntNetwork", "quantize_graph", "LINEAR_OPS", "UnsupportedOperator"]
 
@@ -117,7 +118,8 @@ def _float_op(node, args, state):
         h, c = state.get(node.name, (np.zeros(p["hidden"]), np.zeros(p["hidden"])))
         z = p["w_x"] @ args[0].reshape(-1) + p["w_h"] @ h + p["bias"]
         H = p["hidden"]
-        i, f, g, o = _sigmoid(z[:H]), _sigmoid(z[H:2 * H]), np.tanh(z[2 * H:3 * H]), _sigmoid(z[3 * H:])
+        i, f, g, o = (_sigmoid(z[:H]), _sigmoid(z[H:2 * H]), np.tanh(z[2 * H:3 * H]),
+                      _sigmoid(z[3 * H:]))
         c = f * c + i * g
         h = o * np.tanh(c)
         state[node.name] = (h, c)
@@ -201,7 +203,8 @@ class IntNetwork:
 
     def quantize_input(self, x):
         lo, hi = -(1 << (self.act_width - 1)), (1 << (self.act_width - 1)) - 1
-        return np.clip(np.round(np.asarray(x, dtype=np.float64) * 2.0 ** self.input_frac), lo, hi).astype(np.int64)
+        return np.clip(np.round(np.asarray(x, dtype=np.float64) * 2.0 ** self.input_frac),
+                       lo, hi).astype(np.int64)
 
     def linear_layers(self):
         return [l for l in self.layers if l.layer is not None]
@@ -211,7 +214,9 @@ class IntNetwork:
         outs = {name: [] for name in self.graph.outputs}
         stats = {l.node.name: [] for l in self.linear_layers()}
         for f, x in enumerate(frames):
-            env = {self.graph.input: (self.quantize_input(np.asarray(x).reshape(self.graph.input_shape)), self.input_frac)}
+            env = {self.graph.input: (
+                self.quantize_input(np.asarray(x).reshape(self.graph.input_shape)),
+                self.input_frac)}
             for layer in self.layers:
                 value, st = self._int_op(layer, [env[i] for i in layer.node.inputs])
                 env[layer.node.output] = (value, layer.frac)
@@ -244,7 +249,8 @@ class IntNetwork:
         if op == "magnitude":
             half = x.shape[0] // 2
             m = magnitude(x[:half], x[half:])
-            return requantize(m, fx - layer.frac, aw) if fx >= layer.frac else m << (layer.frac - fx), None
+            return (requantize(m, fx - layer.frac, aw) if fx >= layer.frac
+                    else m << (layer.frac - fx)), None
         if op == "add":
             (y, fy) = args[1]
             f = max(fx, fy)
@@ -325,7 +331,8 @@ def quantize_graph(graph, calibration, *, reuse=None, clusters=16, act_width=8, 
             else:
                 linear = FC(wi)
             activation = "relu" if p.get("relu") else "none"
-            centroids = _centroids(record[node.inputs[0]], fx, c, act_width) if node.name in reuse else None
+            centroids = (_centroids(record[node.inputs[0]], fx, c, act_width)
+                         if node.name in reuse else None)
             layer = ReuseLinear(linear, bi, centroids, activation=activation,
                                 shift=fx + fw - frac, act_width=act_width)
             layers.append(IntLayer(node, frac, layer))

@@ -111,7 +111,9 @@ class Conv(Linear):
         dims = len(kernel)
         if dims not in (1, 2):
             raise ValueError(f"convolution must be 1-D or 2-D, not {dims}-D")
-        as_tuple = lambda v: tuple(v) if np.ndim(v) else (int(v),) * dims
+        def as_tuple(v):
+            return tuple(v) if np.ndim(v) else (int(v),) * dims
+
         stride, dilation = as_tuple(stride), as_tuple(dilation)
         padding = tuple(padding) if np.ndim(padding) else (int(padding),) * (2 * dims)
         if len(padding) == dims:
@@ -123,7 +125,8 @@ class Conv(Linear):
                              f"{self.weights.shape}, groups {groups}")
         spatial = self.in_shape[1:]
         padded = [spatial[d] + padding[d] + padding[dims + d] for d in range(dims)]
-        out_sp = [(padded[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1 for d in range(dims)]
+        out_sp = [(padded[d] - dilation[d] * (kernel[d] - 1) - 1) // stride[d] + 1
+                  for d in range(dims)]
         if min(out_sp) < 1:
             raise ValueError(f"convolution output is empty for input {self.in_shape}")
         self.out_shape = (c_out, *out_sp)
@@ -154,7 +157,8 @@ class Conv(Linear):
         cols = padded[:, self._cols]               # (C_in, P, K); index -1 -> the zero column
         c_in_g = self.in_shape[0] // self.groups
         p = cols.shape[1]
-        cols = cols.reshape(self.groups, c_in_g, p, -1).transpose(0, 2, 1, 3).reshape(self.groups, p, -1)
+        cols = (cols.reshape(self.groups, c_in_g, p, -1).transpose(0, 2, 1, 3)
+                .reshape(self.groups, p, -1))
         mantissa = 24 if self._wf.dtype == np.float32 else 53
         if cols.shape[2] * self._bound < 1 << mantissa:
             # all groups at once (depthwise: hundreds of one-filter groups)
@@ -173,7 +177,8 @@ class Conv(Linear):
     def touches(self):
         counts = np.bincount(self._cols[self._cols >= 0], minlength=self._plane)
         c_out_g = self.out_shape[0] // self.groups
-        return np.broadcast_to(counts * c_out_g, (self.in_shape[0], self._plane)).reshape(self.in_shape).copy()
+        return (np.broadcast_to(counts * c_out_g, (self.in_shape[0], self._plane))
+                .reshape(self.in_shape).copy())
 
 
 class ReuseLinear:
@@ -192,7 +197,8 @@ class ReuseLinear:
         self.linear = linear
         bias = np.asarray(bias, dtype=np.int64)
         if bias.shape != linear.out_shape:
-            bias = bias.reshape((-1,) + (1,) * (len(linear.out_shape) - 1)) * np.ones(linear.out_shape, dtype=np.int64)
+            bias = (bias.reshape((-1,) + (1,) * (len(linear.out_shape) - 1))
+                    * np.ones(linear.out_shape, dtype=np.int64))
         self.bias = bias
         self.centroids = None if centroids is None else tuple(int(c) for c in centroids)
         self.activation, self.shift, self.act_width = activation, shift, act_width
@@ -301,7 +307,8 @@ def relu(x):
 def prelu(x, slope_q, frac):
     """PReLU with slopes in fixed point (slope_q / 2**frac), rounding half up."""
     x = np.asarray(x, dtype=np.int64)
-    neg = (x * np.asarray(slope_q, dtype=np.int64) + (1 << (frac - 1))) >> frac if frac else x * slope_q
+    neg = ((x * np.asarray(slope_q, dtype=np.int64) + (1 << (frac - 1))) >> frac if frac
+           else x * slope_q)
     return np.where(x < 0, neg, x)
 
 

@@ -28,9 +28,9 @@ def engine_centroids(reuse_linear):
 
 
 def lstm_engine_layer(cell, x_inputs):
-    """The engine's layer for a :class:`golden.network.layers.LSTMCell`: its gate layer with x_t padded
-    to ``x_inputs`` (inputs of zero weight) and the gates interleaved (output 4u + k is gate k
-    of unit u), so that a block of outputs holds whole hidden units."""
+    """The engine's layer for a :class:`golden.network.layers.LSTMCell`: its gate layer with x_t
+    padded to ``x_inputs`` (inputs of zero weight) and the gates interleaved (output 4u + k is gate
+    k of unit u), so that a block of outputs holds whole hidden units."""
     if (cell.gate_frac, cell.cell_frac) != (GATE_FRAC, CELL_FRAC):
         raise ConfigError(f"LSTM cell with gate_frac = {cell.gate_frac}, cell_frac = "
                           f"{cell.cell_frac}: the LSTM unit implements gate_frac = {GATE_FRAC}, "
@@ -160,8 +160,8 @@ def from_int_network(network, name="network", description="", lanes=16):
 
 
 def silero_engine_network(int_network, lanes=16, name="silero", description=""):
-    """The engine's layers for the integer Silero VAD network (golden.evaluation.importers.silero, as
-    quantize_graph builds it), with the host's share stated:
+    """The engine's layers for the integer Silero VAD network (golden.evaluation.importers.silero,
+    as quantize_graph builds it), with the host's share stated:
 
     - the host streams each frame's 576 samples with their 64-sample reflection (the model's
       reflect padding): 640 inputs of one channel;

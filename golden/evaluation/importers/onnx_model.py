@@ -51,7 +51,8 @@ def import_onnx(path):
             b = consts[n.input[2]] if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0])
             pads = attrs.get("pads", [0] * (2 * (w.ndim - 2)))
             if attrs.get("dilations") and any(d != 1 for d in attrs["dilations"]):
-                raise UnsupportedOperator(f"operator Conv with dilation (node {label!r}) is not supported")
+                raise UnsupportedOperator(f"operator Conv with dilation (node {label!r}) "
+                                          f"is not supported")
             nodes.append(Node(label, "conv", ins[:1], out, {
                 "weight": w, "bias": b, "stride": tuple(attrs.get("strides", [1] * (w.ndim - 2))),
                 "padding": tuple(pads), "groups": attrs.get("group", 1)}))
@@ -64,9 +65,10 @@ def import_onnx(path):
                                                           "bias": b * attrs.get("beta", 1.0)}))
         elif op == "MatMul" and n.input[1] in consts:
             w = consts[n.input[1]]
-            nodes.append(Node(label, "fc", ins[:1], out, {"weight": w, "bias": np.zeros(w.shape[1])}))
-        elif op == "Add" and len(n.input) == 2 and n.input[1] in consts and nodes and nodes[-1].op == "fc" \
-                and nodes[-1].output == ins[0]:
+            nodes.append(Node(label, "fc", ins[:1], out,
+                              {"weight": w, "bias": np.zeros(w.shape[1])}))
+        elif op == "Add" and len(n.input) == 2 and n.input[1] in consts and nodes \
+                and nodes[-1].op == "fc" and nodes[-1].output == ins[0]:
             nodes[-1].params["bias"] = nodes[-1].params["bias"] + consts[n.input[1]].reshape(-1)
             alias[out] = ins[0]
         elif op == "Add":
@@ -75,17 +77,20 @@ def import_onnx(path):
             nodes.append(Node(label, op.lower(), ins, out))
         elif op == "MaxPool":
             if any(attrs.get("pads", [0])):
-                raise UnsupportedOperator(f"operator MaxPool with padding (node {label!r}) is not supported")
-            nodes.append(Node(label, "max_pool", ins, out, {"kernel": tuple(attrs["kernel_shape"]),
-                                                            "stride": tuple(attrs.get("strides", attrs["kernel_shape"]))}))
+                raise UnsupportedOperator(f"operator MaxPool with padding (node {label!r}) "
+                                          f"is not supported")
+            nodes.append(Node(label, "max_pool", ins, out, {
+                "kernel": tuple(attrs["kernel_shape"]),
+                "stride": tuple(attrs.get("strides", attrs["kernel_shape"]))}))
         elif op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze"):
             nodes.append(Node(label, "reshape", ins[:1], out, {"shape": None, "onnx": op}))
         elif op == "Concat":
             nodes.append(Node(label, "concat", ins, out, {"axis": attrs["axis"] - 1}))
         else:
-            raise UnsupportedOperator(f"operator {op} (node {label!r}) is not supported; deja imports "
-                                      f"Conv, Gemm, MatMul, Add, Relu, Sigmoid, Tanh, MaxPool, Reshape, "
-                                      f"Flatten, Squeeze, Unsqueeze, Concat, Identity")
+            raise UnsupportedOperator(f"operator {op} (node {label!r}) is not supported; "
+                                      f"deja imports Conv, Gemm, MatMul, Add, Relu, Sigmoid, Tanh, "
+                                      f"MaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Concat, "
+                                      f"Identity")
     outputs = [name(o.name) for o in g.output]
     graph = Graph(nodes, inputs[0].name, shape, outputs)
     _infer_reshapes(graph, model)

@@ -31,13 +31,16 @@ def _tensors(path):
 def import_silero(path):
     t = _tensors(path)
     needed = ["model.stft.forward_basis_buffer", "model.decoder.rnn.weight_ih",
-              "model.decoder.decoder.2.weight"] + [f"model.encoder.{k}.reparam_conv.weight" for k in range(4)]
+              "model.decoder.decoder.2.weight"] + [f"model.encoder.{k}.reparam_conv.weight"
+                                                   for k in range(4)]
     missing = [n for n in needed if n not in t]
     if missing:
-        raise UnsupportedOperator(f"{path} is not a Silero VAD 16 kHz model: tensor {missing[0]!r} is missing")
+        raise UnsupportedOperator(f"{path} is not a Silero VAD 16 kHz model: "
+                                  f"tensor {missing[0]!r} is missing")
     basis = t["model.stft.forward_basis_buffer"]              # (258, 1, 256)
     nodes = [
-        Node("stft_pad", "pad", ["audio"], "padded", {"widths": [(0, 0), (0, SILERO_CONTEXT)], "mode": "reflect"}),
+        Node("stft_pad", "pad", ["audio"], "padded",
+             {"widths": [(0, 0), (0, SILERO_CONTEXT)], "mode": "reflect"}),
         Node("stft", "conv", ["padded"], "spectrum",
              {"weight": basis, "bias": np.zeros(basis.shape[0]), "stride": 128, "padding": 0}),
         Node("magnitude", "magnitude", ["spectrum"], "mag"),
@@ -56,10 +59,12 @@ def import_silero(path):
         # PyTorch gate order i, f, g, o (the ONNX LSTM node reorders; these are the raw tensors)
         Node("lstm", "lstm", ["features"], "h", {
             "w_x": t["model.decoder.rnn.weight_ih"], "w_h": t["model.decoder.rnn.weight_hh"],
-            "bias": t["model.decoder.rnn.bias_ih"] + t["model.decoder.rnn.bias_hh"], "hidden": hidden}),
+            "bias": t["model.decoder.rnn.bias_ih"] + t["model.decoder.rnn.bias_hh"],
+            "hidden": hidden}),
         Node("decoder_relu", "relu", ["h"], "h_relu"),
         Node("decoder", "fc", ["h_relu"], "logit", {
-            "weight": t["model.decoder.decoder.2.weight"][:, :, 0].T, "bias": t["model.decoder.decoder.2.bias"]}),
+            "weight": t["model.decoder.decoder.2.weight"][:, :, 0].T,
+            "bias": t["model.decoder.decoder.2.bias"]}),
         Node("probability", "sigmoid", ["logit"], "speech"),
     ]
     return Graph(nodes, "audio", (1, SILERO_CHUNK + SILERO_CONTEXT), ["speech"])
@@ -71,5 +76,6 @@ def silero_frames(audio):
     audio = np.asarray(audio, dtype=np.float64).reshape(-1)
     chunks = len(audio) // SILERO_CHUNK
     padded = np.concatenate([np.zeros(SILERO_CONTEXT), audio[:chunks * SILERO_CHUNK]])
-    idx = np.arange(chunks)[:, None] * SILERO_CHUNK + np.arange(SILERO_CHUNK + SILERO_CONTEXT)[None, :]
+    idx = (np.arange(chunks)[:, None] * SILERO_CHUNK
+           + np.arange(SILERO_CHUNK + SILERO_CONTEXT)[None, :])
     return padded[idx].reshape(chunks, 1, -1)

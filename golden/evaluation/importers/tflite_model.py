@@ -56,7 +56,8 @@ def import_tflite(path):
     in_index = sg.Inputs(0)
     in_shape = tuple(sg.Tensors(in_index).ShapeAsNumpy().tolist())
     if len(in_shape) != 4:
-        raise UnsupportedOperator(f"{path}: deja imports image models with an NHWC input, not {in_shape}")
+        raise UnsupportedOperator(f"{path}: deja imports image models with an NHWC input, "
+                                  f"not {in_shape}")
     shapes = {in_index: (in_shape[3], in_shape[1], in_shape[2])}     # CHW, batch dropped
     layout = {in_index: "chw"}
     nodes = []
@@ -79,7 +80,8 @@ def import_tflite(path):
         if name == "DEQUANTIZE":
             value = constant(ins[0])
             if value is None:
-                raise UnsupportedOperator(f"operator DEQUANTIZE of a non-constant (node {label!r}) is not supported")
+                raise UnsupportedOperator(f"operator DEQUANTIZE of a non-constant (node {label!r}) "
+                                          f"is not supported")
             consts[out] = value.astype(np.float64)
             continue
         if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
@@ -91,7 +93,7 @@ def import_tflite(path):
                 weight = w.transpose(0, 3, 1, 2)                  # (O, kh, kw, I) -> (O, I, kh, kw)
                 groups = 1
             else:
-                weight = w[0].transpose(2, 0, 1)[:, None]          # (1, kh, kw, C) -> (C, 1, kh, kw)
+                weight = w[0].transpose(2, 0, 1)[:, None]    # (1, kh, kw, C) -> (C, 1, kh, kw)
                 groups = c_in
             kh, kw = weight.shape[2:]
             sh, sw = opts.StrideH(), opts.StrideW()
@@ -103,7 +105,8 @@ def import_tflite(path):
             if opts.FusedActivationFunction() not in (tflite.ActivationFunctionType.NONE,
                                                       tflite.ActivationFunctionType.RELU):
                 raise UnsupportedOperator(f"operator {name} with fused activation "
-                                          f"{opts.FusedActivationFunction()} (node {label!r}) is not supported")
+                                          f"{opts.FusedActivationFunction()} (node {label!r}) "
+                                          f"is not supported")
             nodes.append(Node(label, "conv", [tensor_name(ins[0])], label, {
                 "weight": weight, "bias": b if b is not None else np.zeros(weight.shape[0]),
                 "stride": (sh, sw), "padding": (pt, pl, pb, pr), "groups": groups, "relu": relu}))
@@ -118,7 +121,8 @@ def import_tflite(path):
                 nodes.append(Node(label + "/relu", "relu", [label + "/pre_relu"], label))
             shapes[out], layout[out] = shapes[ins[0]], layout[ins[0]]
         elif name in ("RELU", "LOGISTIC"):
-            nodes.append(Node(label, "relu" if name == "RELU" else "sigmoid", [tensor_name(ins[0])], label))
+            nodes.append(Node(label, "relu" if name == "RELU" else "sigmoid",
+                              [tensor_name(ins[0])], label))
             shapes[out], layout[out] = shapes[ins[0]], layout[ins[0]]
         elif name == "PAD":
             p = constant(ins[1]).astype(int)
@@ -136,9 +140,11 @@ def import_tflite(path):
             needs_pad = (sum(_same_padding(h, opts.FilterHeight(), opts.StrideH()))
                          + sum(_same_padding(wd, opts.FilterWidth(), opts.StrideW())))
             if opts.Padding() != tflite.Padding.VALID and needs_pad:
-                raise UnsupportedOperator(f"operator MAX_POOL_2D that pads (node {label!r}) is not supported")
+                raise UnsupportedOperator(f"operator MAX_POOL_2D that pads (node {label!r}) "
+                                          f"is not supported")
             nodes.append(Node(label, "max_pool", [tensor_name(ins[0])], label, {
-                "kernel": (opts.FilterHeight(), opts.FilterWidth()), "stride": (opts.StrideH(), opts.StrideW())}))
+                "kernel": (opts.FilterHeight(), opts.FilterWidth()),
+                "stride": (opts.StrideH(), opts.StrideW())}))
             o = shape_of(out)
             shapes[out], layout[out] = (o[3], o[1], o[2]), "chw"
         elif name == "RESHAPE":
@@ -150,18 +156,21 @@ def import_tflite(path):
             opts = fused("ConcatenationOptions", op)
             axis = opts.Axis()
             if any(layout[i] == "chw" for i in ins):
-                raise UnsupportedOperator(f"operator CONCATENATION of feature maps (node {label!r}) is not supported")
+                raise UnsupportedOperator(f"operator CONCATENATION of feature maps "
+                                          f"(node {label!r}) is not supported")
             nodes.append(Node(label, "concat", [tensor_name(i) for i in ins], label,
                               {"axis": (axis if axis >= 0 else axis + len(shape_of(out))) - 1}))
             shapes[out], layout[out] = shape_of(out)[1:], "plain"
         elif name == "FULLY_CONNECTED":
             w = constant(ins[1])
             b = constant(ins[2]) if len(ins) > 2 and ins[2] >= 0 else np.zeros(w.shape[0])
-            nodes.append(Node(label, "fc", [tensor_name(ins[0])], label, {"weight": w.T, "bias": b}))
+            nodes.append(Node(label, "fc", [tensor_name(ins[0])], label,
+                              {"weight": w.T, "bias": b}))
             shapes[out], layout[out] = shape_of(out)[1:], "plain"
         else:
-            raise UnsupportedOperator(f"operator {name} (node {label!r}) is not supported; deja imports "
-                                      f"CONV_2D, DEPTHWISE_CONV_2D, ADD, RELU, PAD, MAX_POOL_2D, RESHAPE, "
-                                      f"CONCATENATION, LOGISTIC, FULLY_CONNECTED, DEQUANTIZE")
+            raise UnsupportedOperator(f"operator {name} (node {label!r}) is not supported; "
+                                      f"deja imports CONV_2D, DEPTHWISE_CONV_2D, ADD, RELU, PAD, "
+                                      f"MAX_POOL_2D, RESHAPE, CONCATENATION, LOGISTIC, "
+                                      f"FULLY_CONNECTED, DEQUANTIZE")
     outputs = [tensor_name(sg.Outputs(k)) for k in range(sg.OutputsLength())]
     return Graph(nodes, tensor_name(in_index), shapes[in_index], outputs)

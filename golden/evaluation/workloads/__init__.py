@@ -2,9 +2,9 @@
 (``$DEJA_CACHE``, default ``~/.cache/deja``); see cache.py."""
 
 from .cache import WorkloadUnavailable, cache_dir
-from .models import silero_vad_onnx, blazeface_tflite
-from .speech import speech_sequence, read_wav, resample_2x
 from .features import fbank, splice
+from .models import blazeface_tflite, silero_vad_onnx
+from .speech import read_wav, resample_2x, speech_sequence
 from .video import clip_frames, decode_video
 
 __all__ = ["WorkloadUnavailable", "cache_dir", "silero_vad_onnx", "blazeface_tflite",

