@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Mux, Cat, Const, signed
-from amaranth.lib import wiring, data
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._check import check_config

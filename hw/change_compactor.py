@@ -1,5 +1,5 @@
-from amaranth.hdl import Module, Signal, Const, Array
-from amaranth.lib import wiring, data
+from amaranth.hdl import Array, Const, Module, Signal
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ._check import check_config

@@ -1,4 +1,4 @@
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -6,15 +6,15 @@ from golden import cycle_model
 from golden.config import ceil_log2
 
 from ._check import check_config
+from .bank_reader import BankReader
 from .centroid_table import CentroidTable
+from .change_compactor import ChangeCompactor
 from .delta_subtractor import DeltaSubtractor
 from .flags import at_last_flag
 from .layer_table import entry_layout
 from .quantizer import Quantizer
 from .signatures import TableWriteSignature, input_layout
 from .skip_logic import SkipLogic
-from .change_compactor import ChangeCompactor
-from .bank_reader import BankReader
 
 __all__ = ["ScanUnit"]
 
