@@ -7,7 +7,7 @@ from golden import cycle_model
 from golden.programme import Region, Register
 
 from ._check import check_config
-from .signatures import ConfigWriteSignature, TableWriteSignature
+from .signatures import ConfigWriteSignature, layer_switch, table_writes
 
 __all__ = ["LayerTable", "entry_layout", "window_layout"]
 
@@ -106,19 +106,12 @@ class LayerTable(wiring.Component):
                                                  granularity=1)),
         }
         if multi:
-            members.update({"layer": Out(range(cfg.max_layers)),
-                            "target": Out(range(cfg.max_layers)),
-                            "last_layer": Out(1), "switch_done": Out(1)})
+            members.update(layer_switch(cfg))
         if cfg.lstm:
             members.update({"upcoming_x_inputs": Out(range(cfg.max_inputs + 1)),
                             "first_is_lstm": Out(1)})
         if cfg.reuse:
-            members.update({
-                "quantization_write": Out(TableWriteSignature(
-                    cfg.act_width + cfg.layer_bits, cfg.index_width)),
-                "centroid_write": Out(TableWriteSignature(
-                    cfg.index_width + cfg.layer_bits, cfg.act_width)),
-            })
+            members.update(table_writes(cfg))
         if cfg.conv:
             aw = max(1, (window_depth(cfg) - 1).bit_length())
             members.update({

@@ -13,7 +13,7 @@ from .delta_subtractor import DeltaSubtractor
 from .flags import at_last_flag
 from .layer_table import entry_layout
 from .quantizer import Quantizer
-from .signatures import TableWriteSignature, input_layout
+from .signatures import input_layout, layer_switch, table_writes
 from .skip_logic import SkipLogic
 
 __all__ = ["ScanUnit"]
@@ -82,20 +82,13 @@ class ScanUnit(wiring.Component):
             **buffer_ports,
         }
         if multi:
-            members.update({"layer": In(range(cfg.max_layers)),
-                            "target": In(range(cfg.max_layers)),
-                            "last_layer": In(1), "switch_done": In(1),
-                            "sequence_start": Out(1)})
+            members.update({name: member.flip() for name, member in layer_switch(cfg).items()})
+            members["sequence_start"] = Out(1)
         if cfg.lstm:
             members.update({"upcoming_x_inputs": In(range(cfg.max_inputs + 1)),
                             "first_is_lstm": In(1)})
         if cfg.reuse:
-            members.update({
-                "quantization_write": In(TableWriteSignature(
-                    cfg.act_width + cfg.layer_bits, cfg.index_width)),
-                "centroid_write": In(TableWriteSignature(
-                    cfg.index_width + cfg.layer_bits, cfg.act_width)),
-            })
+            members.update({name: member.flip() for name, member in table_writes(cfg).items()})
         super().__init__(members)
         if cfg.reuse:
             # one quantizer, centroid table, skip logic and delta subtractor per input of a

@@ -8,6 +8,7 @@ from golden.config import ceil_log2
 from golden.perf_counters import Counters
 
 __all__ = ["ConfigWriteSignature", "BufferPortSignature", "TableWriteSignature",
+           "table_writes", "layer_switch",
            "input_layout", "output_layout", "perf_layout"]
 
 
@@ -75,3 +76,21 @@ def output_layout(config):
 
 def perf_layout():
     return data.StructLayout({name: 32 for name in Counters.FIELDS})
+
+
+def table_writes(config):
+    """The writes of the per-layer tables (quantization table, centroid table), as the layer
+    table decodes them (``Out``) and the scan unit's copies of the tables take them (flipped)."""
+    return {
+        "quantization_write": Out(TableWriteSignature(config.act_width + config.layer_bits,
+                                                      config.index_width)),
+        "centroid_write": Out(TableWriteSignature(config.index_width + config.layer_bits,
+                                                  config.act_width)),
+    }
+
+
+def layer_switch(config):
+    """The layer switch as the layer table drives it (``max_layers > 1``): the layer run, the
+    layer the switch leads to, whether it is the last, the cycle the switch ends."""
+    return {"layer": Out(range(config.max_layers)), "target": Out(range(config.max_layers)),
+            "last_layer": Out(1), "switch_done": Out(1)}

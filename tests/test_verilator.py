@@ -344,6 +344,7 @@ def test_three_layer_network_on_verilator(stall):
     assert all(frame[1]["inputs_changed"] == 19 for frame in report["layer_counters"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [4, 2])
 def test_wide_scan_network_on_verilator(width):
     """The three-layer network on an engine that scans ``width`` inputs a cycle (input beats of
