@@ -232,16 +232,20 @@ class ReuseEngine(wiring.Component):
             increments.inputs_changed.eq(scan.changed),
             increments.macs.eq(Mux(issue.multiplying, issue.active_lanes, 0)),
             increments.weight_words.eq(issue.multiplying),
-            increments.index_reads.eq(Mux(layer_reuse, scan.scanned, 0)),
-            increments.index_writes.eq(scan.index_writes if cfg.reuse else 0),
-            increments.output_reads.eq(issue.loading & ~table.first & layer_reuse),
-            increments.output_writes.eq(issue.storing & layer_reuse),
+
             counters.start.eq(self.start),
             counters.frame_end.eq(issue.last_op),
             counters.layer_end.eq(issue.layer_end),
             self.perf.eq(counters.perf),
             self.frames.eq(counters.frames),
         ]
+        if cfg.reuse:
+            m.d.comb += [
+                increments.index_reads.eq(Mux(layer_reuse, scan.scanned, 0)),
+                increments.index_writes.eq(scan.index_writes),
+                increments.output_reads.eq(issue.loading & ~table.first & layer_reuse),
+                increments.output_writes.eq(issue.storing & layer_reuse),
+            ]
         if multi:
             m.d.comb += [counters.layer.eq(table.layer), self.layer_perf.eq(counters.layer_perf),
                          self.layer_index.eq(counters.layer_index),

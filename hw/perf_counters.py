@@ -7,7 +7,16 @@ from golden.perf_counters import Counters
 from ._check import check_config
 from .signatures import perf_layout
 
-__all__ = ["PerfCounters", "increment_layout"]
+__all__ = ["PerfCounters", "increment_layout", "counted"]
+
+
+# counters of the index and output areas: always 0 on a baseline engine, which has neither
+REUSE_ONLY = ("index_reads", "index_writes", "output_reads", "output_writes")
+
+
+def counted(config):
+    """The counters an engine of ``config`` counts; the rest stay 0."""
+    return tuple(name for name in Counters.FIELDS if config.reuse or name not in REUSE_ONLY)
 
 
 def increment_layout(config):
@@ -17,7 +26,7 @@ def increment_layout(config):
     return data.StructLayout({
         name: range(config.lanes + 1) if name == "macs"
         else range(config.scan_width + 1) if name in per_input and config.scan_width > 1
-        else 1 for name in Counters.FIELDS})
+        else 1 for name in counted(config)})
 
 
 class PerfCounters(wiring.Component):
@@ -75,7 +84,7 @@ class PerfCounters(wiring.Component):
                 m.d.sync += [self.layers_done.eq(self.layers_done + 1),
                              self.layer_index.eq(self.layer)]
         for prefix, publish_set, perf in sets:
-            for name in Counters.FIELDS:
+            for name in counted(self._config):
                 running = Signal(32, name=f"{prefix}run_{name}")
                 pending = Signal(32, name=f"{prefix}inc_{name}")
                 total = Signal(32, name=f"{prefix}total_{name}")

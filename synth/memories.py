@@ -136,11 +136,18 @@ def _find_python312():
     wanted = os.environ.get("DEJA_PYTHON312")
     if wanted:
         return wanted if shutil.which(wanted) else None
-    for name in ("python3.14", "python3.13", "python3.12"):
-        if shutil.which(name):
-            return shutil.which(name)
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.1[2-9]*/bin/python3.1[2-9]")))
-    return found[-1] if found else None
+    # a pyenv shim is on PATH for every installed version but fails (exit 127) for one that is
+    # not selected: take the first interpreter that runs
+    candidates = [shutil.which(name) for name in ("python3.14", "python3.13", "python3.12")]
+    candidates += sorted(glob.glob(os.path.expanduser(
+        "~/.pyenv/versions/3.1[2-9]*/bin/python3.1[2-9]")), reverse=True)
+    for python in filter(None, candidates):
+        try:
+            if subprocess.run([python, "-c", ""], capture_output=True, timeout=60).returncode == 0:
+                return python
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return None
 
 
 _RUNNER = r"""
