@@ -1,6 +1,6 @@
 """Cycle model of the reuse engine: when every index write, output write and output beat happens.
 
-This is the cycle contract of DESIGN.md made exact for the engine of hw/. Time 0 is the first
+This is the cycle contract of docs/design.md made exact for the engine of hw/. Time 0 is the first
 cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B output blocks):
 
 - scan starts at S_f (S_0 = 0); the input stream is ready throughout the scan, so input j is

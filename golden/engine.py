@@ -3,7 +3,7 @@
 The scan is golden/scan_unit.py, the correct phase golden/issue_unit.py, the counts
 golden/perf_counters.py and the timing golden/cycle_model.py.
 
-Per frame (DESIGN.md "Execution of one layer for one frame"):
+Per frame (docs/design.md "Execution of one layer for one frame"):
 
 1. scan: quantize the N inputs, compare with the index area, build the change list (i, d_i),
    update the index area;

@@ -307,7 +307,7 @@ class LayerConfig:
 def check_weights(engine, layer, weights, bias):
     """Validate a layer's weights (N x M) and bias (M,) and return them as int64 arrays.
 
-    Besides shapes and ranges, this applies the exact width rule of DESIGN.md:
+    Besides shapes and ranges, this applies the exact width rule of docs/design.md:
     ``|b[o]| + max|input| * sum_i |W[i, o]|`` must fit ``acc_width`` for every output, so the
     accumulator (and every intermediate state of a reuse update) never overflows.
     """

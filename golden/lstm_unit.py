@@ -1,4 +1,5 @@
-"""LSTM unit: the elementwise part of an LSTM cell, after its gate layer (DESIGN.md, paper IV-D).
+"""LSTM unit: the elementwise part of an LSTM cell, after its gate layer (docs/design.md,
+paper IV-D).
 
 The gate layer is a reuse FC layer over [x_t ; h_{t-1}] whose output unit requantizes the four
 gates of every hidden unit to int8 with ``GATE_FRAC`` fractional bits. This unit looks them up

@@ -76,7 +76,7 @@ tee -q -o {stat_json} stat -json -liberty {liberty}
 
 # -no-rw-check: no soft logic to emulate a read port's result when it reads the word a write
 # port writes in the same cycle. The engine never uses such a read: every read-after-write it
-# relies on is at least one cycle later (DESIGN.md's cycle contract), and the reads that may
+# relies on is at least one cycle later (docs/design.md's cycle contract), and the reads that may
 # coincide with a write (the output streamer idling on an incomplete bank, the change list
 # read during the scan's drain) are discarded. The emulation put a LUT between each block RAM
 # and the register after it, which kept that register out of the RAM (synth.ecp5_pack).

@@ -67,7 +67,7 @@ def test_quantizer_saturates_at_both_ends(config):
 
 def test_quantization_table_is_the_threshold_count():
     """Independent check of golden.quantization_table: entry x mod 2**act_width is the number
-    of DESIGN.md thresholds t[k] = (c[k] + c[k+1] + 1) >> 1 at or below x."""
+    of docs/design.md thresholds t[k] = (c[k] + c[k+1] + 1) >> 1 at or below x."""
     from golden import quantization_table
     centroids = (-100, -7, 0, 3, 60, 127)
     table = quantization_table(centroids, 8)

@@ -1,4 +1,4 @@
-"""1-D convolutions on the engine (paper IV-C, DESIGN.md "Layers beyond FC"): golden against
+"""1-D convolutions on the engine (paper IV-C, docs/design.md "Layers beyond FC"): golden against
 golden.network.layers' im2col convolution, RTL against golden cycle by cycle, and the
 configuration's errors."""
 

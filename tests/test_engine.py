@@ -56,7 +56,8 @@ def test_engine_trace_matches_golden(lanes, clusters, reuse, similarity):
     got = rtl_run(config, layer, weights, bias, x, **stalls)
     assert_same(expected, got)
     for c in expected.counters:
-        assert c.cycles <= cycle_bound(config, layer, c.inputs_changed), "DESIGN.md cycle contract"
+        assert c.cycles <= cycle_bound(config, layer, c.inputs_changed), \
+            "docs/design.md cycle contract"
     if reuse:
         assert np.array_equal(got.preactivations, full_recompute(layer, weights, bias, x))
     else:

@@ -1,4 +1,4 @@
-"""The layout rules of DESIGN.md: golden/ is pure NumPy, its modules import each other without
+"""The layout rules of docs/design.md: golden/ is pure NumPy, its modules import each other without
 a cycle, and none of them is over 400 lines."""
 
 import ast

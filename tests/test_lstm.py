@@ -1,4 +1,4 @@
-"""LSTM cells on the engine (DESIGN.md "Layers beyond FC"): golden against the LSTM equations
+"""LSTM cells on the engine (docs/design.md "Layers beyond FC"): golden against the LSTM equations
 written out in plain NumPy, RTL against golden cycle by cycle, and the configuration's errors."""
 
 import dataclasses
@@ -48,10 +48,10 @@ def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc"
 
 
 def reference(p, hidden, frames, reuse=True):
-    """The network from scratch every frame, in plain NumPy: quantized inputs c[q(x)] (DESIGN.md
-    thresholds) times the weights plus the bias, ReLU, rounding shift, saturation; the LSTM
-    cell's gates in their natural order (i, f, g, o blocks) and its equations with the sigmoid
-    and tanh tables built here from their definition."""
+    """The network from scratch every frame, in plain NumPy: quantized inputs c[q(x)]
+    (docs/design.md thresholds) times the weights plus the bias, ReLU, rounding shift,
+    saturation; the LSTM cell's gates in their natural order (i, f, g, o blocks) and its
+    equations with the sigmoid and tanh tables built here from their definition."""
     c = np.asarray(C16)
     t = (c[:-1] + c[1:] + 1) >> 1
     quant = (lambda v: c[(v[..., None] >= t).sum(axis=-1)]) if reuse else (lambda v: v)

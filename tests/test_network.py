@@ -41,7 +41,7 @@ def chain_reference(layers, frames, reuse=True):
     for layer, w, b in layers:
         if reuse and layer.reuse:
             c = np.asarray(layer.centroids)
-            t = (c[:-1] + c[1:] + 1) >> 1                   # DESIGN.md thresholds
+            t = (c[:-1] + c[1:] + 1) >> 1                   # docs/design.md thresholds
             x = c[(x[..., None] >= t).sum(axis=-1)]
         z = b + x @ w
         if layer.activation == "relu":

@@ -122,7 +122,7 @@ def test_scan_unit_writes_golden_change_list(clusters, similarity, bubbles):
         idx, deltas = change_list(q, q_old, f == 0, delta(q, q_old, layer.centroids, f == 0))
         assert [(i, d) for _, i, d in entries] == list(zip(idx.tolist(), deltas.tolist())), f
         assert [t for t, _, _ in entries] == [accepted[i] + ScanUnit.latency for i in idx]
-        # DESIGN.md's quantizer in plain integers: q(x) = #{k : x >= (c[k] + c[k+1] + 1) >> 1}
+        # docs/design.md's quantizer in plain integers: q(x) = #{k : x >= (c[k] + c[k+1] + 1) >> 1}
         c = [int(v) for v in layer.centroids]
         t = [(c[k] + c[k + 1] + 1) // 2 for k in range(len(c) - 1)]
         assert q.tolist() == [sum(int(v) >= tk for tk in t) for v in x]

@@ -1,7 +1,7 @@
 """Figures of Riera, Arnau and González (ISCA 2018) that deja's reports put beside its own.
 
 Numbers are quoted from the paper's text, Table I and Table III
-(shared/seeds/001_d22c0d207652f5a5.txt); figures the paper gives only as bar charts are not
+(Riera, Arnau and González, ISCA 2018); figures the paper gives only as bar charts are not
 invented here.
 """
 

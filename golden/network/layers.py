@@ -270,7 +270,7 @@ class ReuseLinear:
 # ---- LSTM cell ------------------------------------------------------------------------------
 
 class LSTMCell:
-    """LSTM cell as DESIGN.md: one reuse FC over [x_t ; h_{t-1}] with M = 4H (gates i, f, g, o,
+    """LSTM cell as docs/design.md: one reuse FC over [x_t ; h_{t-1}] with M = 4H (gates i, f, g, o,
     ONNX order i, o, f, c is reordered by the importer), then the LSTM unit
     (golden/lstm_unit.py): integer sigmoid/tanh tables and the cell state, kept here.
 
