@@ -59,7 +59,7 @@ def engine_from_args(args):
             raise CLIError(f"--config {args.config}: no such file")
         base = EngineConfig.from_json(path.read_text()).to_dict()
     for name in _ENGINE_OPTIONS:
-        value = getattr(args, name)
+        value = getattr(args, name, None)    # a command may offer only some of them
         if value is not None:
             base[name] = value
     if args.baseline:
