@@ -21,7 +21,7 @@ import numpy as np
 
 from golden.blocking import BlockedResult, Traffic, band_programme, conv_bands
 from golden.perf_counters import Counters
-from golden.programme import pack_lanes
+from golden.programme import input_beats, pack_lanes
 
 __all__ = ["BlockedHost", "SETTLE_CYCLES", "configure", "unpack_lanes"]
 
@@ -137,7 +137,6 @@ class BlockedHost:
     async def run(self, pins):
         pins = _Clocked(pins, self)
         cfg, lanes = self.config, self.config.lanes
-        act_mask = (1 << cfg.act_width) - 1
         for name in ("cfg_en", "start", "in_valid"):
             pins.set(name, 0)
         pins.set("out_ready", 1)
@@ -170,12 +169,11 @@ class BlockedHost:
                         pins, 0, self.index_map[band.inputs], cfg.index_width)
                     traffic.output_reads = await self._write(
                         pins, 1, self.output_map[area], cfg.acc_width)
-                x = frame[band.inputs]
+                x = input_beats(cfg, frame[band.inputs][None, :])
                 sent, beats = 0, 0
                 while beats < blocks:
                     if sent < len(x):
-                        pins.set("in_payload", (int(x[sent]) & act_mask)
-                                 | (int(sent == len(x) - 1) << cfg.act_width))
+                        pins.set("in_payload", x[sent])
                     pins.set("in_valid", int(sent < len(x)))
                     if sent < len(x) and pins.get("in_ready"):
                         sent += 1

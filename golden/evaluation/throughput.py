@@ -95,6 +95,11 @@ def layer_losses(engine, layer, counters, entries):
     return losses
 
 
+def _add_losses(losses, engine, layer, counters, entries):
+    for term, value in layer_losses(engine, layer, counters, entries).items():
+        losses[term] += value
+
+
 def _entries(result, layer, lanes, f):
     if result.entries:
         return result.entries[f]
@@ -108,9 +113,8 @@ def _run_losses(engine, layers, frames):
     losses = dict.fromkeys(TERMS, 0.0)
     for f in range(len(frames)):
         for (layer, _, _), result in zip(layers, run.layers):
-            for term, value in layer_losses(engine, layer, result.counters[f],
-                                            _entries(result, layer, engine.lanes, f)).items():
-                losses[term] += value
+            _add_losses(losses, engine, layer, result.counters[f],
+                        _entries(result, layer, engine.lanes, f))
     n = len(frames)
     cycles = sum(c.cycles + c.stall_cycles for c in run.counters) / n
     macs = sum(c.macs for c in run.counters) / n
@@ -142,8 +146,7 @@ def blocked_throughput(name, network, frames, rows):
         for f in range(len(frames)):
             for band, counters, traffic, entries in zip(run.bands, run.counters[f],
                                                          run.traffic[f], run.entries[f]):
-                for term, value in layer_losses(engine, band.layer, counters, entries).items():
-                    losses[term] += value
+                _add_losses(losses, engine, band.layer, counters, entries)
                 losses["transfers"] += traffic.words
                 losses["config_writes"] += traffic.config_writes
         n = len(frames)
