@@ -122,9 +122,9 @@ class EngineConfig:
         if self.lanes % self.scan_width or self.scan_width & (self.scan_width - 1):
             raise ConfigError(f"scan_width = {self.scan_width} must be a power of two that "
                               f"divides lanes = {self.lanes} (a bank word is scanned in beats)")
-        if self.scan_width > 1 and self.conv:
-            raise ConfigError(f"scan_width = {self.scan_width} needs conv = false (the position "
-                              f"table of a conv layer is written one input a cycle)")
+        if self.scan_width > 1 and self.blocking:
+            raise ConfigError(f"scan_width = {self.scan_width} needs blocking = false (the buffer "
+                              f"port moves index words of lanes indices, the scan reads one)")
         check_int("weight_words", self.weight_words, 0, 1 << 24)
         check_int("max_kernel_rows", self.max_kernel_rows, 1, 16)
         if self.max_kernel_rows > 1 and not self.conv:
@@ -246,13 +246,13 @@ class EngineConfig:
 
     @property
     def window_entry_width(self):
-        """A window-table entry: x_lo, x_hi, the to-end flag and (2-D engines) the flag of a
+        """A window-table entry: i_lo, i_hi, the to-end flag and (2-D engines) the flag of a
         block's last segment."""
         return 2 * self.position_width + 1 + (self.segment_bits > 0)
 
     @property
     def position_width(self):
-        """Bits of a conv layer's input position, 0 ... max_inputs."""
+        """Bits of a conv window's input bound, 0 ... max_inputs."""
         return ceil_log2(self.max_inputs + 1)
 
     @property

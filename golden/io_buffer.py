@@ -23,8 +23,9 @@ def io_buffer_bits(engine):
         # an LSTM layer's h_t for the next step's scan: at most max_outputs / 4 values
         areas["recurrent_area"] = -(-engine.max_blocks // 4) * engine.lanes * engine.act_width
     if engine.conv:
-        # a conv layer's change-list length before each input position
-        areas["position_table"] = engine.max_inputs * engine.position_width
+        # a conv layer's change-list length before each input, in scan_width banks
+        areas["position_table"] = (-(-engine.max_inputs // engine.scan_width) * engine.scan_width
+                                   * engine.position_width)
     if engine.reuse:
         # every layer of the layer table keeps its own indices and outputs
         # blocking engines: words of ``lanes`` indices (golden.blocking.index_words); a wide

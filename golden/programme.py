@@ -24,7 +24,7 @@ class Region:
     WEIGHT = 3
     BIAS = 4
     WINDOW = 5          # conv blocks: offset (block << segment_bits | segment) << 1 | 0
-                        # (positions and flags), 1 (weight offset)
+                        # (input bounds and flags), 1 (weight offset)
 
 
 class Register:
@@ -45,7 +45,6 @@ class Register:
     X_WORDS = 12         # LSTM layer: bank words of x_t, after which h_{t-1} is scanned
     X_INPUTS = 13        # LSTM layer 0: inputs of x_t on the input stream
     CONV = 14            # 1: a conv layer
-    CHANNELS = 15        # conv layer: inputs per position
 
     BITS = 4
 
@@ -104,7 +103,6 @@ def network_writes(engine, layers):
             reg[Register.REUSE] = int(layer.reuse)
         if engine.conv:
             reg[Register.CONV] = int(layer.kind == "conv")
-            reg[Register.CHANNELS] = layer.channels
         if engine.lstm:
             reg[Register.LSTM] = int(layer.kind == "lstm")
             reg[Register.X_WORDS] = layer.x_inputs // engine.lanes
@@ -128,18 +126,20 @@ def network_writes(engine, layers):
             writes.append((addr(Region.WEIGHT, weight_base + i),
                            pack_lanes(word, engine.weight_width)))
         if layer.kind == "conv":
-            # a block's window segments: positions [x_lo, x_hi), x_hi == length flagged (the
-            # list's end), the block's last segment flagged (2-D engines), and the offset of
-            # its weight words
+            # a block's window segments: the inputs [i_lo, i_hi) of positions [x_lo, x_hi)
+            # (the position table is kept per input), i_hi == N flagged (the list's end),
+            # the block's last segment flagged (2-D engines), and the offset of its weight
+            # words
             pw = engine.position_width
             weight_bits = ceil_log2(engine.weight_depth)
+            c = layer.channels
             for block in range(blocks):
                 segments = layer.segments(block, engine.lanes)
                 for s, (x_lo, x_hi, base) in enumerate(segments):
                     offset = (((block_base + block) << engine.segment_bits) | s) << 1
                     last = int(s == len(segments) - 1) if engine.segment_bits else 0
                     writes.append((addr(Region.WINDOW, offset),
-                                   x_lo | x_hi << pw | int(x_hi == layer.length) << 2 * pw
+                                   x_lo * c | x_hi * c << pw | int(x_hi == layer.length) << 2 * pw
                                    | last << 2 * pw + 1))
                     writes.append((addr(Region.WINDOW, offset | 1), base % (1 << weight_bits)))
             b = np.tile(b, layer.positions)     # a block's biases: its filters'

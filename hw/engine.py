@@ -106,10 +106,8 @@ class ReuseEngine(wiring.Component):
         self.layer_table = LayerTable(
             cfg, weight_addr_width=weight_addr_width,
             bias_addr_width=wb.signature.members["bias_read"].signature.addr_width)
-        change_writes = [f"change_write_{j}" for j in range(cfg.scan_width)]
-        self.scan_unit = ScanUnit(cfg, ports(io, "index_read", "index_write", "change_write",
-                                             *change_writes, "position_write", "scan_read",
-                                             "recurrent_read"))
+        self.scan_unit = ScanUnit(cfg, ports(io, "index_read", "index_write", *self._scan_writes,
+                                             "scan_read", "recurrent_read"))
         self.issue_unit = IssueUnit(
             cfg, ports(io, "position_read_lo", "position_read_hi"),
             ports(self.layer_table, "window_read", "window_base_read"), weight_addr_width)
@@ -126,6 +124,13 @@ class ReuseEngine(wiring.Component):
     @property
     def config(self):
         return self._config
+
+    @property
+    def _scan_writes(self):
+        """The scan's write ports of the change list and the position table (one per bank)."""
+        banks = range(self._config.scan_width)
+        return ("change_write", "position_write", *(f"change_write_{j}" for j in banks),
+                *(f"position_write_{j}" for j in banks))
 
     def elaborate(self, platform):
         cfg = self._config
@@ -155,8 +160,7 @@ class ReuseEngine(wiring.Component):
             index_side = host
         connections = [
             (index_side, scan, ("index_read", "index_write")),
-            (io, scan, ("change_write", *(f"change_write_{j}" for j in range(cfg.scan_width)),
-                        "position_write", "scan_read", "recurrent_read")),
+            (io, scan, (*self._scan_writes, "scan_read", "recurrent_read")),
             (io, issue, ("position_read_lo", "position_read_hi")),
             (table, issue, ("window_read", "window_base_read")),
             (wb, pipe, ("weight_read", "bias_read")),

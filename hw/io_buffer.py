@@ -20,8 +20,7 @@ class IOBuffer(wiring.Component):
       which carry one layer's outputs to the next layer's scan (``scan_read``);
     - the change list ``(i, d_i)`` written by the scan and read by the correct phase;
     - engines with conv layers: the position table, the change list's length before each
-      input position of a conv layer (``position_read_lo``, ``position_read_hi``,
-      ``position_write``);
+      input of a conv layer (``position_read_lo``, ``position_read_hi``, ``position_write``);
     - engines with the LSTM unit: the recurrent area, h_{t-1} of the LSTM layer, written with
       its h_t words and read by its scan after x_t (``recurrent_read``, ``recurrent_write``).
 
@@ -32,10 +31,10 @@ class IOBuffer(wiring.Component):
     ``lanes`` indices per cycle through the buffer port (golden.blocking.index_words). On
     engines with ``scan_width`` W > 1 they hold W indices, the scan's beat.
 
-    With W > 1 the change list is W banks (entry e in bank e % W, word e // W), so the scan
-    writes up to W consecutive entries a cycle (``change_write_<j>``, one port per bank);
-    ``change_read`` reads entry ``addr`` (its data a cycle later, from the bank its address
-    named).
+    With W > 1 the change list and the position table are W banks each (entry e in bank
+    e % W, word e // W), so the scan writes W consecutive entries a cycle (``change_write_<j>``,
+    ``position_write_<j>``, one port per bank); a read port reads entry ``addr`` (its data a
+    cycle later, from the bank its address named).
 
     Members
     -------
@@ -66,10 +65,12 @@ class IOBuffer(wiring.Component):
             # an LSTM layer's h_t: hidden <= max_outputs / 4 values, lanes per word
             self._shapes["recurrent"] = (act_word, -(-cfg.max_blocks // 4))
         if cfg.conv:
-            # a conv layer's change-list length before each input position
+            # a conv layer's change-list length before each input
             self._shapes["position"] = (range(cfg.max_inputs + 1), cfg.max_inputs)
         self.index_lanes = cfg.lanes if cfg.blocking else cfg.scan_width
-        self.change_banks = cfg.scan_width
+        # the areas the scan writes W entries of a cycle
+        self.banks = cfg.scan_width
+        self._banked = {"change", "position"} if self.banks > 1 else set()
         if cfg.reuse:
             self._shapes["index"] = (
                 data.ArrayLayout(cfg.index_width, self.index_lanes) if self.index_lanes > 1
@@ -92,10 +93,10 @@ class IOBuffer(wiring.Component):
             addr_width = max(1, (depth - 1).bit_length())
             for port in self._reads[name]:
                 members[port] = Out(ReadPort.Signature(addr_width=addr_width, shape=shape))
-            if name == "change" and self.change_banks > 1:
-                bank_width = max(1, (-(-depth // self.change_banks) - 1).bit_length())
-                for j in range(self.change_banks):
-                    members[f"change_write_{j}"] = Out(WritePort.Signature(
+            if name in self._banked:
+                bank_width = max(1, (-(-depth // self.banks) - 1).bit_length())
+                for j in range(self.banks):
+                    members[f"{name}_write_{j}"] = Out(WritePort.Signature(
                         addr_width=bank_width, shape=shape))
                 continue
             members[f"{name}_write"] = Out(WritePort.Signature(
@@ -106,8 +107,8 @@ class IOBuffer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         for name, (shape, depth) in self._shapes.items():
-            if name == "change" and self.change_banks > 1:
-                self._change_banks(m, shape, depth)
+            if name in self._banked:
+                self._bank_area(m, name, shape, depth)
                 continue
             memory = Memory(shape=shape, depth=depth, init=[])
             m.submodules[f"{name}_area"] = memory
@@ -117,23 +118,29 @@ class IOBuffer(wiring.Component):
                            memory.write_port(granularity=self._granularity(name)))
         return m
 
-    def _change_banks(self, m, shape, depth):
-        banks = self.change_banks
+    def _bank_area(self, m, name, shape, depth):
+        """An area of ``banks`` memories, entry e in bank e % banks: each read port reads
+        every bank at e // banks and picks one a cycle later."""
+        banks = self.banks
         low = banks.bit_length() - 1
         words = max(2, -(-depth // banks))
-        selected = Signal(range(banks))
-        m.d.sync += selected.eq(self.change_read.addr[:low])
-        outputs = []
+        memories = []
         for j in range(banks):
             memory = Memory(shape=shape, depth=words, init=[])
-            m.submodules[f"change_area_{j}"] = memory
-            wiring.connect(m, wiring.flipped(getattr(self, f"change_write_{j}")),
+            m.submodules[f"{name}_area_{j}"] = memory
+            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_write_{j}")),
                            memory.write_port())
-            read = memory.read_port()
-            m.d.comb += [read.addr.eq(self.change_read.addr[low:]),
-                         read.en.eq(self.change_read.en)]
-            outputs.append(read.data)
-        m.d.comb += self.change_read.data.eq(Array(outputs)[selected])
+            memories.append(memory)
+        for port_name in self._reads[name]:
+            port = getattr(self, port_name)
+            selected = Signal(range(banks), name=f"{port_name}_bank")
+            m.d.sync += selected.eq(port.addr[:low])
+            outputs = []
+            for memory in memories:
+                read = memory.read_port()
+                m.d.comb += [read.addr.eq(port.addr[low:]), read.en.eq(port.en)]
+                outputs.append(read.data)
+            m.d.comb += port.data.eq(Array(outputs)[selected])
 
     def _granularity(self, area):
         return 1 if area == "index" and self.index_lanes > 1 else None

@@ -148,9 +148,9 @@ class IssueUnit(wiring.Component):
                      bank_clears.eq(self.bank_clears)]
         with m.If(draining):
             m.d.sync += blk_last.eq(last_block == 0)
-            # (scan_width > 1: conv = false, and one more cycle for the change list's banks)
-            drain_last = (Mux(cur.conv, cycle_model.CONV_DRAIN, cycle_model.SCAN_DRAIN) - 1
-                          if cfg.conv else cycle_model.SCAN_DRAIN + (cfg.scan_width > 1) - 1)
+            # (scan_width > 1: one more cycle for the change list's banks)
+            drain_last = ((Mux(cur.conv, cycle_model.CONV_DRAIN, cycle_model.SCAN_DRAIN)
+                           if cfg.conv else cycle_model.SCAN_DRAIN) + (cfg.scan_width > 1) - 1)
             with m.If(drain != drain_last):
                 m.d.sync += drain.eq(drain + 1)
             with m.Elif(bank_waits & ~(bank_clears & self.output_ready)):
@@ -187,8 +187,8 @@ class IssueUnit(wiring.Component):
                                    Mux(issuing, slot, based(0, "block_base") << sb))),
                 window_read.addr.eq(window_addr),
                 window_base_read.addr.eq(window_addr),
-                self.position_read_lo.addr.eq(window_read.data.x_lo),
-                self.position_read_hi.addr.eq(window_read.data.x_hi),
+                self.position_read_lo.addr.eq(window_read.data.i_lo),
+                self.position_read_hi.addr.eq(window_read.data.i_hi),
                 window_start.eq(self.position_read_lo.data),
                 window_end.eq(Mux(window_read.data.to_end, n_changed,
                                   self.position_read_hi.data)),

@@ -27,16 +27,16 @@ def entry_layout(config):
         "index_base": range(cfg.index_depth),
         **({"lstm": 1, "x_words": range(cfg.max_blocks + 1),
             "x_inputs": range(cfg.max_inputs + 1)} if cfg.lstm else {}),
-        **({"conv": 1, "channels": range(cfg.max_inputs + 1), "magnitude": 1,
+        **({"conv": 1, "magnitude": 1,
             "magnitude_shift": 4} if cfg.conv else {}),
     })
 
 
 def window_layout(config):
-    """A conv window segment: input positions [x_lo, x_hi) (x_hi at the layer's end flagged
-    ``to_end``), and on 2-D engines a flag on the block's last segment."""
+    """A conv window segment: the inputs [i_lo, i_hi) of its positions (i_hi at the layer's end
+    flagged ``to_end``), and on 2-D engines a flag on the block's last segment."""
     pw = config.position_width
-    return data.StructLayout({"x_lo": pw, "x_hi": pw, "to_end": 1,
+    return data.StructLayout({"i_lo": pw, "i_hi": pw, "to_end": 1,
                               **({"last": 1} if config.segment_bits else {})})
 
 
@@ -168,7 +168,7 @@ class LayerTable(wiring.Component):
         if cfg.reuse:
             fields[Register.REUSE] = "reuse"
         if cfg.conv:
-            fields.update({Register.CONV: "conv", Register.CHANNELS: "channels"})
+            fields[Register.CONV] = "conv"
         if cfg.lstm:
             fields.update({Register.LSTM: "lstm", Register.X_WORDS: "x_words",
                            Register.X_INPUTS: "x_inputs"})

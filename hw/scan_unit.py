@@ -347,16 +347,20 @@ class ScanUnit(wiring.Component):
                 m.d.sync += [n_changed.eq(n_changed + 1), any_change.eq(1),
                              one_change.eq(~any_change)]
         if cfg.conv:
-            # A conv layer's position table: the list's length before each input position's
-            # first input (a block's window is then a range of the list)
-            position, channel = Signal(range(cfg.max_inputs + 1)), Signal(range(cfg.max_inputs))
-            m.d.comb += [self.position_write.addr.eq(position),
-                         self.position_write.data.eq(n_changed),
-                         self.position_write.en.eq(s4_valid & (channel == 0) & cur.conv)]
-            with m.If(s4_valid):
-                m.d.sync += channel.eq(channel + 1)
-                with m.If(channel == cur.channels - 1):
-                    m.d.sync += [channel.eq(0), position.eq(position + 1)]
+            # A conv layer's position table: the list's length before each input (a block's
+            # window is then a range of the list); with W > 1, in W banks, a beat's inputs
+            # counted past the changed ones before them in the beat
+            if wide:
+                before = n_changed
+                for k in lanes:
+                    port = getattr(self, f"position_write_{k}")
+                    m.d.comb += [port.addr.eq(s4_i), port.data.eq(before),
+                                 port.en.eq(s4_valid & cur.conv)]
+                    before = before + s4_changed[k]
+            else:
+                m.d.comb += [self.position_write.addr.eq(s4_i),
+                             self.position_write.data.eq(n_changed),
+                             self.position_write.en.eq(s4_valid & cur.conv)]
 
         # ---- control: the scan runs until the layer's last input
         with m.If(scanning):
@@ -380,8 +384,6 @@ class ScanUnit(wiring.Component):
                 m.d.sync += scanning.eq(1)
         with m.If(self.layer_end):
             m.d.sync += [n_changed.eq(0), any_change.eq(0), one_change.eq(0)]
-            if cfg.conv:
-                m.d.sync += [position.eq(0), channel.eq(0)]
         if multi:
             # back to the first word for the next layer: layer 0 after the frame's last layer
             # or at a start

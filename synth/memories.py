@@ -82,11 +82,11 @@ def engine_buffers(config):
             Buffer("activation_tables", 8, 256, instances=5 * units),
         ]
     if config.conv:
-        # the position table (I/O buffer) and the window tables: per block, its window's input
-        # positions and the offset of its weights (hw/layer_table.py)
+        # the position table (I/O buffer; a bank per input of a beat) and the window tables:
+        # per block, its window's inputs and the offset of its weights (hw/layer_table.py)
         pw = config.position_width
         buffers += [
-            Buffer("position_table", pw, config.max_inputs),
+            Buffer("position_table", pw, -(-config.max_inputs // width), instances=width),
             Buffer("window_table", 2 * pw + 1, config.block_depth),
             Buffer("window_base_table", ceil_log2(max(2, config.weight_depth)), config.block_depth),
         ]

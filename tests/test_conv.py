@@ -180,33 +180,49 @@ def test_segments_address_the_weights():
 
 
 CASES_2D = [
-    # lanes, shape, channels, convs, fc outputs, per-layer reuse, reuse engine, stalls
-    (4, (5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, None, True, True),
-    (8, (4, 4), 2, [(8, 2, 2, 0)], 0, None, True, False),
-    (4, (6, 5), 1, [(4, 3, 2, 0), (4, 1, 1, 0)], 6, [True, False, True], True, True),
-    (4, (5, 6), 3, [(8, 3, 1, 1)], 5, None, False, True),
+    # lanes, shape, channels, convs, fc outputs, per-layer reuse, reuse engine, stalls, W
+    (4, (5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, None, True, True, 1),
+    (8, (4, 4), 2, [(8, 2, 2, 0)], 0, None, True, False, 1),
+    (4, (6, 5), 1, [(4, 3, 2, 0), (4, 1, 1, 0)], 6, [True, False, True], True, True, 1),
+    (4, (5, 6), 3, [(8, 3, 1, 1)], 5, None, False, True, 1),
+    # a wide scan: beats across positions (3 channels in beats of 4; 1 channel in beats of 2)
+    (4, (5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, None, True, True, 4),
+    (8, (4, 4), 2, [(8, 2, 2, 0)], 0, None, True, False, 8),
+    (4, (6, 5), 1, [(4, 3, 2, 0), (4, 1, 1, 0)], 6, [True, False, True], True, True, 2),
+    (4, (5, 6), 3, [(8, 3, 1, 1)], 5, None, False, True, 4),
 ]
 
 
-@pytest.mark.parametrize("lanes, shape, channels, convs, fc, flags, reuse, stalls", CASES_2D,
+@pytest.mark.parametrize("lanes, shape, channels, convs, fc, flags, reuse, stalls, width",
+                         CASES_2D,
                          ids=[f"lanes{c[0]}-{c[1][0]}x{c[1][1]}-{len(c[3])}conv"
                               + ("-fc" if c[4] else "") + ("-mixed" if c[5] else "")
                               + ("" if c[6] else "-baseline") + ("-stalls" if c[7] else "")
+                              + (f"-W{c[8]}" if c[8] > 1 else "")
                               for c in CASES_2D])
 def test_conv2d_network_trace_matches_golden(lanes, shape, channels, convs, fc, flags, reuse,
-                                             stalls):
+                                             stalls, width):
     """Verification level 2 with 2-D conv layers: each block runs its window's segments (a
     NEXT cycle between them, an idle cycle after an empty one), every event at the cycle
-    golden's cycle model says."""
+    golden's cycle model says; with a wide scan (``width`` inputs a beat, beats that span
+    positions), the same outputs as an input a cycle, and only the scan's cycles fewer."""
     layers, _ = make_conv_network(shape, channels, convs, fc, seed=lanes, reuse_flags=flags)
     config = EngineConfig(lanes=lanes, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
-                          reuse=reuse, max_kernel_rows=3)
+                          reuse=reuse, max_kernel_rows=3, scan_width=width)
     frames = similar_frames(5, layers[0][0].inputs, 0.7, C16, 8, seed=3)
     patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2)) \
         if stalls else {}
     expected = golden_network_run(config, layers, frames, **patterns)
     got = rtl_network_run(config, layers, frames, **patterns)
     assert_same_network_run(expected, got)
+    if width > 1:
+        narrow = golden_network_run(config.replace(scan_width=1), layers, frames, **patterns)
+        assert np.array_equal(narrow.outputs, expected.outputs)
+        saved = sum(layer.inputs - -(-layer.inputs // width) - 1 for layer, _, _ in layers)
+        for wide_total, narrow_total in zip(expected.counters, narrow.counters):
+            assert narrow_total.macs == wide_total.macs
+            if not stalls:
+                assert narrow_total.cycles - wide_total.cycles == saved
 
 
 def test_conv_configuration_errors():

@@ -58,8 +58,7 @@ def test_a_wider_scan_only_saves_scan_cycles():
 
 
 def test_network_engine_scan_width():
-    """A network's engine scans the widest of 8 or less its lanes and LSTM inputs allow, one
-    input a cycle with conv layers."""
+    """A network's engine scans the widest of 8 or less its lanes and LSTM inputs allow."""
     network = small_network()
     assert network.engine_config(lanes=16).scan_width == 8
     assert network.engine_config(lanes=4).scan_width == 4

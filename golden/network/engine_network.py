@@ -49,11 +49,8 @@ class EngineNetwork:
 
     def scan_width(self, lanes):
         """The widest scan up to :data:`NETWORK_SCAN_WIDTH` an engine of ``lanes`` lanes runs
-        this network with: a power of two dividing ``lanes`` and every LSTM layer's x_t, and 1
-        with conv layers (their position table takes one input a cycle)."""
+        this network with: a power of two dividing ``lanes`` and every LSTM layer's x_t."""
         shapes = [layer for layer, _, _ in self.layers]
-        if any(layer.kind == "conv" for layer in shapes):
-            return 1
         width = NETWORK_SCAN_WIDTH
         while width > 1 and (lanes % width or any(
                 layer.x_inputs % width for layer in shapes if layer.kind == "lstm")):
