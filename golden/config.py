@@ -246,9 +246,8 @@ class EngineConfig:
 
     @property
     def window_entry_width(self):
-        """A window-table entry: i_lo, i_hi, the to-end flag and (2-D engines) the flag of a
-        block's last segment."""
-        return 2 * self.position_width + 1 + (self.segment_bits > 0)
+        """A window-table entry: i_lo, i_hi and the to-end flag."""
+        return 2 * self.position_width + 1
 
     @property
     def position_width(self):

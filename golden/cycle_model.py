@@ -43,10 +43,9 @@ A conv layer (``conv = true``) drains CONV_DRAIN cycles instead of SCAN_DRAIN (i
 reaches the position table and the list's length before its first block reads them), and its
 block b runs only the change-list entries in its window: LOAD, ``entries[b]`` MACs, STORE
 (:func:`block_entries`). A 2-D conv block's window is one segment per kernel row inside the
-map, and ``entries[b]`` is a tuple of each segment's entries: LOAD starts the first segment,
-a NEXT cycle each further one, and a segment that runs no entry is followed by one idle cycle
-when another segment follows it (a segment's window is read two cycles ahead of its start):
-:func:`block_cycles`.
+map, and ``entries[b]`` is a tuple of each segment's entries; the block's segments are all
+read at once, while the block before it runs, so they run back to back and an empty one costs
+nothing: :func:`block_cycles`.
 """
 
 import dataclasses
@@ -154,12 +153,9 @@ def entry_count(entries):
 
 
 def block_cycles(entries):
-    """Issue cycles of one block: LOAD, its entries, STORE; a 2-D conv block adds a NEXT cycle
-    per further segment and an idle cycle after every empty segment but the last."""
-    if not isinstance(entries, tuple):
-        return entries + 2
-    idle = sum(1 for e in entries[:-1] if e == 0)
-    return sum(entries) + 2 + len(entries) - 1 + idle
+    """Issue cycles of one block: LOAD, its entries (a 2-D conv block's segments back to
+    back), STORE."""
+    return entry_count(entries) + 2
 
 
 def busy_cycles(engine, layer, n_changed, entries=None):

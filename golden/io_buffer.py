@@ -23,9 +23,10 @@ def io_buffer_bits(engine):
         # an LSTM layer's h_t for the next step's scan: at most max_outputs / 4 values
         areas["recurrent_area"] = -(-engine.max_blocks // 4) * engine.lanes * engine.act_width
     if engine.conv:
-        # a conv layer's change-list length before each input, in scan_width banks
+        # a conv layer's change-list length before each input, in scan_width banks; a copy
+        # per kernel row (a block reads both ends of all its window's segments at once)
         areas["position_table"] = (-(-engine.max_inputs // engine.scan_width) * engine.scan_width
-                                   * engine.position_width)
+                                   * engine.position_width * engine.max_kernel_rows)
     if engine.reuse:
         # every layer of the layer table keeps its own indices and outputs
         # blocking engines: words of ``lanes`` indices (golden.blocking.index_words); a wide

@@ -126,21 +126,21 @@ def network_writes(engine, layers):
             writes.append((addr(Region.WEIGHT, weight_base + i),
                            pack_lanes(word, engine.weight_width)))
         if layer.kind == "conv":
-            # a block's window segments: the inputs [i_lo, i_hi) of positions [x_lo, x_hi)
-            # (the position table is kept per input), i_hi == N flagged (the list's end),
-            # the block's last segment flagged (2-D engines), and the offset of its weight
-            # words
+            # a block's window segments, one per window-table slot (the engine reads a block's
+            # slots at once; a slot past its segments is empty): the inputs [i_lo, i_hi) of
+            # positions [x_lo, x_hi), i_hi == N flagged (the list's end), and the offset of
+            # its weight words
             pw = engine.position_width
             weight_bits = ceil_log2(engine.weight_depth)
             c = layer.channels
             for block in range(blocks):
                 segments = layer.segments(block, engine.lanes)
-                for s, (x_lo, x_hi, base) in enumerate(segments):
+                for s in range(engine.max_kernel_rows):
+                    x_lo, x_hi, base = segments[s] if s < len(segments) else (0, 0, 0)
                     offset = (((block_base + block) << engine.segment_bits) | s) << 1
-                    last = int(s == len(segments) - 1) if engine.segment_bits else 0
                     writes.append((addr(Region.WINDOW, offset),
-                                   x_lo * c | x_hi * c << pw | int(x_hi == layer.length) << 2 * pw
-                                   | last << 2 * pw + 1))
+                                   x_lo * c | x_hi * c << pw
+                                   | int(x_hi == layer.length) << 2 * pw))
                     writes.append((addr(Region.WINDOW, offset | 1), base % (1 << weight_bits)))
             b = np.tile(b, layer.positions)     # a block's biases: its filters'
         padded = np.zeros(blocks * engine.lanes, dtype=np.int64)

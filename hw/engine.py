@@ -108,9 +108,9 @@ class ReuseEngine(wiring.Component):
             bias_addr_width=wb.signature.members["bias_read"].signature.addr_width)
         self.scan_unit = ScanUnit(cfg, ports(io, "index_read", "index_write", *self._scan_writes,
                                              "scan_read", "recurrent_read"))
-        self.issue_unit = IssueUnit(
-            cfg, ports(io, "position_read_lo", "position_read_hi"),
-            ports(self.layer_table, "window_read", "window_base_read"), weight_addr_width)
+        self.issue_unit = IssueUnit(cfg, ports(io, *self._window_reads[0]),
+                                    ports(self.layer_table, *self._window_reads[1]),
+                                    weight_addr_width)
         self.mac_pipeline = MACPipeline(
             cfg, {**ports(wb, "weight_read", "bias_read"),
                   **ports(io, "output_read", "output_write", "bank_write", "recurrent_write")},
@@ -124,6 +124,14 @@ class ReuseEngine(wiring.Component):
     @property
     def config(self):
         return self._config
+
+    @property
+    def _window_reads(self):
+        """The issue unit's read ports of the position table and of the window tables (a pair
+        per segment slot)."""
+        slots = range(self._config.max_kernel_rows)
+        return ([f"position_read_{end}_{s}" for s in slots for end in ("lo", "hi")],
+                [f"window_{kind}read_{s}" for s in slots for kind in ("", "base_")])
 
     @property
     def _scan_writes(self):
@@ -161,8 +169,8 @@ class ReuseEngine(wiring.Component):
         connections = [
             (index_side, scan, ("index_read", "index_write")),
             (io, scan, (*self._scan_writes, "scan_read", "recurrent_read")),
-            (io, issue, ("position_read_lo", "position_read_hi")),
-            (table, issue, ("window_read", "window_base_read")),
+            (io, issue, self._window_reads[0]),
+            (table, issue, self._window_reads[1]),
             (wb, pipe, ("weight_read", "bias_read")),
             (index_side, pipe, ("output_read", "output_write")),
             (io, pipe, ("bank_write", "recurrent_write")),

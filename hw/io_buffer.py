@@ -20,7 +20,8 @@ class IOBuffer(wiring.Component):
       which carry one layer's outputs to the next layer's scan (``scan_read``);
     - the change list ``(i, d_i)`` written by the scan and read by the correct phase;
     - engines with conv layers: the position table, the change list's length before each
-      input of a conv layer (``position_read_lo``, ``position_read_hi``, ``position_write``);
+      input of a conv layer (``position_write``; ``position_read_lo_<s>``,
+      ``position_read_hi_<s>``: both ends of segment slot s of a block's window);
     - engines with the LSTM unit: the recurrent area, h_{t-1} of the LSTM layer, written with
       its h_t words and read by its scan after x_t (``recurrent_read``, ``recurrent_write``).
 
@@ -87,7 +88,10 @@ class IOBuffer(wiring.Component):
         if cfg.max_layers > 1:
             self._reads["bank"].append("scan_read")
         if cfg.conv:
-            self._reads["position"] = ["position_read_lo", "position_read_hi"]
+            # a block reads both ends of every segment of its window at once
+            self._reads["position"] = [f"position_read_{end}_{slot}"
+                                       for slot in range(cfg.max_kernel_rows)
+                                       for end in ("lo", "hi")]
         members = {}
         for name, (shape, depth) in self._shapes.items():
             addr_width = max(1, (depth - 1).bit_length())

@@ -1,5 +1,5 @@
 from amaranth.hdl import Const, Module, Mux, Signal, signed
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import cycle_model
@@ -18,8 +18,8 @@ class Op:
 
 class IssueUnit(wiring.Component):
     """The correct phase's control: after the scan drains, one operation per cycle for every
-    output block: LOAD, a MAC per change-list entry (a conv block: per entry of its window
-    segments), STORE (golden twin: golden/issue_unit.py, timed by
+    output block: LOAD, a MAC per change-list entry (a conv block: per entry of its window's
+    segments, back to back), STORE (golden twin: golden/issue_unit.py, timed by
     golden/cycle_model.py).
 
     Every decision of the issue loop reads a flag register, not a comparison: a subtraction, a
@@ -107,10 +107,6 @@ class IssueUnit(wiring.Component):
 
         blk, entry = self.blk, self.entry
         loading, multiplying, storing = self.loading, self.multiplying, self.storing
-        # 2-D conv blocks: NEXT starts the block's next window segment; an empty segment that
-        # is not the block's last is followed by an idle cycle (the next segment's window is
-        # read two cycles ahead of its start)
-        advancing, idling = Signal(), Signal()
         drain_done = Signal()
         weight_base = self.weight_base
         lane_base = Signal(range(cfg.max_blocks * cfg.lanes + 1))
@@ -161,64 +157,82 @@ class IssueUnit(wiring.Component):
 
         # ---- the issue loop
         first_entry, final_m1 = Const(0), last_entry_m1
-        starting = loading                  # a window segment starts (FC: the block's LOAD)
-        start_last, seg_last = Const(1), Const(1)   # that segment is the block's last
+        more = Const(0)             # a conv block has segments left after the current one
         if cfg.conv:
-            # A conv block runs the list's entries in its window segments: the window table is
-            # read for the next segment as soon as one starts (for block 0 during the drain),
-            # then the position table at the segment's ends, so both are there when it starts.
-            sb = cfg.segment_bits
-            window_read, window_base_read = self.window_read, self.window_base_read
+            # A conv block runs the list's entries in its window's segments, back to back. The
+            # next block's window (a memory per segment slot) is read as a block starts (block
+            # 0's during the drain), then the position table at every segment's ends, so at
+            # the block's LOAD all its segments' ranges are there.
+            slots = range(cfg.max_kernel_rows)
+            windows = [getattr(self, f"window_read_{s}") for s in slots]
+            window_bases = [getattr(self, f"window_base_read_{s}") for s in slots]
             issuing = Signal()
-            window_addr = Signal.like(window_read.addr)
-            slot = Signal.like(window_read.addr)    # the next segment's entry, once one started
-            window_start, window_end = Signal.like(entry), Signal.like(n_changed)
-            window_m1 = Signal.like(entry)          # the segment's last entry - 1, from its start
-            if sb:
-                starting = loading | advancing
-                start_last = Mux(cur.conv, window_read.data.last, 1)
-                seg_last = Signal()
-                with m.If(starting):
-                    m.d.sync += seg_last.eq(start_last)
-            following = Mux(start_last, based(blk + 1, "block_base") << sb, slot + 1)
+            window_addr, held_addr = Signal.like(windows[0].addr), Signal.like(windows[0].addr)
             m.d.comb += [
-                issuing.eq(loading | multiplying | storing | advancing | idling),
-                window_addr.eq(Mux(starting, following,
-                                   Mux(issuing, slot, based(0, "block_base") << sb))),
-                window_read.addr.eq(window_addr),
-                window_base_read.addr.eq(window_addr),
-                self.position_read_lo.addr.eq(window_read.data.i_lo),
-                self.position_read_hi.addr.eq(window_read.data.i_hi),
-                window_start.eq(self.position_read_lo.data),
-                window_end.eq(Mux(window_read.data.to_end, n_changed,
-                                  self.position_read_hi.data)),
+                issuing.eq(loading | multiplying | storing),
+                window_addr.eq(Mux(loading, based(blk + 1, "block_base"),
+                                   Mux(issuing, held_addr, based(0, "block_base")))),
             ]
-            with m.If(starting):
-                m.d.sync += slot.eq(following)
-            with m.Elif(~issuing):
-                m.d.sync += slot.eq(based(0, "block_base") << sb)     # block 0, segment 0
-            with m.If(starting & cur.conv):
-                m.d.sync += [window_m1.eq(window_end - 2), weight_base.eq(window_base_read.data)]
-            has_changes = Mux(cur.conv, window_end != window_start, has_changes)
-            one_entry = Mux(cur.conv, window_end == window_start + 1, one_entry)
-            first_entry = Mux(cur.conv, window_start, 0)
+            m.d.sync += held_addr.eq(window_addr)
+            # per slot, the segment's range of the list: its first entry, whether it runs one
+            # entry, its last entry - 1, and the offset of its weights
+            segment = data.StructLayout({"start": len(entry), "one": 1, "last_m1": len(entry),
+                                         "base": len(weight_base)})
+            ranges = [Signal(segment, name=f"range{s}") for s in slots]
+            runs = Signal(len(slots))       # the segments with entries
+            for s, window in enumerate(windows):
+                lo, hi = (getattr(self, f"position_read_{end}_{s}") for end in ("lo", "hi"))
+                end = Signal.like(n_changed, name=f"end{s}")
+                m.d.comb += [
+                    window.addr.eq(window_addr), window_bases[s].addr.eq(window_addr),
+                    lo.addr.eq(window.data.i_lo), hi.addr.eq(window.data.i_hi),
+                    end.eq(Mux(window.data.to_end, n_changed, hi.data)),
+                    ranges[s].start.eq(lo.data), ranges[s].one.eq(end == lo.data + 1),
+                    ranges[s].last_m1.eq(end - 2), ranges[s].base.eq(window_bases[s].data),
+                    runs[s].eq(end != lo.data),
+                ]
+            # at a LOAD, the block's first segment with entries starts (from the tables), and
+            # the ranges of all its segments are kept for the ones after it (``rest``)
+            kept_ranges = [Signal(segment, name=f"kept_range{s}") for s in slots]
+            rest = Signal(len(slots))
+            first, following = Signal(segment), Signal(segment)
+
+            def lowest(flags, values):
+                """The value of the lowest slot whose flag is set."""
+                picked = values[-1]
+                for flag, value in zip(reversed(flags[:-1]), reversed(values[:-1])):
+                    picked = Mux(flag, value, picked)
+                return picked
+
+            m.d.comb += [first.eq(lowest(list(runs), ranges)),
+                         following.eq(lowest(list(rest), kept_ranges))]
+            window_m1 = Signal.like(entry)          # the segment's last entry - 1
+            with m.If(loading & cur.conv):
+                m.d.sync += [window_m1.eq(first.last_m1), weight_base.eq(first.base),
+                             rest.eq(runs & (runs - 1)),
+                             *(k.eq(r) for k, r in zip(kept_ranges, ranges))]
+            more = rest != 0
+            has_changes = Mux(cur.conv, runs != 0, has_changes)
+            one_entry = Mux(cur.conv, first.one, one_entry)
+            first_entry = Mux(cur.conv, first.start, 0)
             final_m1 = Mux(cur.conv, window_m1, last_entry_m1)
         m.d.sync += [
             loading.eq(storing & ~blk_last),
-            multiplying.eq(starting & has_changes | multiplying & ~entry_last),
-            storing.eq(starting & ~has_changes & start_last | multiplying & entry_last & seg_last),
+            multiplying.eq(loading & has_changes | multiplying & (~entry_last | more)),
+            storing.eq(loading & ~has_changes | multiplying & entry_last & ~more),
         ]
-        if cfg.conv and cfg.segment_bits:
-            m.d.sync += [
-                advancing.eq(multiplying & entry_last & ~seg_last | idling),
-                idling.eq(starting & ~has_changes & ~start_last),
-            ]
         with m.If(drain_done):
             m.d.sync += loading.eq(1)
-        with m.If(starting):
+        with m.If(loading):
             m.d.sync += [entry.eq(first_entry), entry_last.eq(one_entry)]
         with m.If(multiplying):
             m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == final_m1)]
+        if cfg.conv:
+            with m.If(multiplying & entry_last & more):
+                # the block's next segment with entries follows without a bubble
+                m.d.sync += [entry.eq(following.start), entry_last.eq(following.one),
+                             window_m1.eq(following.last_m1), weight_base.eq(following.base),
+                             rest.eq(rest & (rest - 1))]
         with m.If(storing):
             m.d.sync += [
                 blk.eq(blk + 1),

@@ -34,14 +34,13 @@ def entry_layout(config):
 
 def window_layout(config):
     """A conv window segment: the inputs [i_lo, i_hi) of its positions (i_hi at the layer's end
-    flagged ``to_end``), and on 2-D engines a flag on the block's last segment."""
+    flagged ``to_end``; an empty segment has i_lo = i_hi)."""
     pw = config.position_width
-    return data.StructLayout({"i_lo": pw, "i_hi": pw, "to_end": 1,
-                              **({"last": 1} if config.segment_bits else {})})
+    return data.StructLayout({"i_lo": pw, "i_hi": pw, "to_end": 1})
 
 
 def window_depth(config):
-    return max(2, config.block_depth << config.segment_bits)
+    return max(2, config.block_depth)
 
 
 class LayerTable(wiring.Component):
@@ -78,9 +77,10 @@ class LayerTable(wiring.Component):
         The layer being run, the layer the switch leads to, ``layer`` is the last, the switch
         ends this cycle, layer 0 is an LSTM layer.
     weight_write, bias_write, quantization_write, centroid_write : table writes
-    window_read, window_base_read : ``Out(ReadPort.Signature(...))`` (conv engines)
-        The window table, one entry per window segment at ``block << segment_bits |
-        segment``, and the offset of each segment's weight words.
+    window_read_<s>, window_base_read_<s> : ``Out(ReadPort.Signature(...))`` (conv engines)
+        The window table, a memory per segment slot s < ``max_kernel_rows`` (a block's
+        segments are read at once), one entry per block (the host writes ``block <<
+        segment_bits | s``), and the offset of each segment's weight words.
     """
 
     def __init__(self, config, *, weight_addr_width, bias_addr_width):
@@ -114,11 +114,13 @@ class LayerTable(wiring.Component):
             members.update(table_writes(cfg))
         if cfg.conv:
             aw = max(1, (window_depth(cfg) - 1).bit_length())
-            members.update({
-                "window_read": Out(ReadPort.Signature(addr_width=aw, shape=window_layout(cfg))),
-                "window_base_read": Out(ReadPort.Signature(addr_width=aw,
-                                                           shape=weight_addr_width)),
-            })
+            for slot in range(cfg.max_kernel_rows):
+                members.update({
+                    f"window_read_{slot}": Out(ReadPort.Signature(addr_width=aw,
+                                                                  shape=window_layout(cfg))),
+                    f"window_base_read_{slot}": Out(ReadPort.Signature(
+                        addr_width=aw, shape=weight_addr_width)),
+                })
         super().__init__(members)
 
     @property
@@ -227,17 +229,22 @@ class LayerTable(wiring.Component):
             self.bias_write.data.eq(Cat(bias_data for _ in range(cfg.lanes))),
         ]
         if cfg.conv:
-            m.submodules.window_table = window_table = Memory(
-                shape=window_layout(cfg), depth=window_depth(cfg), init=[])
-            m.submodules.window_base_table = window_base_table = Memory(
-                shape=self._weight_addr_width, depth=window_depth(cfg), init=[])
-            wiring.connect(m, wiring.flipped(self.window_read), window_table.read_port())
-            wiring.connect(m, wiring.flipped(self.window_base_read),
-                           window_base_table.read_port())
-            for which, port in enumerate((window_table.write_port(),
-                                          window_base_table.write_port())):
-                m.d.comb += [port.addr.eq(offset[1:]), port.data.eq(cfg_data),
-                             port.en.eq(writes_to[Region.WINDOW] & (offset[0] == which))]
+            # offset: (block << segment_bits | slot) << 1 | (0: window, 1: weight offset)
+            sb = cfg.segment_bits
+            for slot in range(cfg.max_kernel_rows):
+                tables = [Memory(shape=window_layout(cfg), depth=window_depth(cfg), init=[]),
+                          Memory(shape=self._weight_addr_width, depth=window_depth(cfg),
+                                 init=[])]
+                m.submodules[f"window_table_{slot}"] = tables[0]
+                m.submodules[f"window_base_table_{slot}"] = tables[1]
+                for which, (table, name) in enumerate(zip(tables, ("window_read",
+                                                                   "window_base_read"))):
+                    wiring.connect(m, wiring.flipped(getattr(self, f"{name}_{slot}")),
+                                   table.read_port())
+                    port = table.write_port()
+                    m.d.comb += [port.addr.eq(offset[1 + sb:]), port.data.eq(cfg_data),
+                                 port.en.eq(writes_to[Region.WINDOW] & (offset[0] == which)
+                                            & (offset[1:1 + sb] == slot))]
 
         # ---- sequence state and layer switch
         with m.If(self.layer_end & last_layer):

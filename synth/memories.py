@@ -82,13 +82,17 @@ def engine_buffers(config):
             Buffer("activation_tables", 8, 256, instances=5 * units),
         ]
     if config.conv:
-        # the position table (I/O buffer; a bank per input of a beat) and the window tables:
-        # per block, its window's inputs and the offset of its weights (hw/layer_table.py)
-        pw = config.position_width
+        # the position table (I/O buffer; a bank per input of a beat, a copy per segment slot:
+        # a block reads both ends of all its window's segments at once) and the window tables:
+        # per block and segment slot, its inputs and the offset of its weights
+        # (hw/layer_table.py)
+        pw, slots = config.position_width, config.max_kernel_rows
         buffers += [
-            Buffer("position_table", pw, -(-config.max_inputs // width), instances=width),
-            Buffer("window_table", 2 * pw + 1, config.block_depth),
-            Buffer("window_base_table", ceil_log2(max(2, config.weight_depth)), config.block_depth),
+            Buffer("position_table", pw, -(-config.max_inputs // width),
+                   instances=width * slots),
+            Buffer("window_table", 2 * pw + 1, config.block_depth, instances=slots),
+            Buffer("window_base_table", ceil_log2(max(2, config.weight_depth)), config.block_depth,
+                   instances=slots),
         ]
     if config.reuse:
         buffers += [

@@ -8,8 +8,6 @@ the schedule (golden/cycle_model.py):
 - ``switch``: the layer switch a layer starts with (engines with a layer table);
 - ``drain``: from a layer's last beat to its first LOAD;
 - ``load_store``: a LOAD and a STORE per output block;
-- ``segments``: a 2-D conv block's NEXT cycle per further window segment and idle cycle after
-  an empty one;
 - ``partial_lanes``: MAC cycles whose block has fewer outputs than lanes (a layer's last
   block, a conv layer's filters not a multiple of lanes);
 - ``transfers``, ``config_writes``: a blocked layer's main-memory words and band programmes,
@@ -31,8 +29,8 @@ __all__ = ["TERMS", "Throughput", "network_throughput", "blocked_throughput",
 
 BAND_ROWS = (2, 4, 8)           # video-conv's bands, besides the unblocked layer
 
-TERMS = ("scan", "switch", "drain", "load_store", "segments", "partial_lanes", "transfers",
-         "config_writes", "stalls")
+TERMS = ("scan", "switch", "drain", "load_store", "partial_lanes", "transfers", "config_writes",
+         "stalls")
 
 
 @dataclasses.dataclass
@@ -84,8 +82,8 @@ def layer_losses(engine, layer, counters, entries):
     losses = dict.fromkeys(TERMS, 0.0)
     losses.update(
         scan=scan_beats(layer.inputs, width), switch=switch_cycles(engine),
-        drain=scan_drain(layer, width), load_store=2 * len(entries),
-        segments=sum(block_cycles(e) - entry_count(e) - 2 for e in entries),
+        drain=scan_drain(layer, width),
+        load_store=sum(block_cycles(e) - entry_count(e) for e in entries),
         partial_lanes=mac_cycles - counters.macs / engine.lanes,
         stalls=counters.stall_cycles)
     busy = sum(losses.values()) - losses["stalls"] - losses["partial_lanes"] + mac_cycles
