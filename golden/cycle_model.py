@@ -9,15 +9,17 @@ cycle after the start-of-sequence strobe. For frame f (N inputs, n changed, B ou
   registered twice after the block RAMs before they are compared), and the correct phase may
   issue at a_last + 4 (SCAN_DRAIN = 3 cycles after the last accept: its first LOAD reads the
   list's length as it is counted, and its first MAC reads the list at a_last + 5);
-- correct issues K = B * (n + 2) operations, one per cycle: per block LOAD, n MACs, STORE;
-  it starts at C_f = max(a_last + 4, cycle the frame's output bank is free);
+- correct issues K = 1 + B * (n + 1) operations, one per cycle: the first block's LOAD, then
+  per block n MACs and its STORE, which issues the next block's LOAD in the same cycle (the
+  accumulators hand the stored block to the output path as they take the next one); it starts
+  at C_f = max(a_last + 4, cycle the frame's output bank is free);
 - a STORE issued at t writes the output area at t + 9 and the activation bank at t + 12 (the
   change-list entry is registered before the weight-address adder, the weight buffer's read
   latency is 3: its banks' outputs are registered, then registered again (after the first
   level of the bank multiplexer when there are several banks); the MAC array adds a product
   two cycles after it multiplies; the output unit has three stages);
 - the next scan starts at S_{f+1} = C_f + K;
-- busy cycles per frame are N + SCAN_DRAIN + B * (n + 2); everything else is a stall;
+- busy cycles per frame are N + SCAN_DRAIN + 1 + B * (n + 1); everything else is a stall;
 - the output streamer sends frame f's bank once it is complete (last bank write + 1) and the
   previous frame's last beat has gone: its first beat is visible OUTPUT_READ_LATENCY cycles
   after the first read (the bank read, then the registered payload), then one beat per
@@ -153,9 +155,10 @@ def entry_count(entries):
 
 
 def block_cycles(entries):
-    """Issue cycles of one block: LOAD, its entries (a 2-D conv block's segments back to
-    back), STORE."""
-    return entry_count(entries) + 2
+    """Issue cycles of one block: its entries (a 2-D conv block's segments back to back) and
+    its STORE, which issues the next block's LOAD (a layer's first LOAD is one more cycle:
+    :func:`layer_cycles`)."""
+    return entry_count(entries) + 1
 
 
 def busy_cycles(engine, layer, n_changed, entries=None):
@@ -170,16 +173,16 @@ def busy_cycles(engine, layer, n_changed, entries=None):
 
 def layer_cycles(switch, beats, drain, entries):
     """Busy cycles of a layer in a frame from its parts: the layer switch, one scan cycle per
-    beat, the drain, and every block's issue cycles (``entries``: each block's change-list
-    entries, :func:`block_cycles`)."""
-    return switch + beats + drain + sum(block_cycles(e) for e in entries)
+    beat, the drain, the first LOAD and every block's issue cycles (``entries``: each block's
+    change-list entries, :func:`block_cycles`)."""
+    return switch + beats + drain + 1 + sum(block_cycles(e) for e in entries)
 
 
 def cycle_bound(engine, layer, n_changed):
-    """The cycle contract (docs/design.md): ceil(N / W) + B * n + 2 * B + 16, one more with a
-    wide scan (W > 1: its change list is written a cycle later)."""
+    """The cycle contract (docs/design.md): ceil(N / W) + B * n + B + 17, one more with a wide
+    scan (W > 1: its change list is written a cycle later)."""
     blocks = layer.blocks(engine.lanes)
-    return (scan_beats(layer.inputs, engine.scan_width) + blocks * n_changed + 2 * blocks + 16
+    return (scan_beats(layer.inputs, engine.scan_width) + blocks * n_changed + blocks + 17
             + (engine.scan_width > 1))
 
 
@@ -193,8 +196,8 @@ class LayerTiming:
 
     @property
     def stores(self):
-        """Issue cycle of every block's STORE."""
-        return list(self.correct_start + np.cumsum([block_cycles(e) for e in self.entries]) - 1)
+        """Issue cycle of every block's STORE (the first LOAD issues at correct_start)."""
+        return list(self.correct_start + np.cumsum([block_cycles(e) for e in self.entries]))
 
 
 @dataclasses.dataclass
@@ -307,7 +310,7 @@ def schedule_network(engine, layers, n_changed, *, input_valid=None, output_read
                        else [int(n)] * layer.blocks(engine.lanes))
             timings.append(LayerTiming(scan_start, accepts, correct_start, entries,
                                        stall - stall_before))
-            t = correct_start + sum(block_cycles(e) for e in entries)
+            t = correct_start + 1 + sum(block_cycles(e) for e in entries)
         bank_complete = t - 1 + BANK_WRITE_LATENCY + 1
         if layers[-1].blocks_per_word > 1:          # through the LSTM or magnitude unit
             bank_complete += LSTM_LATENCY

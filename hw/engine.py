@@ -205,6 +205,8 @@ class ReuseEngine(wiring.Component):
             issue.output_ready.eq(self.o_stream.ready),
             io.change_read.addr.eq(issue.entry),
             pipe.op.eq(issue.op),
+            pipe.loading.eq(issue.loading),
+            pipe.load_blk.eq(issue.load_blk),
             pipe.blk.eq(issue.blk),
             pipe.weight_base.eq(issue.weight_base),
             pipe.last_op.eq(issue.last_op),

@@ -138,7 +138,8 @@ class IOBuffer(wiring.Component):
         for port_name in self._reads[name]:
             port = getattr(self, port_name)
             selected = Signal(range(banks), name=f"{port_name}_bank")
-            m.d.sync += selected.eq(port.addr[:low])
+            with m.If(port.en):                 # held with the banks' outputs
+                m.d.sync += selected.eq(port.addr[:low])
             outputs = []
             for memory in memories:
                 read = memory.read_port()

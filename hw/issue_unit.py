@@ -17,15 +17,15 @@ class Op:
 
 
 class IssueUnit(wiring.Component):
-    """The correct phase's control: after the scan drains, one operation per cycle for every
-    output block: LOAD, a MAC per change-list entry (a conv block: per entry of its window's
-    segments, back to back), STORE (golden twin: golden/issue_unit.py, timed by
-    golden/cycle_model.py).
+    """The correct phase's control: after the scan drains, one operation per cycle: the first
+    block's LOAD, then for every output block a MAC per change-list entry (a conv block: per
+    entry of its window's segments, back to back) and its STORE, which also issues the next
+    block's LOAD (golden twin: golden/issue_unit.py, timed by golden/cycle_model.py).
 
     Every decision of the issue loop reads a flag register, not a comparison: a subtraction, a
     comparison and the decode in front of the enables were the ECP5 critical path, once per
-    bound (blocks, change-list length, output lanes). The operation issued in a cycle is
-    one-hot (``loading``, ``multiplying``, ``storing``, all zero outside the loop).
+    bound (blocks, change-list length, output lanes). ``multiplying`` and ``storing`` are
+    one-hot; ``loading`` is the first LOAD or a STORE that loads the next block.
 
     The frame's first LOAD claims its output bank (``claim``); the wait for that bank to drain
     is taken at the end of the drain (on the bank's state in the next cycle), so the loop never
@@ -43,7 +43,10 @@ class IssueUnit(wiring.Component):
     entry : ``Out(...)``
         The change-list entry read this cycle (its MAC issues a cycle later).
     op, blk, weight_base : ``Out(...)``
-        The operation issued, its block, the offset of the block's (a conv segment's) weights.
+        The operation issued (a STORE that loads the next block is a STORE), its block, the
+        offset of the block's (a conv segment's) weights.
+    loading, load_blk : ``Out(...)``
+        A block's LOAD issues (alone, or with a STORE); the block it loads.
     block_last, layer_end, last_op : ``Out(1)``
         ``blk`` is the layer's last block; the layer's last STORE issues; and the layer is the
         frame's last.
@@ -73,6 +76,7 @@ class IssueUnit(wiring.Component):
             "entry": Out(range(cfg.max_inputs)),
             "op": Out(range(4)),
             "blk": Out(range(cfg.max_blocks)),
+            "load_blk": Out(range(cfg.max_blocks)),
             "weight_base": Out(weight_addr_width),
             "block_last": Out(1),
             "layer_end": Out(1),
@@ -124,9 +128,16 @@ class IssueUnit(wiring.Component):
         blk_last = self.block_last
         entry_last = Signal()         # entry is the change list's last entry
         has_changes, one_entry = self.has_changes, self.one_entry
+        # the next block's output lanes, counted as the STORE before its MACs issues
+        next_lane_base = Signal.like(lane_base)
         remaining = Signal(signed(len(cur.outputs) + 1))
-        m.d.comb += remaining.eq(cur.outputs - lane_base)
-        m.d.sync += self.active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))
+        m.d.comb += [
+            next_lane_base.eq(Mux(self.storing, Mux(blk_last, 0, lane_base + cfg.lanes),
+                                  lane_base)),
+            remaining.eq(cur.outputs - next_lane_base),
+        ]
+        m.d.sync += [lane_base.eq(next_lane_base),
+                     self.active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))]
 
         # ---- the drain: the last input reaches the change list before its length is read
         # (CONV_DRAIN on a conv layer: the position table too); at its end the last layer
@@ -155,25 +166,30 @@ class IssueUnit(wiring.Component):
                 m.d.comb += drain_done.eq(1)
                 m.d.sync += draining.eq(0)
 
-        # ---- the issue loop
+        # ---- the issue loop: the layer's first LOAD (``first_load``), then per block its MACs
+        # and its STORE, which issues the next block's LOAD in the same cycle
+        first_load = Signal()
+        m.d.comb += loading.eq(first_load | storing & ~blk_last)
         first_entry, final_m1 = Const(0), last_entry_m1
         more = Const(0)             # a conv block has segments left after the current one
         if cfg.conv:
             # A conv block runs the list's entries in its window's segments, back to back. The
-            # next block's window (a memory per segment slot) is read as a block starts (block
-            # 0's during the drain), then the position table at every segment's ends, so at
-            # the block's LOAD all its segments' ranges are there.
+            # window tables (a memory per segment slot) and then the position table at every
+            # segment's ends are a two-stage pipeline that advances at every LOAD (and while
+            # the engine is idle), so at a block's LOAD its segments' ranges are on the
+            # position table's outputs, and the next block's window on the window tables'.
             slots = range(cfg.max_kernel_rows)
             windows = [getattr(self, f"window_read_{s}") for s in slots]
             window_bases = [getattr(self, f"window_base_read_{s}") for s in slots]
-            issuing = Signal()
-            window_addr, held_addr = Signal.like(windows[0].addr), Signal.like(windows[0].addr)
+            idle, advance = Signal(), Signal()
+            window_addr = Signal.like(windows[0].addr)
             m.d.comb += [
-                issuing.eq(loading | multiplying | storing),
-                window_addr.eq(Mux(loading, based(blk + 1, "block_base"),
-                                   Mux(issuing, held_addr, based(0, "block_base")))),
+                idle.eq(~(first_load | multiplying | storing)),
+                advance.eq(idle | loading),
+                # idle: block 0's window, block 1's as the drain ends; at a LOAD of block b,
+                # block b + 2's
+                window_addr.eq(based(Mux(idle, drain_done, self.load_blk + 2), "block_base")),
             ]
-            m.d.sync += held_addr.eq(window_addr)
             # per slot, the segment's range of the list: its first entry, whether it runs one
             # entry, its last entry - 1, and the offset of its weights
             segment = data.StructLayout({"start": len(entry), "one": 1, "last_m1": len(entry),
@@ -182,13 +198,20 @@ class IssueUnit(wiring.Component):
             runs = Signal(len(slots))       # the segments with entries
             for s, window in enumerate(windows):
                 lo, hi = (getattr(self, f"position_read_{end}_{s}") for end in ("lo", "hi"))
+                # the window's flag and weight offset, beside the position table's outputs
+                to_end = Signal(name=f"to_end{s}")
+                base = Signal.like(weight_base, name=f"base{s}")
+                with m.If(advance):
+                    m.d.sync += [to_end.eq(window.data.to_end), base.eq(window_bases[s].data)]
                 end = Signal.like(n_changed, name=f"end{s}")
                 m.d.comb += [
                     window.addr.eq(window_addr), window_bases[s].addr.eq(window_addr),
+                    window.en.eq(advance), window_bases[s].en.eq(advance),
                     lo.addr.eq(window.data.i_lo), hi.addr.eq(window.data.i_hi),
-                    end.eq(Mux(window.data.to_end, n_changed, hi.data)),
+                    lo.en.eq(advance), hi.en.eq(advance),
+                    end.eq(Mux(to_end, n_changed, hi.data)),
                     ranges[s].start.eq(lo.data), ranges[s].one.eq(end == lo.data + 1),
-                    ranges[s].last_m1.eq(end - 2), ranges[s].base.eq(window_bases[s].data),
+                    ranges[s].last_m1.eq(end - 2), ranges[s].base.eq(base),
                     runs[s].eq(end != lo.data),
                 ]
             # at a LOAD, the block's first segment with entries starts (from the tables), and
@@ -207,44 +230,44 @@ class IssueUnit(wiring.Component):
             m.d.comb += [first.eq(lowest(list(runs), ranges)),
                          following.eq(lowest(list(rest), kept_ranges))]
             window_m1 = Signal.like(entry)          # the segment's last entry - 1
-            with m.If(loading & cur.conv):
-                m.d.sync += [window_m1.eq(first.last_m1), weight_base.eq(first.base),
-                             rest.eq(runs & (runs - 1)),
-                             *(k.eq(r) for k, r in zip(kept_ranges, ranges))]
             more = rest != 0
             has_changes = Mux(cur.conv, runs != 0, has_changes)
             one_entry = Mux(cur.conv, first.one, one_entry)
             first_entry = Mux(cur.conv, first.start, 0)
             final_m1 = Mux(cur.conv, window_m1, last_entry_m1)
         m.d.sync += [
-            loading.eq(storing & ~blk_last),
+            first_load.eq(drain_done),
             multiplying.eq(loading & has_changes | multiplying & (~entry_last | more)),
             storing.eq(loading & ~has_changes | multiplying & entry_last & ~more),
         ]
-        with m.If(drain_done):
-            m.d.sync += loading.eq(1)
         with m.If(loading):
             m.d.sync += [entry.eq(first_entry), entry_last.eq(one_entry)]
         with m.If(multiplying):
             m.d.sync += [entry.eq(entry + 1), entry_last.eq(entry == final_m1)]
-        if cfg.conv:
-            with m.If(multiplying & entry_last & more):
-                # the block's next segment with entries follows without a bubble
-                m.d.sync += [entry.eq(following.start), entry_last.eq(following.one),
-                             window_m1.eq(following.last_m1), weight_base.eq(following.base),
-                             rest.eq(rest & (rest - 1))]
         with m.If(storing):
             m.d.sync += [
                 blk.eq(blk + 1),
                 blk_last.eq(blk == last_block_m1),
                 weight_base.eq(weight_base + cur.inputs),
-                lane_base.eq(lane_base + cfg.lanes),
             ]
             with m.If(blk_last):
                 m.d.comb += [self.layer_end.eq(1), self.last_op.eq(last_layer)]
-                m.d.sync += [blk.eq(0), weight_base.eq(0), lane_base.eq(0)]
-        m.d.comb += self.op.eq(Mux(loading, Op.LOAD, Mux(multiplying, Op.MAC,
-                                                         Mux(storing, Op.STORE, Op.NONE))))
-        with m.If(loading & (blk == 0) & last_layer):
+                m.d.sync += [blk.eq(0), weight_base.eq(0)]
+        if cfg.conv:
+            with m.If(loading & cur.conv):
+                m.d.sync += [window_m1.eq(first.last_m1), weight_base.eq(first.base),
+                             rest.eq(runs & (runs - 1)),
+                             *(k.eq(r) for k, r in zip(kept_ranges, ranges))]
+            with m.If(multiplying & entry_last & more):
+                # the block's next segment with entries follows without a bubble
+                m.d.sync += [entry.eq(following.start), entry_last.eq(following.one),
+                             window_m1.eq(following.last_m1), weight_base.eq(following.base),
+                             rest.eq(rest & (rest - 1))]
+        m.d.comb += [
+            self.op.eq(Mux(first_load, Op.LOAD, Mux(multiplying, Op.MAC,
+                                                    Mux(storing, Op.STORE, Op.NONE)))),
+            self.load_blk.eq(Mux(first_load, blk, blk + 1)),
+        ]
+        with m.If(first_load & last_layer):
             m.d.comb += self.claim.eq(Mux(self.bank, 0b10, 0b01))
         return m

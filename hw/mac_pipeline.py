@@ -51,6 +51,8 @@ class MACPipeline(wiring.Component):
         members = {
             "op": In(range(4)),
             "blk": In(range(cfg.max_blocks)),
+            "loading": In(1),
+            "load_blk": In(range(cfg.max_blocks)),
             "weight_base": In(weight_addr_width),
             "last_op": In(1),
             "block_last": In(1),
@@ -99,6 +101,8 @@ class MACPipeline(wiring.Component):
         tag_layout = data.StructLayout({
             "op": range(4), "blk": range(cfg.max_blocks), "first": 1, "bank": bank_bits,
             "last": 1,
+            # a LOAD (alone, or beside a STORE) and the block it loads
+            "loads": 1, "load_blk": range(cfg.max_blocks),
             # the LSTM and magnitude units': first execution of the sequence, last block of
             # the layer
             **({"sequence_first": 1, "end": 1} if post else {}),
@@ -108,6 +112,8 @@ class MACPipeline(wiring.Component):
         m.d.comb += [
             tags[0].op.eq(self.op),
             tags[0].blk.eq(self.blk),
+            tags[0].loads.eq(self.loading),
+            tags[0].load_blk.eq(self.load_blk),
             tags[0].first.eq(self.first | ~layer_reuse),
             # the last layer writes the frame's output bank; a hidden layer l writes 2 + (l & 1)
             tags[0].bank.eq(Mux(self.last_layer, self.bank, Cat(self.layer[0], Const(1, 1)))
@@ -141,14 +147,15 @@ class MACPipeline(wiring.Component):
             mac.mul.eq(tags[mul].op == Op.MAC),
             mac.delta.eq(deltas[7]),
             mac.weights.eq(c7_w),
-            self.bias_read.addr.eq(based(tags[acc - 1].blk, "block_base")),
+            self.bias_read.addr.eq(based(tags[acc - 1].load_blk, "block_base")),
         ]
         load_data = self.bias_read.data
         if reuse:
-            m.d.comb += self.output_read.addr.eq(based(tags[acc - 1].blk, "block_base"))
+            m.d.comb += self.output_read.addr.eq(based(tags[acc - 1].load_blk, "block_base"))
             load_data = Mux(tags[acc].first, self.bias_read.data.as_value(),
                             self.output_read.data.as_value())
-        m.d.comb += [mac.load.eq(tags[acc].op == Op.LOAD), mac.load_data.eq(load_data)]
+        # a STORE hands the accumulators to the output path as they load the next block
+        m.d.comb += [mac.load.eq(tags[acc].loads), mac.load_data.eq(load_data)]
         if reuse:
             m.d.comb += [
                 self.output_write.addr.eq(based(tags[acc].blk, "block_base")),

@@ -7,7 +7,8 @@ the schedule (golden/cycle_model.py):
 - ``scan``: one cycle per beat of ``scan_width`` inputs, every layer;
 - ``switch``: the layer switch a layer starts with (engines with a layer table);
 - ``drain``: from a layer's last beat to its first LOAD;
-- ``load_store``: a LOAD and a STORE per output block;
+- ``load_store``: a STORE per output block (which issues the next block's LOAD), and the
+  layer's first LOAD;
 - ``partial_lanes``: MAC cycles whose block has fewer outputs than lanes (a layer's last
   block, a conv layer's filters not a multiple of lanes);
 - ``transfers``, ``config_writes``: a blocked layer's main-memory words and band programmes,
@@ -83,7 +84,7 @@ def layer_losses(engine, layer, counters, entries):
     losses.update(
         scan=scan_beats(layer.inputs, width), switch=switch_cycles(engine),
         drain=scan_drain(layer, width),
-        load_store=sum(block_cycles(e) - entry_count(e) for e in entries),
+        load_store=1 + sum(block_cycles(e) - entry_count(e) for e in entries),
         partial_lanes=mac_cycles - counters.macs / engine.lanes,
         stalls=counters.stall_cycles)
     busy = sum(losses.values()) - losses["stalls"] - losses["partial_lanes"] + mac_cycles
