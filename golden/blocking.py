@@ -91,15 +91,12 @@ def blocked_layer(network):
 
 def band_engine(network, rows, **params):
     """The engine sized for the bands of ``rows`` output rows of ``network``'s conv layer
-    (``EngineNetwork.engine_config`` otherwise, but scanning an input a cycle), with the
-    buffer port when it reuses; ``params`` override its sizes. Raises ConfigError unless every
-    band fits it."""
+    (``EngineNetwork.engine_config`` otherwise), with the buffer port when it reuses;
+    ``params`` override its sizes. Raises ConfigError unless every band fits it."""
     bands = conv_bands(blocked_layer(network)[0], rows)
     params.setdefault("max_inputs", max(band.layer.inputs for band in bands))
     params.setdefault("max_outputs", max(band.layer.outputs for band in bands))
     params.setdefault("blocking", params.get("reuse", True))
-    # a blocking engine scans an input a cycle (EngineConfig), and its baseline alike
-    params.setdefault("scan_width", 1)
     engine = network.engine_config(**params)
     for band in bands:
         engine.check_layer(band.layer)

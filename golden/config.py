@@ -122,9 +122,6 @@ class EngineConfig:
         if self.lanes % self.scan_width or self.scan_width & (self.scan_width - 1):
             raise ConfigError(f"scan_width = {self.scan_width} must be a power of two that "
                               f"divides lanes = {self.lanes} (a bank word is scanned in beats)")
-        if self.scan_width > 1 and self.blocking:
-            raise ConfigError(f"scan_width = {self.scan_width} needs blocking = false (the buffer "
-                              f"port moves index words of lanes indices, the scan reads one)")
         check_int("weight_words", self.weight_words, 0, 1 << 24)
         check_int("max_kernel_rows", self.max_kernel_rows, 1, 16)
         if self.max_kernel_rows > 1 and not self.conv:

@@ -1,4 +1,4 @@
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -254,7 +254,27 @@ class ScanUnit(wiring.Component):
                     subs[k].old.eq(tables[k].centroid_b),
                     subs[k].first.eq(first),
                 ]
-            if wide:
+            if cfg.blocking:
+                # words of ``lanes`` indices (hw.io_buffer): the scan reads the word of its
+                # beat and picks the beat's W indices a cycle later, and writes them (the
+                # layer's base is aligned to a beat)
+                beats = cfg.lanes // width          # beats a word
+                gb = ceil_log2(beats)
+                base = cur.index_base >> log_width
+                read_beat, written_beat = scan_count + base, s4_i + base
+                s1_group = Signal(range(beats))
+                m.d.sync += s1_group.eq(read_beat[:gb])
+                word = self.index_read.data
+                old_index = [Array(word[g * width + k] for g in range(beats))[s1_group]
+                             for k in lanes]
+                m.d.comb += [
+                    self.index_read.addr.eq(read_beat >> gb),
+                    self.index_write.addr.eq(written_beat >> gb),
+                    self.index_write.data.eq(Cat(Cat(s4_q_new) for _ in range(beats))),
+                    self.index_write.en.eq(Cat(Mux(written_beat[:gb] == g, Cat(s4_write), 0)
+                                               for g in range(beats))),
+                ]
+            elif wide:
                 # words of ``width`` indices (hw.io_buffer), the layer's base aligned to them
                 base = cur.index_base >> log_width if multi else 0
                 old_index = [self.index_read.data[k] for k in lanes]
@@ -263,21 +283,6 @@ class ScanUnit(wiring.Component):
                     self.index_write.addr.eq(s4_i + base),
                     self.index_write.data.eq(Cat(s4_q_new)),
                     self.index_write.en.eq(Cat(s4_write)),
-                ]
-            elif cfg.blocking:
-                # words of ``lanes`` indices (hw.io_buffer): the scan reads a word and picks
-                # its lane a cycle later, and writes one lane
-                read_index = based(scan_count, "index_base")
-                written_index = based(s4_i, "index_base")
-                il = ceil_log2(cfg.lanes)
-                s1_lane = Signal(range(cfg.lanes))
-                m.d.sync += s1_lane.eq(read_index[:il])
-                old_index = [self.index_read.data[s1_lane]]
-                m.d.comb += [
-                    self.index_read.addr.eq(read_index >> il),
-                    self.index_write.addr.eq(written_index >> il),
-                    self.index_write.data.eq(Cat(s4_q_new[0] for _ in range(cfg.lanes))),
-                    self.index_write.en.eq(Mux(s4_write[0], 1 << written_index[:il], 0)),
                 ]
             else:
                 old_index = [self.index_read.data]

@@ -54,13 +54,13 @@ def video_like(layer, n=6, seed=1):
     return frames
 
 
-def engine_for(layer, rows, lanes=4, reuse=True):
+def engine_for(layer, rows, lanes=4, reuse=True, scan_width=1):
     """An engine sized for the largest band of ``rows`` output rows."""
     bands = conv_bands(layer, rows)
     return EngineConfig(lanes=lanes, max_layers=2, conv=True, max_kernel_rows=layer.kernel_rows,
                         max_inputs=max(b.layer.inputs for b in bands),
                         max_outputs=max(b.layer.outputs for b in bands), reuse=reuse,
-                        blocking=reuse)
+                        blocking=reuse, scan_width=scan_width)
 
 
 @pytest.mark.parametrize("shape, channels, conv", LAYERS, ids=IDS)
@@ -174,19 +174,25 @@ def test_blocking_errors():
 
 
 RTL_CASES = [
-    # shape, channels, conv, rows, lanes, reuse
-    ((9, 6), 2, (8, 3, 1, 1), 3, 4, True),
-    (23, 2, (8, 5, 1, 2), 5, 8, True),
-    ((10, 5), 1, (4, 3, 2, 1), 2, 4, True),
-    ((9, 6), 2, (8, 3, 1, 1), 4, 4, False),
-    ((8, 5), 1, (4, 1, 3, 0), 2, 4, True),
+    # shape, channels, conv, rows, lanes, reuse, scan width
+    ((9, 6), 2, (8, 3, 1, 1), 3, 4, True, 1),
+    (23, 2, (8, 5, 1, 2), 5, 8, True, 1),
+    ((10, 5), 1, (4, 3, 2, 1), 2, 4, True, 1),
+    ((9, 6), 2, (8, 3, 1, 1), 4, 4, False, 1),
+    ((8, 5), 1, (4, 1, 3, 0), 2, 4, True, 1),
+    # a wide scan: beats of a word of ``lanes`` indices, beats across positions and bands
+    ((9, 6), 2, (8, 3, 1, 1), 3, 4, True, 4),
+    (23, 2, (8, 5, 1, 2), 5, 8, True, 2),
+    ((10, 5), 1, (4, 3, 2, 1), 2, 4, True, 2),
 ]
 
 
-@pytest.mark.parametrize("shape, channels, conv, rows, lanes, reuse", RTL_CASES,
+@pytest.mark.parametrize("shape, channels, conv, rows, lanes, reuse, width", RTL_CASES,
                          ids=["9x6-k3s1p1-rows3", "1d23-k5s1p2-rows5-lanes8",
-                              "10x5-k3s2p1-rows2", "9x6-rows4-baseline", "8x5-k1s3-rows2"])
-def test_rtl_blocked_equals_golden(shape, channels, conv, rows, lanes, reuse):
+                              "10x5-k3s2p1-rows2", "9x6-rows4-baseline", "8x5-k1s3-rows2",
+                              "9x6-k3s1p1-rows3-W4", "1d23-k5s1p2-rows5-lanes8-W2",
+                              "10x5-k3s2p1-rows2-W2"])
+def test_rtl_blocked_equals_golden(shape, channels, conv, rows, lanes, reuse, width):
     """The RTL of an engine sized for one band, run band by band with the testbench as host and
     main memory: every frame's outputs and pre-activations, each band's counters (stalls
     include the host's transfers, so they are left out) and the words moved equal golden's;
@@ -194,7 +200,7 @@ def test_rtl_blocked_equals_golden(shape, channels, conv, rows, lanes, reuse):
     last frame's cluster indices."""
     (layer, w, b), _ = conv_layer(shape, channels, conv)
     frames = video_like(layer, 4)
-    engine = engine_for(layer, rows, lanes, reuse)
+    engine = engine_for(layer, rows, lanes, reuse, width)
     with pytest.raises(ConfigError):
         engine.check_layer(layer)           # the layer itself does not fit
     expected = blocked_conv_run(engine, layer, w, b, frames, rows)
@@ -220,14 +226,15 @@ def test_rtl_blocked_equals_golden(shape, channels, conv, rows, lanes, reuse):
                                       quantize(frames[-1], layer.centroids)[read])
 
 
-def test_blocking_engine_runs_networks_cycle_for_cycle():
+@pytest.mark.parametrize("width", [1, 2])
+def test_blocking_engine_runs_networks_cycle_for_cycle(width):
     """A blocking engine's index area holds ``lanes`` indices per word: the scan reads a word
     and picks a lane, and writes one lane. Unblocked networks (layer bases not multiples of the
     lanes, random stalls) still run exactly as golden's cycle model says, every index write
     event at its cycle and address."""
     layers, _ = make_conv_network((5, 6), 3, [(8, 3, 1, 1), (4, 3, 2, 1)], 5, seed=4)
     config = EngineConfig(lanes=4, max_inputs=256, max_outputs=256, max_layers=3, conv=True,
-                          max_kernel_rows=3, blocking=True)
+                          max_kernel_rows=3, blocking=True, scan_width=width)
     frames = similar_frames(5, layers[0][0].inputs, 0.7, C16, 8, seed=3)
     patterns = dict(input_valid=Pattern(0.6, seed=1), output_ready=Pattern(0.5, seed=2))
     expected = golden_network_run(config, layers, frames, **patterns)

@@ -30,9 +30,6 @@ from golden import DEFAULT, ConfigError, EngineConfig, LayerConfig, check_weight
     (dict(lanes=12, scan_width=3),
      "scan_width = 3 must be a power of two that divides lanes = 12 (a bank word is scanned in "
      "beats)"),
-    (dict(scan_width=2, conv=True, max_layers=2, blocking=True),
-     "scan_width = 2 needs blocking = false (the buffer port moves index words of lanes "
-     "indices, the scan reads one)"),
     (dict(reuse="yes"), "reuse must be true or false, not 'yes'"),
     (dict(acc_width=20, max_inputs=512),
      "acc_width = 20 is too narrow for max_inputs = 512: worst case 8388608 needs acc_width >= 25"),
