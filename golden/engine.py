@@ -72,6 +72,7 @@ class ReuseEngine:
         self._product_bound = ((1 << engine.act_width) - 1) * engine.weight_max_abs
         # the weights once in the type whose products are exact (golden.issue_unit)
         self._w = self.weights.astype(product_type(self._product_bound, layer.inputs))
+        self._counters = {}
         self.start_sequence()
 
     def start_sequence(self):
@@ -105,8 +106,7 @@ class ReuseEngine:
             self.output_area = z
         self.first = False
         y = output_unit(z, self.layer.activation, self.layer.shift, self.engine.act_width)
-        counters = frame_counters(self.engine, self.layer, len(idx), first)
-        return y, z, counters, idx
+        return y, z, self.frame_counters(len(idx), first), idx
 
     def run(self, frames):
         """Run a frame sequence at once: the same result as :meth:`step` frame by frame.
@@ -146,9 +146,20 @@ class ReuseEngine:
             z = self.bias + products
         y = output_unit(z, self.layer.activation, self.layer.shift, self.engine.act_width)
         counts = changed.sum(axis=1).tolist()
-        counters = [frame_counters(self.engine, self.layer, n, f)
-                    for n, f in zip(counts, firsts.tolist())]
+        counters = [self.frame_counters(n, f) for n, f in zip(counts, firsts.tolist())]
         return RunResult(y, z, counters), changed
+
+    def frame_counters(self, n_changed, first):
+        """A frame's :func:`golden.perf_counters.frame_counters`, a new object (the schedule
+        fills in its stall cycles). They depend on the change count and the first execution
+        alone, so each pair is counted once: counting block by block costs more than a frame's
+        products."""
+        key = (n_changed, first)
+        if key not in self._counters:
+            c = frame_counters(self.engine, self.layer, n_changed, first)
+            self._counters[key] = tuple(getattr(c, f) for f in Counters.FIELDS)
+        return Counters(*self._counters[key])
+
 
 def full_recompute(layer, weights, bias, frames):
     """Independent reference for reuse: b + sum_i c[q_i] W[i, :] from scratch, every frame."""
