@@ -294,7 +294,10 @@ class EngineConfig:
     def from_json(cls, text):
         try:
             d = json.loads(text)
-        except json.JSONDecodeError as e:
+        except RecursionError:
+            raise ConfigError("configuration is not an engine configuration: JSON nested too "
+                              "deeply") from None
+        except ValueError as e:      # JSONDecodeError, or an integer of thousands of digits
             raise ConfigError(f"configuration is not valid JSON: {e}") from None
         if not isinstance(d, dict):
             raise ConfigError("configuration JSON must be an object of engine parameters")
