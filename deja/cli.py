@@ -9,6 +9,7 @@ import json
 import sys
 
 from golden.config import ConfigError
+from golden.evaluation.workloads import CacheError, WorkloadUnavailable
 
 from . import cmd_bench, cmd_demo, cmd_eval, cmd_sim, cmd_sweep, cmd_synth, cmd_verilog
 from .common import CLIError
@@ -53,7 +54,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         result = args.run(args)
-    except (CLIError, ConfigError) as e:
+    except (CLIError, ConfigError, CacheError, WorkloadUnavailable) as e:
         print(f"deja {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

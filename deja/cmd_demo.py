@@ -6,7 +6,14 @@ real network: Silero VAD on recorded speech (fetched on first use)."""
 from hw.verilog import TOP, engine_verilog
 from sim.demo import run_demo
 
-from .common import add_engine_options, check_sequence_options, engine_from_args, table, write_files
+from .common import (
+    add_engine_options,
+    check_output_dir,
+    check_sequence_options,
+    engine_from_args,
+    table,
+    write_files,
+)
 
 
 def add_parser(sub):
@@ -40,6 +47,7 @@ def run(args):
         raise CLIError(f"--speech-frames {args.speech_frames}: allowed 0 or more")
     if args.network_frames < 0:
         raise CLIError(f"--network-frames {args.network_frames}: allowed 0 or more")
+    check_output_dir(args.output)
     paths = write_files(args.output, {f"{TOP}.v": engine_verilog(config),
                                       "config.json": config.to_json() + "\n"})
     result = run_demo(config, frames=args.frames, similarity=args.similarity, stall=args.stall)

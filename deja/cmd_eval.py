@@ -9,7 +9,7 @@ from golden.evaluation.evaluate import evaluate
 from golden.evaluation.report import eval_markdown, eval_plots
 from golden.network.builtin import NAMES
 
-from .common import CLIError, write_files
+from .common import CLIError, check_output_dir, write_files
 from .progress import Progress
 
 
@@ -21,8 +21,9 @@ def add_parser(sub):
     src.add_argument("--model", metavar="FILE",
                      help="your own model, .onnx or .tflite (with --input)")
     p.add_argument("--input", metavar="FILE",
-                   help="your sequence: .npy frames (F, *input shape), a .wav (cut into windows of "
-                        "the input size) or a video (.mp4, ...; scaled to a square RGB input)")
+                   help="your sequence: .npy frames (F, *input shape), a mono 16 kHz 16-bit .wav "
+                        "(cut into windows of the input size) or a video (.mp4, ...; scaled to a "
+                        "square RGB input)")
     p.add_argument("--clusters", default="16", help="16, 32 or auto (per-layer search); default 16")
     p.add_argument("--budget", default="1%",
                    help="accuracy loss allowed by the reuse policy (default 1%%)")
@@ -63,15 +64,14 @@ def _workload(args):
 
 def run(args):
     budget = _budget(args.budget)
-    if args.clusters not in ("auto",) and not args.clusters.isdigit():
+    if args.clusters not in ("16", "32", "auto"):
         raise CLIError(f"--clusters {args.clusters}: allowed 16, 32 or auto")
     clusters = args.clusters if args.clusters == "auto" else int(args.clusters)
-    if clusters != "auto" and not 2 <= clusters <= 64:
-        raise CLIError(f"--clusters {clusters}: allowed 2..64 or auto")
     if args.frames is not None and args.frames < 1:
         raise CLIError(f"--frames {args.frames}: allowed 1 or more")
     if not 1 <= args.lanes <= 64:
         raise CLIError(f"--lanes {args.lanes}: allowed 1..64")
+    out = check_output_dir(args.output)         # before the evaluation, not after
     workload = _workload(args)
     energy = {}
     if args.energy == "cacti":
@@ -85,7 +85,6 @@ def run(args):
     bar = None if args.json else Progress(len(workload.evaluation), f"{workload.name}")
     result = evaluate(workload, clusters=clusters, budget=budget, lanes=args.lanes, progress=bar,
                       **energy)
-    out = pathlib.Path(args.output)
     text = eval_markdown(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".deja-plots-") as tmp:

@@ -6,6 +6,7 @@ built-in one on its workload's frames, or a .npz file on ``--inputs``) on the en
 and reports the RTL speedup over the golden cycle model's baseline accelerator.
 """
 
+import os
 import pathlib
 
 import numpy as np
@@ -86,6 +87,8 @@ def run(args):
     if args.similarity is None:
         args.similarity = 0.9
     check_sequence_options(args)
+    if args.seed < 0:
+        raise CLIError(f"--seed {args.seed}: allowed 0 or more")
     if args.network is None:
         if args.band_rows is not None:
             raise CLIError("--band-rows: needs --network (a network of one conv layer)")
@@ -102,8 +105,11 @@ def run(args):
         if suffix not in allowed:
             raise CLIError(f"--waves {args.waves}: {args.simulator} writes "
                            f"{' or '.join(allowed)} files")
-        if not pathlib.Path(args.waves).resolve().parent.is_dir():
+        waves = pathlib.Path(args.waves).resolve()
+        if not waves.parent.is_dir():
             raise CLIError(f"--waves {args.waves}: no such directory")
+        if waves.is_dir() or not os.access(waves.parent, os.W_OK | os.X_OK):
+            raise CLIError(f"--waves {args.waves}: cannot write a file there")
     try:
         check_simulator(args.simulator)
     except SimulatorMissing as e:

@@ -3,13 +3,19 @@
 import argparse
 import io
 import json
-import pathlib
 
 from synth.sweep import METRICS, sweep_plot, sweep_synth
 from synth.tools import ToolError
 
-from .cmd_synth import check_inputs
-from .common import CLIError, add_engine_option, engine_from_args, table, write_files
+from .cmd_synth import check_inputs, check_place_and_route
+from .common import (
+    CLIError,
+    add_engine_option,
+    check_output_dir,
+    engine_from_args,
+    table,
+    write_files,
+)
 from .progress import Progress
 
 # engine options that stay fixed over the grid (lanes and max_clusters are the grid)
@@ -56,7 +62,8 @@ def run(args):
     base = engine_from_args(
         argparse.Namespace(**{**vars(args), "lanes": None, "max_clusters": None}))
     check_inputs((args.flow,), args.liberty)
-    out = pathlib.Path(args.output)
+    check_place_and_route(args.freq, None)
+    out = check_output_dir(args.output)
     progress = Progress(len(lanes) * len(clusters), f"sweep {args.flow}")
     try:
         result = sweep_synth(base, lanes, clusters, args.flow, out / "logs",
@@ -68,10 +75,9 @@ def run(args):
                  ["lanes", "clusters"] + columns)
     png = io.BytesIO()
     sweep_plot(rows, args.flow, png)
-    paths = write_files(out, {"sweep.json": json.dumps(result, indent=1, sort_keys=True) + "\n",
-                              "sweep.txt": text + "\n"})
-    (out / "sweep.png").write_bytes(png.getvalue())
-    result["files"] = paths + [str(out / "sweep.png")]
+    result["files"] = write_files(out, {
+        "sweep.json": json.dumps(result, indent=1, sort_keys=True) + "\n",
+        "sweep.txt": text + "\n", "sweep.png": png.getvalue()})
     if not args.json:
         print(text)
         print(f"wrote {', '.join(result['files'])}")

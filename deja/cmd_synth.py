@@ -7,7 +7,14 @@ from synth.flows import ECP5_DEVICES
 from synth.report import ALL_FLOWS, markdown, synth_report
 from synth.tools import ToolError, find_tool
 
-from .common import CLIError, add_engine_options, add_network_option, engine_or_network, write_files
+from .common import (
+    CLIError,
+    add_engine_options,
+    add_network_option,
+    check_output_dir,
+    engine_or_network,
+    write_files,
+)
 from .progress import Progress
 
 TOOLS = {"generic": ["yosys"], "asic": ["yosys"], "ecp5": ["yosys", "nextpnr-ecp5"], "memories": []}
@@ -49,6 +56,14 @@ def check_inputs(flows, liberty):
             raise CLIError(f"--liberty {liberty}: no such file")
 
 
+def check_place_and_route(freq, seed):
+    """nextpnr's clock target and placement seed."""
+    if not 0 < freq <= 2000:                   # also refuses nan
+        raise CLIError(f"--freq {freq:g}: expected a clock target in MHz (0 < MHz <= 2000)")
+    if seed is not None and seed < 0:
+        raise CLIError(f"--seed {seed}: allowed 0 or more")
+
+
 SLOW_FLOWS = ("ecp5",)
 
 
@@ -67,7 +82,8 @@ def run(args):
     check_inputs(flows, args.liberty)
     if not 1 <= args.node <= 1000:
         raise CLIError(f"--node {args.node}: expected a technology node in nm (1..1000)")
-    out = pathlib.Path(args.output)
+    check_place_and_route(args.freq, args.seed)
+    out = check_output_dir(args.output)
     steps = 2 * sum(1 for f in flows if f != "memories")
     progress = Progress(steps, "synth") if steps else None
     try:

@@ -2,11 +2,23 @@
 the engine sized for a network of conv, FC and LSTM layers, and the network as network.npz)."""
 
 import pathlib
+import re
 import tempfile
 
 from hw.verilog import TOP, engine_verilog
 
-from .common import add_engine_options, add_network_option, engine_or_network, write_files
+from .common import (
+    CLIError,
+    add_engine_options,
+    add_network_option,
+    check_output_dir,
+    engine_or_network,
+    write_files,
+)
+
+# a plain Verilog identifier, which is also a safe file name (NAME.v inside -o)
+MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_NAME = 128
 
 
 def add_parser(sub):
@@ -25,7 +37,16 @@ def _npz_bytes(network):
         return path.read_bytes()
 
 
+def check_name(name):
+    if not MODULE_NAME.fullmatch(name) or len(name) > MAX_NAME:
+        raise CLIError(f"--name {name!r}: a module name is a letter or _ followed by letters, "
+                       f"digits and _ (at most {MAX_NAME} characters)")
+    return name
+
+
 def run(args):
+    check_name(args.name)
+    check_output_dir(args.output)
     config, network = engine_or_network(args)
     text = engine_verilog(config, name=args.name)
     files = {f"{args.name}.v": text, "config.json": config.to_json() + "\n"}

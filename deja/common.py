@@ -8,7 +8,7 @@ from golden.config import DEFAULT, ConfigError, EngineConfig
 
 __all__ = ["CLIError", "add_engine_options", "engine_from_args", "check_sequence_options",
            "add_network_option", "network_from_args", "network_engine", "engine_or_network",
-           "load_inputs", "write_files", "table"]
+           "load_inputs", "check_output_dir", "write_files", "table"]
 
 
 class CLIError(Exception):
@@ -57,7 +57,14 @@ def engine_from_args(args):
         path = pathlib.Path(args.config)
         if not path.is_file():
             raise CLIError(f"--config {args.config}: no such file")
-        base = EngineConfig.from_json(path.read_text()).to_dict()
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except OSError as e:
+            raise CLIError(f"--config {args.config}: cannot read it ({e.strerror})") from None
+        except UnicodeDecodeError as e:
+            raise CLIError(f"--config {args.config}: not UTF-8 text ({e.reason} at byte "
+                           f"{e.start})") from None
+        base = EngineConfig.from_json(text).to_dict()
     for name in _ENGINE_OPTIONS:
         value = getattr(args, name, None)    # a command may offer only some of them
         if value is not None:
@@ -157,24 +164,43 @@ def load_inputs(path_text, config, inputs=None, what=""):
     return x.astype(np.int64)
 
 
-def write_files(directory, files):
+def check_output_dir(path_text, option="-o"):
+    """Refuse an output directory deja cannot create or write in, before any work: an existing
+    file, a folder under a file, a folder without write permission."""
+    path = pathlib.Path(path_text)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"{option} {path_text}: exists and is not a directory")
+    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise CLIError(f"{option} {path_text}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CLIError(f"{option} {path_text}: cannot write in {existing}")
+    return path
+
+
+def write_files(directory, files, option="-o"):
     """Write ``{name: text or bytes}`` into ``directory`` all or nothing (no partial output on
-    error)."""
-    directory = pathlib.Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    error); a directory that cannot be written is a :class:`CLIError` naming ``option``."""
+    directory = check_output_dir(directory, option)
     staged = []
     try:
+        directory.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
             with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as f:
                 f.write(text)
             staged.append((tmp, directory / name))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    except OSError as e:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise CLIError(f"{option} {directory}: cannot write there ({e.strerror})") from None
     except BaseException:
         for tmp, _ in staged:
             os.unlink(tmp)
         raise
-    for tmp, final in staged:
-        os.replace(tmp, final)
     return [str(final) for _, final in staged]
 
 

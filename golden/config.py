@@ -11,8 +11,14 @@ import json
 
 import numpy as np
 
-__all__ = ["ConfigError", "EngineConfig", "DEFAULT", "check_int", "check_bool", "ceil_log2",
-           "from_fields"]
+__all__ = ["ConfigError", "EngineConfig", "DEFAULT", "MAX_MEMORY_BITS", "check_int", "check_bool",
+           "ceil_log2", "from_fields"]
+
+# The most on-chip memory an engine may have, in bits (64 Mibit, 8 MiB): far above every
+# built-in network's engine (at most 5.5 Mibit) and within a large FPGA's block RAM; the
+# weight buffer grows as max_layers x max_inputs x max_outputs, so without a bound a valid
+# configuration could ask for terabits (and a Verilog generator that needs gigabytes).
+MAX_MEMORY_BITS = 64 << 20
 
 
 class ConfigError(ValueError):
@@ -153,6 +159,22 @@ class EngineConfig:
             raise ConfigError(
                 f"acc_width = {self.acc_width} is too narrow for max_inputs = {self.max_inputs}: "
                 f"worst case {worst} needs acc_width >= {worst.bit_length() + 1}")
+        self._check_memory_bits()
+
+    def _check_memory_bits(self):
+        """Raise ConfigError unless the engine's memories (golden.memories) fit
+        :data:`MAX_MEMORY_BITS`."""
+        # imported here: golden.memories sizes them from this module's configuration
+        from .memories import engine_buffers
+        buffers = engine_buffers(self)
+        total = sum(b.bits for b in buffers)
+        if total > MAX_MEMORY_BITS:
+            largest = max(buffers, key=lambda b: b.bits)
+            raise ConfigError(
+                f"the engine's memories need {total:,} bits ({total / 2**20:,.1f} Mibit, of which "
+                f"{largest.name} {largest.bits / 2**20:,.1f} Mibit): at most "
+                f"{MAX_MEMORY_BITS:,} bits ({MAX_MEMORY_BITS >> 20} Mibit) allowed on chip; lower "
+                f"max_layers, max_inputs or max_outputs, or give weight_words")
 
     # Derived parameters (one place, so hw and golden never disagree on them).
     @property
@@ -269,7 +291,10 @@ class EngineConfig:
     def from_json(cls, text):
         try:
             d = json.loads(text)
-        except json.JSONDecodeError as e:
+        except RecursionError:
+            raise ConfigError("configuration is not an engine configuration: JSON nested too "
+                              "deeply") from None
+        except ValueError as e:      # JSONDecodeError, or an integer of thousands of digits
             raise ConfigError(f"configuration is not valid JSON: {e}") from None
         if not isinstance(d, dict):
             raise ConfigError("configuration JSON must be an object of engine parameters")

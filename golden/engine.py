@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from .cycle_model import block_entries, schedule_network
-from .issue_unit import correct, exact_product_rows
+from .issue_unit import correct, exact_product_rows, product_type
 from .layer_config import check_network, check_weights
 from .lstm_unit import GATES, lstm_unit
 from .magnitude_unit import magnitude_unit
@@ -65,12 +65,14 @@ class ReuseEngine:
         self.engine = engine
         self.layer = layer
         self.weights, self.bias = check_weights(engine, layer, weights, bias)
-        self._w32 = self.weights.astype(np.float32)
         # quantize() of every activation value: a table lookup replaces the search per input
         values = np.arange(engine.act_min, engine.act_max + 1)
         self._quantize_table = quantize(values, layer.centroids)
         # |d| <= 2**act_width - 1 (difference of two centroids), |w| <= 2**(weight_width-1)
         self._product_bound = ((1 << engine.act_width) - 1) * engine.weight_max_abs
+        # the weights once in the type whose products are exact (golden.issue_unit)
+        self._w = self.weights.astype(product_type(self._product_bound, layer.inputs))
+        self._counters = {}
         self.start_sequence()
 
     def start_sequence(self):
@@ -99,13 +101,12 @@ class ReuseEngine:
         first = self.first or not self.engine.reuse
         idx, d = self.scan(x)
         start = self.bias if first else self.output_area
-        z = correct(start, d, self._w32[idx], self._product_bound)
+        z = correct(start, d, self._w[idx], self._product_bound)
         if self.engine.reuse:
             self.output_area = z
         self.first = False
         y = output_unit(z, self.layer.activation, self.layer.shift, self.engine.act_width)
-        counters = frame_counters(self.engine, self.layer, len(idx), first)
-        return y, z, counters, idx
+        return y, z, self.frame_counters(len(idx), first), idx
 
     def run(self, frames):
         """Run a frame sequence at once: the same result as :meth:`step` frame by frame.
@@ -133,7 +134,7 @@ class ReuseEngine:
                                                self.first)
             if n_frames:
                 self.index_area = q[-1].copy()
-        products = exact_product_rows(d, self._w32, self._product_bound)
+        products = exact_product_rows(d, self._w, self._product_bound)
         if self.engine.reuse:
             start = self.bias if self.first else self.output_area
             z = np.cumsum(products, axis=0, out=products)
@@ -145,9 +146,19 @@ class ReuseEngine:
             z = self.bias + products
         y = output_unit(z, self.layer.activation, self.layer.shift, self.engine.act_width)
         counts = changed.sum(axis=1).tolist()
-        counters = [frame_counters(self.engine, self.layer, n, f)
-                    for n, f in zip(counts, firsts.tolist())]
+        counters = [self.frame_counters(n, f) for n, f in zip(counts, firsts.tolist())]
         return RunResult(y, z, counters), changed
+
+    def frame_counters(self, n_changed, first):
+        """A frame's :func:`golden.perf_counters.frame_counters`, a new object (the schedule
+        fills in its stall cycles). They depend on the change count and the first execution
+        alone, so each pair is counted once: counting block by block costs more than a frame's
+        products."""
+        key = (n_changed, first)
+        if key not in self._counters:
+            c = frame_counters(self.engine, self.layer, n_changed, first)
+            self._counters[key] = tuple(getattr(c, f) for f in Counters.FIELDS)
+        return Counters(*self._counters[key])
 
 
 def full_recompute(layer, weights, bias, frames):

@@ -187,3 +187,35 @@ def test_network_errors_name_the_layer():
     with pytest.raises(ConfigError) as e:
         network_writes(config, [a, a, a])
     assert str(e.value) == "layers = 3 is out of range: allowed 1..2 (engine max_layers)"
+
+
+def test_total_memory_is_bounded():
+    """The weight buffer grows as max_layers x max_inputs x max_outputs: the engine's memories
+    together are bounded, with the limit and the size in the message."""
+    from golden.config import MAX_MEMORY_BITS
+    from golden.memories import engine_buffers
+    with pytest.raises(ConfigError) as e:
+        EngineConfig(max_inputs=65536, max_outputs=65536, max_layers=64, lanes=1)
+    assert str(e.value) == (
+        "the engine's memories need 2,199,316,496,384 bits (2,097,431.7 Mibit, of which weights "
+        "2,097,152.0 Mibit): at most 67,108,864 bits (64 Mibit) allowed on chip; lower "
+        "max_layers, max_inputs or max_outputs, or give weight_words")
+    # the limit itself is allowed, a word more is not (a weight word: 16 lanes x 8 bits)
+    rest = sum(b.bits for b in engine_buffers(EngineConfig(weight_words=1))) - 128
+    words = (MAX_MEMORY_BITS - rest) // 128
+    assert sum(b.bits for b in engine_buffers(EngineConfig(weight_words=words))) \
+        <= MAX_MEMORY_BITS
+    with pytest.raises(ConfigError, match="allowed on chip"):
+        EngineConfig(weight_words=words + 1)
+
+
+@pytest.mark.parametrize("name", ["kaldi-mlp", "speech-lstm"])
+def test_builtin_network_engines_are_far_below_the_memory_bound(name):
+    from golden.blocking import network_engine
+    from golden.config import MAX_MEMORY_BITS
+    from golden.memories import engine_buffers
+    from golden.network.builtin import load_network
+    for lanes in (4, 16, 64):
+        network, _ = load_network(name, 2, lanes=lanes)
+        engine = network_engine(network, lanes=lanes)
+        assert sum(b.bits for b in engine_buffers(engine)) < MAX_MEMORY_BITS / 8

@@ -367,7 +367,10 @@ def test_memory_model_without_cacti(tmp_path):
 
 def test_engine_buffers_match_golden_sizes():
     from golden.io_buffer import io_buffer_bits
-    for config in (EngineConfig(), SMALL, dataclasses.replace(SMALL, reuse=False)):
+    # a blocking engine's index words hold lanes indices: 200 inputs are 13 words of 16
+    blocking = EngineConfig(conv=True, blocking=True, max_layers=2, max_inputs=100,
+                            max_outputs=64)
+    for config in (EngineConfig(), SMALL, dataclasses.replace(SMALL, reuse=False), blocking):
         sized = {b.name: b.bits for b in engine_buffers(config)}
         assert {k: sized[k] for k in io_buffer_bits(config)} == io_buffer_bits(config)
 

@@ -6,6 +6,7 @@ A bad file raises :class:`UserInputError`, whose ``argument`` says which of the 
 """
 
 import pathlib
+import wave
 
 import numpy as np
 
@@ -16,6 +17,7 @@ __all__ = ["UserInputError", "VIDEO_SUFFIXES", "load_model", "sequence_frames",
            "user_workload"]
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+WAV_RATE = 16000        # a WAV sequence is cut into windows as recorded: no resampling
 
 
 class UserInputError(ValueError):
@@ -38,16 +40,28 @@ def load_model(model):
         raise UserInputError(f"{model}: unknown model format {path.suffix!r}: allowed .onnx, "
                              f".tflite", "model")
     try:
-        return importers[path.suffix.lower()](path)
+        graph = importers[path.suffix.lower()](path)
     except UnsupportedOperator as e:
         raise UserInputError(str(e)) from None
+    for node in graph.nodes:
+        for key, value in node.params.items():
+            if isinstance(value, np.ndarray) and not np.isfinite(value).all():
+                raise UserInputError(f"{model}: node {node.name!r} has a {key} that is not "
+                                     f"finite (NaN or infinity)", "model")
+    try:
+        # a graph whose shapes do not chain fails here, not in the middle of an evaluation
+        graph.run_float(np.zeros((1, *graph.input_shape)))
+    except (ValueError, IndexError, KeyError) as e:
+        raise UserInputError(f"{model}: the model does not run on its input shape "
+                             f"{tuple(graph.input_shape)} ({e})", "model") from None
+    return graph
 
 
 def sequence_frames(frames_file, shape):
     """A sequence as float frames of the model's input ``shape``: a .npy array of frames, a
     WAV file cut into consecutive windows of the input size, or a video scaled to a square RGB
     input."""
-    from .workloads import decode_video, read_wav
+    from .workloads import decode_video
     from .workloads.video import square_resize
     ipath = pathlib.Path(frames_file)
     if not ipath.is_file():
@@ -57,17 +71,20 @@ def sequence_frames(frames_file, shape):
     if suffix == ".npy":
         try:
             x = np.load(ipath, allow_pickle=False)
-        except ValueError as e:
+        except (ValueError, OSError, EOFError) as e:
             raise UserInputError(f"{frames_file}: not a NumPy array file ({e})", "input") from None
+        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+            raise UserInputError(f"{frames_file}: an array of {x.dtype}: expected real numbers "
+                                 f"(integers or floats)", "input")
         if x.ndim < 2 or int(np.prod(x.shape[1:])) != size:
             raise UserInputError(f"{frames_file}: frames have shape {x.shape[1:]}, the model "
                                  f"takes {tuple(shape)}", "input")
+        if not np.isfinite(x).all():
+            bad = np.argwhere(~np.isfinite(x))[0]
+            raise UserInputError(f"{frames_file}: frame {bad[0]} holds {x[tuple(bad)]}: "
+                                 f"expected finite numbers", "input")
     elif suffix == ".wav":
-        try:
-            audio, _ = read_wav(ipath)
-        except (ValueError, EOFError, OSError) as e:       # wave raises wave.Error(ValueError)
-            raise UserInputError(f"{frames_file}: not a 16-bit PCM WAV file ({e})",
-                                 "input") from None
+        audio = _wav_samples(frames_file)
         x = audio[:len(audio) // size * size].reshape(-1, size)
     elif suffix in VIDEO_SUFFIXES:
         square = [d for d in shape if d != 3]
@@ -85,6 +102,21 @@ def sequence_frames(frames_file, shape):
         raise UserInputError(f"{frames_file}: unknown sequence format {suffix!r}: allowed .npy, "
                              f".wav, " + ", ".join(VIDEO_SUFFIXES), "input")
     return x.reshape(len(x), *shape).astype(np.float64)
+
+
+def _wav_samples(frames_file):
+    """The samples of a mono 16-bit PCM WAV file at :data:`WAV_RATE`."""
+    from .workloads import read_wav
+    try:
+        with wave.open(str(frames_file)) as w:
+            layout = (w.getnchannels(), w.getframerate())
+        if layout == (1, WAV_RATE):
+            return read_wav(frames_file)[0]
+    except (wave.Error, ValueError, EOFError, OSError) as e:    # wave.Error is no ValueError
+        raise UserInputError(f"{frames_file}: not a 16-bit PCM WAV file "
+                             f"({e or type(e).__name__})", "input") from None
+    raise UserInputError(f"{frames_file}: {layout[0]} channel(s) at {layout[1]} Hz: expected "
+                         f"mono at {WAV_RATE} Hz (16-bit PCM)", "input")
 
 
 def user_workload(model, frames_file, frames=None):

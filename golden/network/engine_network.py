@@ -10,6 +10,7 @@ network (golden/network/builtin.py), or from a ``.npz`` file written by
 import dataclasses
 import json
 import pathlib
+import zipfile
 
 import numpy as np
 
@@ -108,26 +109,47 @@ class EngineNetwork:
 
     @classmethod
     def load(cls, path):
+        """The network of a ``.npz`` file written by :meth:`save`; anything else (a file from
+        elsewhere, metadata of the wrong type, arrays that are not integers) is a ConfigError."""
         path = pathlib.Path(path)
+        what = (f"network file {path} is not a deja network (.npz written by "
+                f"EngineNetwork.save)")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            # opened here: np.load leaves its own file open when the archive is corrupt
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
                 meta = json.loads(str(z["network"]))
                 arrays = {k: z[k] for k in z.files}
         except FileNotFoundError:
             raise ConfigError(f"network file {path} does not exist") from None
-        except (OSError, ValueError, KeyError) as e:
-            raise ConfigError(f"network file {path} is not a deja network (.npz written by "
-                              f"EngineNetwork.save): {e}") from None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, RecursionError) as e:
+            raise ConfigError(f"{what}: {e}") from None
+        if not isinstance(meta, dict):
+            raise ConfigError(f"{what}: its metadata is {json.dumps(meta)[:40]}, not a JSON "
+                              f"object")
+        fields = {"name": (str, "a string"), "description": (str, "a string"),
+                  "input_frac": (int, "an integer"), "layers": (list, "a list")}
+        for key, (kind, named) in fields.items():
+            value = meta.get(key)
+            if key in meta and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise ConfigError(f"{what}: its {key!r} must be {named}, not {value!r:.40}")
         layers = []
         for k, d in enumerate(meta.get("layers", [])):
-            layer = LayerConfig.from_dict(d)
+            if not isinstance(d, dict):
+                raise ConfigError(f"{what}: layer {k} is not a JSON object")
+            try:
+                layer = LayerConfig.from_dict(d)
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"network file {path}: layer {k}: {e}") from None
             w, b = arrays.get(f"weights{k}"), arrays.get(f"bias{k}")
             if w is None or b is None:
                 raise ConfigError(f"network file {path}: layer {k} has no weights{k}/bias{k}")
+            if not all(np.issubdtype(a.dtype, np.integer) for a in (w, b)):
+                raise ConfigError(f"network file {path}: layer {k} weights {w.dtype} / bias "
+                                  f"{b.dtype} must be integers")
             if w.shape != (layer.inputs, layer.outputs) or b.shape != (layer.outputs,):
                 raise ConfigError(f"network file {path}: layer {k} weights {w.shape} / bias "
                                   f"{b.shape} do not match inputs = {layer.inputs}, "
                                   f"outputs = {layer.outputs}")
             layers.append((layer, w, b))
-        return cls(meta.get("name", path.stem), tuple(layers), int(meta.get("input_frac", 0)),
+        return cls(meta.get("name", path.stem), tuple(layers), meta.get("input_frac", 0),
                    meta.get("description", ""))

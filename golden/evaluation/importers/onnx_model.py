@@ -36,6 +36,21 @@ def import_onnx(path):
     def name(x):
         return alias.get(x, x)
 
+    def constant(node, k, what):
+        """Input ``k`` of ``node`` (a weight or a bias), which must be a constant."""
+        value = consts.get(node.input[k], consts.get(name(node.input[k])))
+        if value is None:
+            raise UnsupportedOperator(f"operator {node.op_type} whose {what} {node.input[k]!r} is "
+                                      f"computed, not a constant (node "
+                                      f"{node.name or node.output[0]!r}), is not supported")
+        return value
+
+    def attribute(node, attrs, key):
+        if key not in attrs:
+            raise UnsupportedOperator(f"operator {node.op_type} without the attribute {key} (node "
+                                      f"{node.name or node.output[0]!r}) is not valid ONNX")
+        return attrs[key]
+
     for n in g.node:
         op = n.op_type
         attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
@@ -47,8 +62,8 @@ def import_onnx(path):
         if op in ("Identity", "Dropout"):
             alias[out] = ins[0]
         elif op == "Conv":
-            w = consts[n.input[1]]
-            b = consts[n.input[2]] if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0])
+            w = constant(n, 1, "weight")
+            b = constant(n, 2, "bias") if len(n.input) > 2 and n.input[2] else np.zeros(w.shape[0])
             pads = attrs.get("pads", [0] * (2 * (w.ndim - 2)))
             if attrs.get("dilations") and any(d != 1 for d in attrs["dilations"]):
                 raise UnsupportedOperator(f"operator Conv with dilation (node {label!r}) "
@@ -57,10 +72,10 @@ def import_onnx(path):
                 "weight": w, "bias": b, "stride": tuple(attrs.get("strides", [1] * (w.ndim - 2))),
                 "padding": tuple(pads), "groups": attrs.get("group", 1)}))
         elif op == "Gemm":
-            w = consts[n.input[1]]
+            w = constant(n, 1, "weight")
             if attrs.get("transB", 0):
                 w = w.T
-            b = consts[n.input[2]] if len(n.input) > 2 else np.zeros(w.shape[1])
+            b = constant(n, 2, "bias") if len(n.input) > 2 else np.zeros(w.shape[1])
             nodes.append(Node(label, "fc", ins[:1], out, {"weight": w * attrs.get("alpha", 1.0),
                                                           "bias": b * attrs.get("beta", 1.0)}))
         elif op == "MatMul" and n.input[1] in consts:
@@ -80,12 +95,12 @@ def import_onnx(path):
                 raise UnsupportedOperator(f"operator MaxPool with padding (node {label!r}) "
                                           f"is not supported")
             nodes.append(Node(label, "max_pool", ins, out, {
-                "kernel": tuple(attrs["kernel_shape"]),
+                "kernel": tuple(attribute(n, attrs, "kernel_shape")),
                 "stride": tuple(attrs.get("strides", attrs["kernel_shape"]))}))
         elif op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze"):
             nodes.append(Node(label, "reshape", ins[:1], out, {"shape": None, "onnx": op}))
         elif op == "Concat":
-            nodes.append(Node(label, "concat", ins, out, {"axis": attrs["axis"] - 1}))
+            nodes.append(Node(label, "concat", ins, out, {"axis": attribute(n, attrs, "axis") - 1}))
         else:
             raise UnsupportedOperator(f"operator {op} (node {label!r}) is not supported; "
                                       f"deja imports Conv, Gemm, MatMul, Add, Relu, Sigmoid, Tanh, "

