@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 
+from .bits import ceil_log2
+
 __all__ = ["ConfigError", "EngineConfig", "DEFAULT", "MAX_MEMORY_BITS", "check_int", "check_bool",
            "ceil_log2", "from_fields"]
 
@@ -45,10 +47,6 @@ def from_fields(cls, d, what):
     if unknown:
         raise ConfigError(f"unknown {what} {unknown[0]!r}: allowed {', '.join(sorted(known))}")
     return cls(**d)
-
-
-def ceil_log2(n):
-    return max(0, (int(n) - 1).bit_length())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ EngineConfig bounds their total (golden/config.py); synth/memories.py prices the
 
 import dataclasses
 
-from .config import ceil_log2
+from .bits import ceil_log2
 from .io_buffer import io_buffer_bits
 from .lstm_unit import CELL_WIDTH, GATES
 
