@@ -21,7 +21,7 @@ def add_parser(sub):
     p.add_argument("--frames", type=int, default=None,
                    help="frames in the sequence (default 100; throughput: 300)")
     p.add_argument("--scan-width", type=int, default=None, metavar="W",
-                   help="throughput: inputs scanned per cycle on engines without conv layers "
+                   help="throughput: inputs scanned per cycle, blocked engines included "
                         "(default: each network engine's, 8 where the network allows it)")
     p.add_argument("--similarity", type=float, default=0.5, help="input similarity (default 0.5)")
     p.add_argument("--network", default="kaldi-mlp",

@@ -132,14 +132,15 @@ def network_throughput(name, network, frames, engine):
                       engine.scan_width, losses)
 
 
-def blocked_throughput(name, network, frames, rows):
+def blocked_throughput(name, network, frames, rows, **params):
     """A one-conv-layer network blocked in bands of ``rows`` output rows, reuse against the
-    baseline engine blocked the same way (golden/blocking.py)."""
+    baseline engine blocked the same way (golden/blocking.py); ``params``: the band engine's
+    (lanes, scan_width)."""
     from ..blocking import band_engine, blocked_conv_run
     (layer, weights, bias), = network.layers
     results = {}
     for reuse in (True, False):
-        engine = band_engine(network, rows, reuse=reuse)
+        engine = band_engine(network, rows, reuse=reuse, **params)
         run = blocked_conv_run(engine, layer, weights, bias, frames, rows)
         losses = dict.fromkeys(TERMS, 0.0)
         for f in range(len(frames)):
@@ -160,19 +161,19 @@ def blocked_throughput(name, network, frames, rows):
 
 def throughput_report(frames=300, scan_width=None, lanes=16):
     """Every built-in network the engine runs, on its real sequence, at ``lanes`` lanes and
-    ``scan_width`` (default: the network's engine's, EngineNetwork.scan_width; engines with
-    conv layers scan one input a cycle): silero with deja eval's reusing layers and with every
-    layer reusing, video-conv unblocked and in bands of :data:`BAND_ROWS` output rows."""
+    ``scan_width`` (default: the network's engine's, EngineNetwork.scan_width): silero with deja
+    eval's reusing layers and with every layer reusing, video-conv unblocked and in bands of
+    :data:`BAND_ROWS` output rows."""
     from ..network.builtin import NETWORK_NAMES, network_workload
     rows = []
     for name in NETWORK_NAMES:
         variants = [(name, False)] + ([("silero-all", True)] if name == "silero" else [])
         for label, every_layer in variants:
             network, x, _ = network_workload(name, frames, lanes=lanes, every_layer=every_layer)
-            conv = any(layer.kind == "conv" for layer, _, _ in network.layers)
-            width = {} if scan_width is None else {"scan_width": 1 if conv else scan_width}
-            engine = network.engine_config(lanes=lanes, **width)
+            params = {"lanes": lanes, **({} if scan_width is None else
+                                         {"scan_width": scan_width})}
+            engine = network.engine_config(**params)
             rows.append(network_throughput(label, network, x, engine))
             if name == "video-conv":
-                rows += [blocked_throughput(label, network, x, r) for r in BAND_ROWS]
+                rows += [blocked_throughput(label, network, x, r, **params) for r in BAND_ROWS]
     return rows
