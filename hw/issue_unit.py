@@ -128,16 +128,25 @@ class IssueUnit(wiring.Component):
         blk_last = self.block_last
         entry_last = Signal()         # entry is the change list's last entry
         has_changes, one_entry = self.has_changes, self.one_entry
-        # the next block's output lanes, counted as the STORE before its MACs issues
-        next_lane_base = Signal.like(lane_base)
-        remaining = Signal(signed(len(cur.outputs) + 1))
-        m.d.comb += [
-            next_lane_base.eq(Mux(self.storing, Mux(blk_last, 0, lane_base + cfg.lanes),
-                                  lane_base)),
-            remaining.eq(cur.outputs - next_lane_base),
-        ]
-        m.d.sync += [lane_base.eq(next_lane_base),
-                     self.active_lanes.eq(Mux(remaining >= cfg.lanes, cfg.lanes, remaining))]
+        # Output lanes of the block in use: set as the STORE before its MACs issues, from the
+        # next block's lane base (kept a block ahead, so the STORE only picks a ready value)
+        lane_base_ahead = Signal.like(lane_base, init=cfg.lanes)
+        remaining, remaining_ahead = (Signal(signed(len(cur.outputs) + 1), name=n)
+                                      for n in ("remaining", "remaining_ahead"))
+        m.d.comb += [remaining.eq(cur.outputs - lane_base),
+                     remaining_ahead.eq(cur.outputs - lane_base_ahead)]
+
+        def in_block(left):
+            return Mux(left >= cfg.lanes, cfg.lanes, left)
+
+        m.d.sync += self.active_lanes.eq(in_block(remaining))
+        with m.If(self.storing):
+            m.d.sync += [lane_base.eq(lane_base_ahead),
+                         lane_base_ahead.eq(lane_base_ahead + cfg.lanes),
+                         self.active_lanes.eq(in_block(remaining_ahead))]
+            with m.If(blk_last):
+                m.d.sync += [lane_base.eq(0), lane_base_ahead.eq(cfg.lanes),
+                             self.active_lanes.eq(in_block(cur.outputs))]
 
         # ---- the drain: the last input reaches the change list before its length is read
         # (CONV_DRAIN on a conv layer: the position table too); at its end the last layer
