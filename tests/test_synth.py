@@ -339,6 +339,24 @@ def test_asic_per_block_area_and_cli_report(tmp_path):
         100 * (asic["reuse"]["total"]["area"] - base_total) / base_total, abs=0.01)
 
 
+@pytest.mark.skipif(not LIBERTY.is_file(), reason=f"no Liberty file at {LIBERTY}")
+def test_asic_reads_a_liberty_file_anywhere(tmp_path):
+    """A Liberty file under the temporary directory (which YoWASP tools cannot see: theirs is a
+    private one), in a folder with spaces, outside the run directory: the flow reads a link or
+    copy of it in the run directory, named in quotes."""
+    liberty = tmp_path / "dir with space" / "my cells.lib"
+    liberty.parent.mkdir()
+    shutil.copyfile(LIBERTY, liberty)
+    workdir = tmp_path / "run"
+    tiny = EngineConfig(lanes=1, max_inputs=4, max_outputs=2, max_clusters=2)
+    result = run_flow("asic", tiny, workdir, liberty=liberty)
+    assert result["total"]["area"] > 0 and result["liberty"] == str(liberty)
+    script = (workdir / "asic.ys").read_text()
+    assert script.startswith('read_liberty -lib "cells.lib"\n')
+    assert 'abc -liberty "cells.lib"' in script and "/" not in script
+    assert (workdir / "cells.lib").read_bytes() == liberty.read_bytes()
+
+
 # ---- memories --------------------------------------------------------------------------------
 
 def test_memory_model_recorded_figures(tmp_path):
