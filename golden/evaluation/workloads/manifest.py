@@ -23,7 +23,7 @@ try:
 except ImportError:                 # not on Windows: no lock there
     fcntl = None
 
-__all__ = ["MANIFEST", "sha256_file", "file_sha256", "temporary_beside", "install",
+__all__ = ["MANIFEST", "sha256_file", "file_sha256", "temporary_beside", "install", "locked",
            "atomic_write", "load", "record"]
 
 MANIFEST = "manifest.json"
@@ -103,7 +103,8 @@ def atomic_write(final, data):
 
 
 @contextlib.contextmanager
-def _locked(directory):
+def locked(directory):
+    """Hold the lock of the cache ``directory`` (shared by every process of the user)."""
     with open(pathlib.Path(directory) / ".lock", "a") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -138,7 +139,7 @@ def record(directory, files, moves=()):
     ``directory``) with their sizes and modification times. Raises OSError when the cache
     cannot be written."""
     directory = pathlib.Path(directory)
-    with _locked(directory):
+    with locked(directory):
         for tmp, final in moves:
             install(tmp, final)
         entries = dict(load(directory, fresh=True))
