@@ -20,8 +20,10 @@ memories are modelled by :mod:`synth.memories`, never flattened into flip-flops.
 """
 
 import json
+import os
 import pathlib
 import re
+import shutil
 
 from amaranth.back import rtlil
 
@@ -66,6 +68,11 @@ GENERIC_SCRIPT = _FRONT + """\
 tee -q -o {stat_json} stat -json
 tee -q -o {cmos_json} stat -json -tech cmos
 """ + _DEPTH
+
+# The Liberty file is read as a copy (or hard link) in the run directory under a fixed name:
+# YoWASP tools see only some absolute paths (not /tmp: theirs is a private one), and a name of
+# the user's, pasted into the script, could hold spaces or a quote.
+LIBERTY_NAME = "cells.lib"
 
 ASIC_SCRIPT = "read_liberty -lib {liberty}\n" + _FRONT + _DEPTH + """\
 dfflibmap -liberty {liberty}
@@ -265,6 +272,23 @@ def parse_nextpnr_report(report, clock=None):
     return result
 
 
+def _quoted(name):
+    """``name`` as one argument of a Yosys script command: a plain file name, in quotes."""
+    if not re.fullmatch(r"[A-Za-z0-9_.+-]+", name):
+        raise ValueError(f"not a plain file name for a tool script: {name!r}")
+    return f'"{name}"'
+
+
+def _place_beside(source, target):
+    """``source`` at ``target`` (in a run directory): a hard link, or a copy across file
+    systems; replaces what is there."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="85k"):
     """Run ``flow`` on ``config`` in ``workdir`` (kept: scripts, netlists, logs).
 
@@ -297,11 +321,14 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
         liberty = pathlib.Path(liberty).resolve()
         if not liberty.is_file():
             raise ToolError(f"Liberty file not found: {liberty}")
+        _place_beside(liberty, workdir / LIBERTY_NAME)
     text = engine_rtlil_for(config, wrapped=(flow == "ecp5"), block_ram_slices=(flow == "ecp5"))
     f["rtlil"].write_text(collisions_undefined(text) if flow == "ecp5" else text)
     template = {"generic": GENERIC_SCRIPT, "asic": ASIC_SCRIPT, "ecp5": ECP5_SCRIPT}[flow]
+    # every tool input and output by its name in the run directory (the tools' working
+    # directory), quoted
     f["script"].write_text(template.format(
-        top=TOP, liberty=liberty, **{k: v.name for k, v in f.items()}))
+        top=TOP, liberty=_quoted(LIBERTY_NAME), **{k: _quoted(v.name) for k, v in f.items()}))
     result = {"flow": flow, "engine": config.to_dict(), "seconds": {}}
 
     def yosys(script, log):
@@ -317,7 +344,7 @@ def run_flow(flow, config, workdir, liberty=None, freq_mhz=150, seed=1, device="
             raise
         fallback = workdir / "ecp5.fallback.ys"
         fallback.write_text(ECP5_FALLBACK_SCRIPT.format(
-            top=TOP, **{k: v.name for k, v in f.items()}))
+            top=TOP, **{k: _quoted(v.name) for k, v in f.items()}))
         result["seconds"]["yosys"] = yosys(fallback, workdir / "ecp5.fallback.yosys.log")
         result["lut_mapping"] = (f"abc -lut 4:7 (abc9 failed: see {f['yosys_log'].name})")
     stat = json.loads(f["stat_json"].read_text())

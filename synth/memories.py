@@ -2,9 +2,11 @@
 
 CACTI runs through the ``hwcomponents`` / ``hwcomponents-cacti`` packages, which need Python
 >= 3.12 and a rebuild of their bundled CACTI binary. deja sets that up on first use in its own
-environment (``build/cacti-venv``, kept apart from the project's .venv), and records every
-result with its CACTI inputs and the package versions in ``synth/cacti_recorded.json``
-(committed). A machine without Python 3.12 gets the recorded figures, labelled ``recorded``.
+environment (``build/cacti-venv``, kept apart from the project's .venv). The figures deja
+ships, with their CACTI inputs and the package versions, are ``synth/cacti_recorded.json``
+(committed, read-only at run time); figures computed on a user's machine go to a table of the
+same format in the user's cache (``$DEJA_CACHE/cacti_recorded.json``), written atomically. Both
+are read; a machine without Python 3.12 gets the recorded figures, labelled ``recorded``.
 
 Every buffer is modelled as single-ported SRAM (CACTI ``ram``, the package's ``SRAM``): the
 paper's weight buffer is eDRAM, which the package does not model, so deja's weight-buffer area
@@ -20,6 +22,8 @@ import pathlib
 import shutil
 import subprocess
 
+from golden.evaluation.workloads import cache as workload_cache
+from golden.evaluation.workloads import manifest
 from golden.memories import Buffer, engine_buffers
 
 from .tools import ToolError
@@ -29,6 +33,7 @@ __all__ = ["Buffer", "engine_buffers", "paper_buffers", "MemoryModel", "access_e
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RECORDED = pathlib.Path(__file__).with_name("cacti_recorded.json")
+USER_TABLE = "cacti_recorded.json"          # in the user's cache directory
 # Pinned: the recorded figures are only comparable across machines for the same CACTI build.
 PACKAGES = {"hwcomponents": "1.0.114", "hwcomponents-cacti": "1.0.40"}
 KB = 8 * 1024
@@ -96,20 +101,32 @@ class MemoryModel:
     venv : path
         Where the CACTI environment lives (created on first live use).
     recorded : path
-        The recorded figures (JSON); new live results are added to it.
+        The shipped figures (JSON), only read.
+    user : path or None
+        The user's figures (same format), read, and where new live results are written;
+        default ``cacti_recorded.json`` in the user's cache directory (``$DEJA_CACHE``).
     live : bool
         Whether CACTI may be set up and run when a figure is not recorded.
     """
 
-    def __init__(self, venv=ROOT / "build" / "cacti-venv", recorded=RECORDED, live=True):
+    def __init__(self, venv=ROOT / "build" / "cacti-venv", recorded=RECORDED, user=None,
+                 live=True):
         self.venv = pathlib.Path(venv)
         self.recorded_path = pathlib.Path(recorded)
+        self.user_path = pathlib.Path(user) if user is not None else None
         self.live = live
         self.log = []
-        if self.recorded_path.is_file():
-            self.recorded = json.loads(self.recorded_path.read_text())
-        else:
-            self.recorded = {"packages": dict(PACKAGES), "entries": {}}
+        self.recorded = _read_table(self.recorded_path)
+        # the shipped figures win over a user's table of the same inputs
+        self.recorded["entries"] = {**_read_table(self._user_table())["entries"],
+                                    **self.recorded["entries"]}
+
+    def _user_table(self):
+        if self.user_path is not None:
+            return self.user_path
+        # where the cache is, without creating it: reading needs no cache
+        base = os.environ.get("DEJA_CACHE") or pathlib.Path.home() / ".cache" / "deja"
+        return pathlib.Path(base) / USER_TABLE
 
     # ---- the CACTI environment -------------------------------------------------------------
     def _python(self):
@@ -128,7 +145,8 @@ class MemoryModel:
         python = _find_python312()
         if python is None:
             raise ToolError("CACTI needs Python >= 3.12 (none found; set DEJA_PYTHON312) and "
-                            "these figures are not recorded in " + str(self.recorded_path))
+                            f"these figures are not recorded in {self.recorded_path} or "
+                            f"{self._user_table()}")
         steps = []
         if not self._python().is_file():
             steps.append([python, "-m", "venv", str(self.venv)])
@@ -168,11 +186,12 @@ class MemoryModel:
             if not self.live:
                 raise ToolError(f"no recorded CACTI figures for {len(unique)} buffer(s) at "
                                 f"{node_nm} nm and live CACTI is disabled")
+            computed = {}
             for query, result in zip(unique, self._run(unique)):
-                entries[_key(query)] = {"inputs": query, "outputs": result}
-                fresh.add(_key(query))
-            self.recorded["packages"] = dict(PACKAGES)
-            self._save()
+                computed[_key(query)] = {"inputs": query, "outputs": result}
+            entries.update(computed)
+            fresh.update(computed)
+            self._save(computed)
         rows = []
         for b in buffers:
             key = _key(b.cacti_inputs(node_nm))
@@ -186,14 +205,34 @@ class MemoryModel:
             rows.append(row)
         return rows
 
-    def _save(self):
-        text = json.dumps(self.recorded, indent=1, sort_keys=True) + "\n"
+    def _save(self, computed):
+        """Add ``computed`` entries to the user's table (atomically, under the cache's lock;
+        never to the shipped one). A cache that cannot be written still gets its figures,
+        just not recorded."""
         try:
-            tmp = self.recorded_path.with_suffix(".tmp")
-            tmp.write_text(text)
-            os.replace(tmp, self.recorded_path)
-        except OSError:
-            pass          # a read-only install still gets its figures, just not recorded
+            if self.user_path is None:
+                self.user_path = workload_cache.cache_dir() / USER_TABLE
+            with manifest.locked(self.user_path.parent):
+                table = _read_table(self.user_path)       # what other processes added meanwhile
+                table["entries"].update(computed)
+                table["packages"] = dict(PACKAGES)
+                manifest.atomic_write(self.user_path,
+                                      json.dumps(table, indent=1, sort_keys=True) + "\n")
+        except (OSError, workload_cache.CacheError):
+            pass
+
+
+def _read_table(path):
+    """A figures table (``{"packages", "entries"}``); empty when the file is missing or not
+    one (a damaged user table is computed again)."""
+    try:
+        table = json.loads(pathlib.Path(path).read_text())
+        if isinstance(table, dict) and isinstance(table.get("entries"), dict):
+            return {"packages": table.get("packages", dict(PACKAGES)),
+                    "entries": dict(table["entries"])}
+    except (OSError, ValueError, RecursionError):
+        pass
+    return {"packages": dict(PACKAGES), "entries": {}}
 
 
 def access_energies_pj(rows):

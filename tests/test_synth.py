@@ -339,6 +339,24 @@ def test_asic_per_block_area_and_cli_report(tmp_path):
         100 * (asic["reuse"]["total"]["area"] - base_total) / base_total, abs=0.01)
 
 
+@pytest.mark.skipif(not LIBERTY.is_file(), reason=f"no Liberty file at {LIBERTY}")
+def test_asic_reads_a_liberty_file_anywhere(tmp_path):
+    """A Liberty file under the temporary directory (which YoWASP tools cannot see: theirs is a
+    private one), in a folder with spaces, outside the run directory: the flow reads a link or
+    copy of it in the run directory, named in quotes."""
+    liberty = tmp_path / "dir with space" / "my cells.lib"
+    liberty.parent.mkdir()
+    shutil.copyfile(LIBERTY, liberty)
+    workdir = tmp_path / "run"
+    tiny = EngineConfig(lanes=1, max_inputs=4, max_outputs=2, max_clusters=2)
+    result = run_flow("asic", tiny, workdir, liberty=liberty)
+    assert result["total"]["area"] > 0 and result["liberty"] == str(liberty)
+    script = (workdir / "asic.ys").read_text()
+    assert script.startswith('read_liberty -lib "cells.lib"\n')
+    assert 'abc -liberty "cells.lib"' in script and "/" not in script
+    assert (workdir / "cells.lib").read_bytes() == liberty.read_bytes()
+
+
 # ---- memories --------------------------------------------------------------------------------
 
 def test_memory_model_recorded_figures(tmp_path):
@@ -365,6 +383,39 @@ def test_memory_model_without_cacti(tmp_path):
     model = MemoryModel(recorded=tmp_path / "empty.json", live=False, venv=tmp_path / "none")
     with pytest.raises(ToolError, match="no recorded CACTI figures for 1 buffer"):
         model.figures([Buffer("x", 32, 64)], 32)
+
+
+def test_new_cacti_figures_go_to_the_user_cache_only(tmp_path, monkeypatch, capsys):
+    """``deja synth --flow memories`` on a configuration not recorded: the shipped table stays
+    byte for byte, the new figures are in the user's table, read back on the next run. The
+    CACTI run itself (Python 3.12) is replaced by fixed figures."""
+    monkeypatch.setenv("DEJA_CACHE", str(tmp_path / "cache"))
+    shipped = RECORDED.read_bytes()
+    runs = []
+
+    def cacti(self, queries):
+        runs.append(queries)
+        return [{"area_mm2": 0.01 * q["width"], "read_pj": 1.0, "write_pj": 2.0,
+                 "leakage_mw": 0.1, "access_ns": 0.5, "cycle_ns": 0.7} for q in queries]
+    monkeypatch.setattr(MemoryModel, "_run", cacti)
+    args = ["synth", "--flow", "memories", "--node", "28", "--lanes", "2", "--max-inputs", "16",
+            "--max-outputs", "4", "--max-clusters", "4", "--json"]
+    assert main(args + ["-o", str(tmp_path / "one")]) == 0
+    assert RECORDED.read_bytes() == shipped and runs
+    table = json.loads((tmp_path / "cache" / "cacti_recorded.json").read_text())
+    assert table["packages"] == json.loads(shipped)["packages"]
+    assert {e["inputs"]["tech_node_nm"] for e in table["entries"].values()} == {28}
+    assert len(table["entries"]) == sum(len(queries) for queries in runs)
+    report = json.loads((tmp_path / "one" / "report.json").read_text())
+    assert {r["source"] for r in report["memories"]["engine"]["reuse"]} == {"cacti"}
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.endswith(".tmp")] == []
+    # the next run reads them, with no CACTI
+    computed = len(runs)
+    assert main(args + ["-o", str(tmp_path / "two")]) == 0
+    report = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert {r["source"] for r in report["memories"]["engine"]["reuse"]} == {"recorded"}
+    assert len(runs) == computed and RECORDED.read_bytes() == shipped
+    capsys.readouterr()
 
 
 def test_engine_buffers_match_golden_sizes():

@@ -12,6 +12,8 @@ __all__ = ["asterisk_speech", "read_wav", "resample_2x", "speech_sequence"]
 
 ASTERISK_DEB = "pool/main/a/asterisk-core-sounds/asterisk-core-sounds-en-wav_1.6.1-1_all.deb"
 ASTERISK_SHA256 = "2be3ea287d83299d143815fa804f11179a75b7affd4a758b98b55f5afc18a35d"
+# the extracted WAVs' digest (cache.tree_sha256): checks a directory extracted before the manifest
+ASTERISK_TREE_SHA256 = "68b034718dfe411a1e24d39531d9e802b3264f6d0d185c936a3b40b5bb6580ef"
 SAMPLE_RATE = 16000
 
 
@@ -42,7 +44,8 @@ def resample_2x(x):
 
 def asterisk_speech():
     """The prompts of the Allison voice as a list of (name, 16 kHz samples), in name order."""
-    files = debian_members(ASTERISK_DEB, ASTERISK_SHA256, "asterisk-core-sounds-en-wav", ".wav")
+    files = debian_members(ASTERISK_DEB, ASTERISK_SHA256, "asterisk-core-sounds-en-wav", ".wav",
+                           ASTERISK_TREE_SHA256)
     prompts = []
     for path in files:
         if not path.name.startswith("en_US_f_Allison__"):
