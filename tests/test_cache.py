@@ -58,6 +58,7 @@ def hashes(monkeypatch):
         calls.append(path)
         return real(path)
     monkeypatch.setattr(manifest, "sha256_file", spy)
+    monkeypatch.setattr(cache, "sha256_file", spy)      # its own name for the same function
     return calls
 
 

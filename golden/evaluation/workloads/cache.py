@@ -24,7 +24,9 @@ import tempfile
 import urllib.request
 import zipfile
 
-from . import manifest
+from .manifest import file_sha256, sha256_file, temporary_beside
+from .manifest import load as manifest_load
+from .manifest import record as manifest_record
 
 __all__ = ["WorkloadUnavailable", "CacheError", "cache_dir", "cached_file", "pypi_member",
            "debian_members", "tree_sha256"]
@@ -84,21 +86,21 @@ def _problem(name, path, sha256=None):
     if not path.is_file():
         return "not a file"
     cache = cache_dir()
-    entry = manifest.load(cache).get(name)
+    entry = manifest_load(cache).get(name)
     if entry is None:
         if sha256 is None:
             return UNRECORDED
-        digest = manifest.file_sha256(path)
+        digest = file_sha256(path)
         if digest != sha256:
             return f"SHA-256 {digest} is not the pinned {sha256}"
         with contextlib.suppress(OSError):     # a read-only cache: checked, not recorded
-            manifest.record(cache, {name: digest})
+            manifest_record(cache, {name: digest})
         return None
     if size != entry["size"]:
         return f"{size} bytes where {entry['size']} were recorded"
     if sha256 is not None and entry["sha256"] != sha256:
         return f"recorded with SHA-256 {entry['sha256']}, not the pinned {sha256}"
-    digest = manifest.file_sha256(path)
+    digest = file_sha256(path)
     if digest != entry["sha256"]:
         return f"SHA-256 {digest} where {entry['sha256']} was recorded"
     return None
@@ -119,14 +121,14 @@ def cached_file(name, produce, sha256=None):
     if problem is None:
         return final
     try:
-        with manifest.temporary_beside(_writable(final.parent) / final.name) as tmp:
+        with temporary_beside(_writable(final.parent) / final.name) as tmp:
             produce(tmp)
-            digest = manifest.sha256_file(tmp)
+            digest = sha256_file(tmp)
             if sha256 is not None and digest != sha256:
                 raise WorkloadUnavailable(f"{name} as fetched: SHA-256 {digest} is not the "
                                           f"pinned {sha256}")
             try:
-                manifest.record(cache_dir(), {name: digest}, moves=[(tmp, final)])
+                manifest_record(cache_dir(), {name: digest}, moves=[(tmp, final)])
             except OSError as e:
                 raise CacheError(f"{_where()} {cache_dir()}: cannot write {name} "
                                  f"({e.strerror})") from None
@@ -207,7 +209,7 @@ def _members_problem(directory, tree):
     directory extracted before the manifest is checked as a whole against the pinned
     ``tree`` digest (:func:`tree_sha256`) and recorded."""
     cache = cache_dir()
-    names = sorted(n for n in manifest.load(cache) if n.startswith(directory + "/"))
+    names = sorted(n for n in manifest_load(cache) if n.startswith(directory + "/"))
     for name in names:
         problem = _problem(name, cache / name)
         if problem is not None:
@@ -217,7 +219,7 @@ def _members_problem(directory, tree):
     final = cache / directory
     if not final.is_dir():
         return final, MISSING, []
-    files = {p.name: manifest.file_sha256(p) for p in final.iterdir()
+    files = {p.name: file_sha256(p) for p in final.iterdir()
              if p.is_file() and not p.name.startswith(".")}
     if tree is None:
         return final, UNRECORDED, []
@@ -225,7 +227,7 @@ def _members_problem(directory, tree):
         return final, f"its files' digest {tree_sha256(files)} is not the pinned {tree}", []
     names = sorted(f"{directory}/{n}" for n in files)
     with contextlib.suppress(OSError):         # a read-only cache: checked, not recorded
-        manifest.record(cache, {f"{directory}/{n}": d for n, d in files.items()})
+        manifest_record(cache, {f"{directory}/{n}": d for n, d in files.items()})
     return None, None, names
 
 
@@ -258,7 +260,7 @@ def debian_members(pool_path, sha256, directory, suffix, tree=None):
                         files[f"{directory}/{name}"] = hashlib.sha256(body).hexdigest()
             try:
                 _writable(final)
-                manifest.record(cache, files, moves=[(tmp / n.split("/", 1)[1], cache / n)
+                manifest_record(cache, files, moves=[(tmp / n.split("/", 1)[1], cache / n)
                                                      for n in sorted(files)])
             except OSError as e:
                 raise CacheError(f"{_where()} {cache}: cannot write in {final} "
