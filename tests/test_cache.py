@@ -4,13 +4,12 @@ naming it; interrupted writes leave nothing; a second use does not hash again. E
 its own cache; only the network download is replaced (by a wheel or a .deb built here)."""
 
 import hashlib
-import io
 import json
 import os
-import tarfile
 import zipfile
 
 import pytest
+from fakes import fake_deb
 
 from deja.cli import main
 from golden.evaluation.workloads import CacheError, WorkloadUnavailable, cache, manifest
@@ -197,27 +196,10 @@ def test_an_interrupted_write_leaves_no_partial_file(private_cache, registry):
     assert [p for p in os.listdir(private_cache) if p.endswith(".tmp")] == []
 
 
-def _ar(members):
-    out = b"!<arch>\n"
-    for name, data in members:
-        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode()
-        out += data + (b"\n" if len(data) % 2 else b"")
-    return out
-
-
-def _deb(files):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:xz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return _ar([("debian-binary", b"2.0\n"), ("data.tar.xz", buf.getvalue())])
-
 
 def test_debian_members_are_recorded_and_fetched_again(private_cache, tmp_path, monkeypatch):
     wavs = {"./usr/a/one.wav": b"1" * 50, "./usr/b/one.wav": b"2" * 60}
-    deb = _deb(wavs)
+    deb = fake_deb(wavs)
     (tmp_path / "pool").mkdir()
     (tmp_path / "pool" / "p.deb").write_bytes(deb)
     monkeypatch.setattr(cache, "DEBIAN_MIRROR", f"file://{tmp_path}")

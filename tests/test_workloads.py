@@ -4,11 +4,10 @@ splicing and video scaling against independent references; then the real models 
 with the fetcher's one-line reason when it cannot be reached."""
 
 import hashlib
-import io
-import tarfile
 
 import numpy as np
 import pytest
+from fakes import fake_deb
 
 from golden.evaluation.workloads import WorkloadUnavailable, cache
 from golden.evaluation.workloads.features import fbank, splice
@@ -36,27 +35,9 @@ def test_cached_file_is_all_or_nothing(private_cache):
     assert cache.cached_file("x/data.bin", broken).read_text() == "whole"
 
 
-def _ar(members):
-    out = b"!<arch>\n"
-    for name, data in members:
-        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode()
-        out += data + (b"\n" if len(data) % 2 else b"")
-    return out
-
-
-def _fake_deb(files):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:xz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return _ar([("debian-binary", b"2.0\n"), ("control.tar.xz", b"odd"),
-                ("data.tar.xz", buf.getvalue())])
-
 
 def test_debian_members_extracts_and_checks_the_hash(private_cache, tmp_path, monkeypatch):
-    deb = _fake_deb({"./usr/share/a/one.wav": b"1", "./usr/share/b/one.wav": b"22",
+    deb = fake_deb({"./usr/share/a/one.wav": b"1", "./usr/share/b/one.wav": b"22",
                      "./usr/share/doc/readme": b"x"})
     (tmp_path / "pool").mkdir()
     (tmp_path / "pool" / "p.deb").write_bytes(deb)
