@@ -122,3 +122,20 @@ def test_reset_in_every_phase_then_a_new_sequence_equals_golden(name, phase):
     got = rtl_network_run(config, layers, y, interrupted=[run], **STALLS)
     assert not run["framing_error"]
     assert_equals_golden(config, layers, y, got)
+
+
+@pytest.mark.parametrize("front", [True, False], ids=["fc-first", "lstm-first"])
+def test_reset_during_an_lstm_layer_then_a_new_sequence_equals_golden(front):
+    """Reset while the LSTM layer corrects (its cell state and h_{t-1} mid-update): the next
+    sequence starts from h = c = 0, as golden's."""
+    from test_lstm import make_lstm_network
+    config = EngineConfig(lanes=4, max_inputs=48, max_outputs=64, max_layers=3, lstm=True)
+    before, _ = make_lstm_network(9, 6, 5, 3, 4, seed=9, front=front)
+    layers, _ = make_lstm_network(9, 6, 5, 3, 4, seed=4, front=front)
+    x = similar_frames(3, 9, 0.3, C16, 8, seed=1)
+    lstm = golden_network_run(config, before, x, **STALLS).timing.frames[1].layers[int(front)]
+    run = dict(layers=before, frames=x,
+               reset_at=len(network_writes(config, before)) + 1 + lstm.correct_start + 3)
+    y = similar_frames(4, 9, 0.7, C16, 8, seed=2)
+    got = rtl_network_run(config, layers, y, interrupted=[run], **STALLS)
+    assert_equals_golden(config, layers, y, got)
