@@ -207,15 +207,14 @@ def _squares_corners(act_width):
 
 def test_golden_magnitude_is_isqrt():
     """golden.magnitude is floor(sqrt(re^2 + im^2)) (math.isqrt): exhaustively for 8-bit
-    operands, at the corners (k^2 - 1, k^2, k^2 + 1, the largest input) up to the widest
-    activations (12 bits), and by its defining inequality r^2 <= s < (r + 1)^2 on a grid over
-    a 12-bit quadrant."""
+    operands, at the corners (k^2 - 1, k^2, k^2 + 1, the largest input) of 10-bit ones, and
+    by its defining inequality r^2 <= s < (r + 1)^2 on a grid over a 12-bit quadrant."""
     from golden.magnitude_unit import magnitude
     v = np.arange(-128, 128)
     re, im = (a.ravel() for a in np.meshgrid(v, v))
     s = (re * re + im * im).tolist()
     assert magnitude(re, im).tolist() == [math.isqrt(int(x)) for x in s]
-    for width in (8, 10, 12):
+    for width in (8, 10):
         re, im, _ = _squares_corners(width)
         got = magnitude(re, im).tolist()
         assert got == [math.isqrt(int(a) ** 2 + int(b) ** 2) for a, b in zip(re, im)], width
