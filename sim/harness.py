@@ -6,10 +6,14 @@ configuration port, pulses start-of-sequence, streams the frames in (with the bu
 ``input_valid``), drains the outputs (with the backpressure of ``output_ready``), and returns a
 :class:`golden.RunResult` whose trace is sampled from the DUT's own memory ports. Comparing it
 with :func:`golden.golden_run` on the same patterns is the cycle-by-cycle check.
+
+``interrupted`` runs sequences before that one, each cut by a reset at a chosen cycle (in the
+configuration writes, the scan, the correct phase, a layer switch), optionally with input beats
+whose ``last`` is wrong: what the engine does after a reset is then checked like any run.
 """
 
 import numpy as np
-from amaranth.hdl import Value
+from amaranth.hdl import ClockDomain, Module, Value
 from amaranth.sim import Simulator
 
 from golden import Counters, Pattern, RunResult, network_writes
@@ -36,9 +40,20 @@ def rtl_run(config, layer, weights, bias, frames, **options):
 
 
 def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=None, vcd=None,
-                    trace=True, max_cycles=None, block_ram_slices=False):
+                    trace=True, max_cycles=None, block_ram_slices=False, interrupted=()):
     """Simulate ``frames`` (F x N of the first layer) through a network; see module doc.
-    ``block_ram_slices`` simulates the ECP5 flow's netlist (hw.ReuseEngine)."""
+    ``block_ram_slices`` simulates the ECP5 flow's netlist (hw.ReuseEngine).
+
+    ``interrupted`` is a list of dicts, each a sequence run first and cut by a reset:
+    ``layers``, ``frames``, ``reset_at`` (the cycle, counted from its first configuration
+    write, in which reset is asserted for one cycle) and optionally ``flip_last`` (input beat
+    numbers whose ``last`` bit is inverted) and ``reset`` (False: no reset, the next sequence
+    follows directly). Its configuration, start strobe and streams are
+    played as for the checked sequence (same stall patterns, t = 0 the cycle after start).
+    The harness adds to each dict ``accepted`` (the cycle t each input beat was accepted),
+    ``framing_error`` (the cycle t at whose end the flag first rose, or None; -1 if it rose
+    in the configuration) and ``framing_error_dropped`` (True if it fell again before the
+    reset), and ``framing_error_after_reset``."""
     writes = network_writes(config, layers)
     first_layer, layer = layers[0][0], layers[-1][0]
     frames = np.asarray(frames, dtype=np.int64).reshape(-1, first_layer.x_inputs)
@@ -54,6 +69,11 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         max_cycles = 64 + n_frames * worst * 40
 
     dut = ReuseEngine(config, block_ram_slices=block_ram_slices)
+    top, sync = dut, None
+    if interrupted:             # an explicit clock domain: its reset is the testbench's
+        top = Module()
+        top.domains.sync = sync = ClockDomain("sync")
+        top.submodules.engine = dut
     multi = config.max_layers > 1
     layer_counters = [[] for _ in layers]
     result = RunResult(np.zeros((n_frames, layer.results), dtype=np.int64),
@@ -63,6 +83,8 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     beats_in = input_beats(config, frames)
 
     async def testbench(ctx):
+        for run in interrupted:
+            await _interrupted_run(ctx, dut, sync.rst, config, run, valid, ready)
         await configure(_AmaranthPins(ctx, dut), writes)
         ctx.set(dut.start, 1)
         await ctx.tick()
@@ -143,7 +165,7 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
                 z = np.array(stored, dtype=np.int64).reshape(n_frames, blocks * lanes)
                 result.preactivations[:] = z[:, :layer.outputs]
 
-    sim = Simulator(dut)
+    sim = Simulator(top)
     sim.add_clock(1e-8)
     sim.add_testbench(testbench)
     if vcd:
@@ -157,6 +179,48 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
         result.layers = [RunResult(empty, empty, counters) for counters in layer_counters]
     return result
 
+
+async def _interrupted_run(ctx, dut, reset, config, run, valid, ready):
+    """One sequence of ``rtl_network_run``'s ``interrupted``, cut by a reset (see there)."""
+    writes = network_writes(config, run["layers"])
+    first = run["layers"][0][0]
+    beats = input_beats(config, np.asarray(run["frames"], np.int64).reshape(-1, first.x_inputs))
+    last_bit = 1 << config.scan_width * config.act_width
+    for k in run.get("flip_last", ()):
+        beats[k] ^= last_bit
+    in_payload = dut.i_stream.payload.as_value()
+    run.update(accepted=[], framing_error=None, framing_error_dropped=False)
+    sent, pending = 0, False
+    for c in range(run["reset_at"]):
+        configuring = c < len(writes)
+        ctx.set(dut.cfg.en, configuring)
+        ctx.set(dut.cfg.addr, writes[c][0] if configuring else 0)
+        ctx.set(dut.cfg.data, writes[c][1] if configuring else 0)
+        ctx.set(dut.start, c == len(writes))
+        t = c - len(writes) - 1                 # the checked sequence's time base
+        if t >= 0:
+            if not pending and sent < len(beats) and valid[t]:
+                pending = True
+                ctx.set(in_payload, beats[sent])
+            ctx.set(dut.i_stream.valid, pending)
+            ctx.set(dut.o_stream.ready, ready[t])
+            if pending and ctx.get(dut.i_stream.ready):
+                run["accepted"].append(t)
+                pending = False
+                sent += 1
+        await ctx.tick()
+        if ctx.get(dut.framing_error):
+            if run["framing_error"] is None:
+                run["framing_error"] = max(t, -1)
+        elif run["framing_error"] is not None:
+            run["framing_error_dropped"] = True
+    for signal in (dut.cfg.en, dut.start, dut.i_stream.valid, dut.o_stream.ready):
+        ctx.set(signal, 0)
+    if run.get("reset", True):
+        ctx.set(reset, 1)
+        await ctx.tick()
+        ctx.set(reset, 0)
+    run["framing_error_after_reset"] = bool(ctx.get(dut.framing_error))
 
 
 class _AmaranthPins:

@@ -351,7 +351,9 @@ def run_case(config, case, simulator="verilator", *, waves=None, build_root=None
     (or, for one layer, ``layer`` (LayerConfig), ``weights`` and ``bias``), and ``phases``, a
     list of dicts with ``frames`` (F x N), ``input_valid`` / ``output_ready`` pattern specs
     (:func:`sim.tb_engine.pattern_spec`) and optionally ``reset_after`` = (frames completed,
-    extra cycles): assert reset there instead of finishing the phase. ``waves`` is a path to a
+    extra cycles): assert reset there instead of finishing the phase, and ``flip_last``, input
+    beat numbers whose ``last`` bit is inverted (the phase's report then says how many beats
+    were accepted when ``framing_error`` rose: ``framing_error_sent``). ``waves`` is a path to a
     .vcd or .fst file to write. With ``outputs``, the report also holds ``outputs`` and
     ``preactivations``: per phase, the (frames, M) arrays the testbench received (M of the
     last layer; for pre-activations, the outputs of every reuse layer side by side).

@@ -239,14 +239,17 @@ class TB:
         self.dut.rst.value = 0
         await self.cycles(1)
 
-    async def load(self, layers, frames, valid_words, ready_words):
-        """Bulk-load the configuration programme, the input beats and both stream patterns."""
+    async def load(self, layers, frames, valid_words, ready_words, flip_last=()):
+        """Bulk-load the configuration programme, the input beats (``flip_last``: beat numbers
+        whose ``last`` bit is inverted) and both stream patterns."""
         e = self.engine
         writes = network_writes(e, layers)
         n_inputs = layers[0][0].x_inputs           # inputs per frame on the input stream
         beats = input_beats(e, np.asarray(frames, dtype=np.int64).reshape(-1, n_inputs))
         if len(beats) > IN_DEPTH:
             raise ValueError(f"{len(beats)} input beats: the player holds {IN_DEPTH}")
+        for k in flip_last:
+            beats[k] ^= 1 << e.scan_width * e.act_width
         dw, aw = e.cfg_data_width, e.cfg_addr_width
         w = self.workdir
         _write_hex(w / STIMULUS_FILES["cfg"], ((a << dw) | d for a, d in writes),
@@ -316,13 +319,21 @@ class TB:
                 seen += 1
         done.set()
 
+    async def framing_watch(self, seen):
+        """Record the input beats accepted (``sent``) when ``framing_error`` first rises."""
+        while not int(self.dut.framing_error.value):
+            await self.dut.framing_error.value_change
+        seen.append(int(self.dut.sent.value))
+
     async def run_phase(self, layers, frames, input_valid=None, output_ready=None,
-                        reset_after=None, inject=None):
+                        reset_after=None, inject=None, flip_last=()):
         """One sequence through ``layers``: load, go, check every frame; returns ``(checker,
         cycles, seconds)``.
 
         With ``reset_after = (k, extra)``, reset is asserted ``extra`` cycles after the k-th
         frame's counters appear (mid-frame), and only the frames received until then are checked.
+        ``flip_last`` inverts the ``last`` bit of those input beats; the beats accepted when
+        ``framing_error`` rose are then in ``checker.framing``.
         ``inject`` (tests of the testbench itself) makes the DUT see something other than the
         model: ``{"bias": (o, delta)}`` adds delta to bias o of the first layer (``(o, delta,
         l)``: of layer l), ``{"output_ready": spec}`` replaces the DUT's backpressure pattern.
@@ -344,8 +355,10 @@ class TB:
         if "output_ready" in inject:
             dut_ready = make_pattern(inject["output_ready"])
         await self.load(dut_layers, frames, pattern_words(input_valid, horizon),
-                        pattern_words(dut_ready, horizon))
+                        pattern_words(dut_ready, horizon), flip_last)
         checker = Checker(model.frames)
+        checker.framing = []
+        watch = self._cocotb.start_soon(self.framing_watch(checker.framing))
         done = Event()
         n_frames = len(frames) if reset_after is None else reset_after[0]
         monitor = self._cocotb.start_soon(self.monitor(layers, checker, len(frames), done))
@@ -370,12 +383,15 @@ class TB:
         cycles = int(self.dut.t.value)
         seconds = time.perf_counter() - start
         monitor.cancel()
+        if not watch.done():
+            watch.cancel()
         if timed_out:
             state = {name: _resolved(getattr(self.dut, name).value)
                      for name in ("t", "sent", "beats", "out_frames", "perf_frames", "frames")}
             checker._fail(checker.received, f"timeout ({state})", None, n_frames,
                           checker.received)
         if reset_after is not None:
+            checker.framing_before_reset = int(self.dut.framing_error.value)
             await self.reset()
             checker.expected = []           # frames cut off by the reset are not expected
         else:
@@ -409,10 +425,13 @@ async def _engine_sequence(dut):
         checker, cycles, seconds = await tb.run_phase(
             layers, arrays[f"frames{k}"],
             make_pattern(phase.get("input_valid")), make_pattern(phase.get("output_ready")),
-            phase.get("reset_after"), phase.get("inject"))
+            phase.get("reset_after"), phase.get("inject"), phase.get("flip_last", ()))
         report["phases"].append({"frames": checker.received, "mismatches": checker.mismatches,
                                  "first_mismatch": checker.first, "cycles": cycles,
-                                 "expected_left": len(checker.expected)})
+                                 "expected_left": len(checker.expected),
+                                 "framing_error_sent": checker.framing[:1] or None,
+                                 "framing_error_before_reset": getattr(
+                                     checker, "framing_before_reset", None)})
         report["frames"] += checker.received
         report["mismatches"] += checker.mismatches
         if checker.first and report["first_mismatch"] is None:

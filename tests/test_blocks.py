@@ -1,5 +1,7 @@
 """Verification level 1: every hardware block against its golden twin (Amaranth simulator)."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -186,3 +188,60 @@ def test_magnitude_unit(shift, data):
     words += [[-128, -128, 127, 127, 3, 4, 0, 127], [0, 0, -1, 0, 90, -91, -128, 0]]
     got = rtl_magnitude_unit(config, words, shift)
     assert np.array_equal(got, magnitude_unit(np.array(words), shift, 8))
+
+
+def _squares_corners(act_width):
+    """(re, im) pairs whose sums of squares are the square-root corners for ``act_width``-bit
+    operands: 0, 1, every perfect square k^2 (re = -k, im = 0 up to the most negative value),
+    every k^2 - 1 and k^2 + 1 that is a sum of two squares in range, and the largest input."""
+    lo, hi = -(1 << (act_width - 1)), (1 << (act_width - 1)) - 1
+    v = np.arange(lo, hi + 1)
+    re, im = (a.ravel() for a in np.meshgrid(v, v))
+    s = re * re + im * im
+    top = math.isqrt(2 * lo * lo)
+    wanted = {0, 1, 2 * lo * lo} | {k * k + d for k in range(top + 2) for d in (-1, 0, 1)}
+    sums, first = np.unique(s, return_index=True)
+    keep = np.isin(sums, list(wanted))
+    return re[first[keep]], im[first[keep]], sums
+
+
+def test_golden_magnitude_is_isqrt():
+    """golden.magnitude is floor(sqrt(re^2 + im^2)) (math.isqrt): exhaustively for 8-bit
+    operands, at the corners (k^2 - 1, k^2, k^2 + 1, the largest input) of 10-bit ones, and
+    by its defining inequality r^2 <= s < (r + 1)^2 on a grid over a 12-bit quadrant."""
+    from golden.magnitude_unit import magnitude
+    v = np.arange(-128, 128)
+    re, im = (a.ravel() for a in np.meshgrid(v, v))
+    s = (re * re + im * im).tolist()
+    assert magnitude(re, im).tolist() == [math.isqrt(int(x)) for x in s]
+    for width in (8, 10):
+        re, im, _ = _squares_corners(width)
+        got = magnitude(re, im).tolist()
+        assert got == [math.isqrt(int(a) ** 2 + int(b) ** 2) for a, b in zip(re, im)], width
+    v = np.concatenate([np.arange(-2048, 1, 5), [-2047, -1]])
+    re, im = np.meshgrid(v, v)
+    s, r = re * re + im * im, magnitude(re, im)
+    assert (r * r <= s).all() and ((r + 1) * (r + 1) > s).all()
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_magnitude_unit_is_isqrt_at_every_sum(shift):
+    """The hardware unit against math.isqrt, at every distinct sum of squares of 8-bit
+    operands (5,924: the corners 0, 1, k^2, k^2 +- 1 and the largest, (-128, -128), among them),
+    requantized here by a rounding shift and saturation written out (shift 0 shows roots up to
+    127 as they are; shifts 1 and 2 show the larger ones' bits above the shift)."""
+    v = np.arange(-128, 128)
+    re, im = (a.ravel() for a in np.meshgrid(v, v))
+    sums, first = np.unique(re * re + im * im, return_index=True)
+    re, im = re[first], im[first]
+    squares = {k * k for k in range(182)}
+    assert {0, 1, 32768} | {k * k for k in range(129)} <= set(sums.tolist())
+    assert len({s + 1 for s in sums.tolist()} & squares) == 14     # the k^2 - 1 in range
+    lanes = 8
+    pairs = np.stack([re, im], axis=1)
+    pairs = np.concatenate([pairs, np.zeros((-len(pairs) % (lanes // 2), 2), np.int64)])
+    words = pairs.reshape(-1, lanes).tolist()
+    got = rtl_magnitude_unit(EngineConfig(lanes=lanes), words, shift).ravel()[:len(sums)]
+    roots = np.array([math.isqrt(int(s)) for s in sums])
+    rounded = roots if shift == 0 else (roots + (1 << (shift - 1))) >> shift
+    assert np.array_equal(got, np.minimum(rounded, 127))

@@ -47,11 +47,12 @@ def make_lstm_network(x, m0, hidden, m2, lanes, seed, gate_reuse=True, last="fc"
     return layers, natural
 
 
-def reference(p, hidden, frames, reuse=True):
+def reference(p, hidden, frames, reuse=True, cell_inputs=None):
     """The network from scratch every frame, in plain NumPy: quantized inputs c[q(x)]
     (docs/design.md thresholds) times the weights plus the bias, ReLU, rounding shift,
     saturation; the LSTM cell's gates in their natural order (i, f, g, o blocks) and its
-    equations with the sigmoid and tanh tables built here from their definition."""
+    equations with the sigmoid and tanh tables built here from their definition. A list
+    ``cell_inputs`` receives the cell's inputs [x_t, h_{t-1}] of every frame."""
     c = np.asarray(C16)
     t = (c[:-1] + c[1:] + 1) >> 1
     quant = (lambda v: c[(v[..., None] >= t).sum(axis=-1)]) if reuse else (lambda v: v)
@@ -68,6 +69,8 @@ def reference(p, hidden, frames, reuse=True):
     for x in np.asarray(frames, dtype=np.int64):
         y0 = requant(np.maximum(p["b0"] + quant(x) @ p["w0"], 0), 6) if p["front"] else x
         xh = np.concatenate([y0, h])
+        if cell_inputs is not None:
+            cell_inputs.append(xh)
         gates = requant(p["b1"] + (quant(xh) if reuse and p["gate_reuse"] else xh) @ p["w1"], 8)
         i, f, g, o = gates.reshape(4, hidden) + 128
         cell = ((sig[f] * cell) >> 7) + ((sig[i] * tanh[g]) >> 4)      # c: Q.10
@@ -96,6 +99,45 @@ def test_golden_lstm_network_equals_the_equations(last, reuse, front, relu):
         lstm = got.layers[1 if front else 0].counters
         assert (sum(c.inputs_changed for c in lstm[1:])
                 < 0.9 * sum(c.inputs_scanned for c in lstm[1:]))
+
+
+@pytest.mark.parametrize("front, width", [(True, 1), (False, 1), (True, 4)],
+                         ids=["fc-first", "lstm-first", "fc-first-W4"])
+def test_lstm_network_cycles_per_layer_by_the_formula(front, width):
+    """docs/design.md "Busy cycles" restated for an LSTM network (an lstm engine: S = 18):
+    every layer, every frame, S + ceil(N / W) + D + 1 + B (n + 1) busy cycles, D = 3 (4 with
+    W > 1); the LSTM layer scans x_t then h_{t-1} (N = x inputs + hidden) and n counts the
+    ones whose nearest centroid moved, from the cell's inputs of the plain-NumPy reference
+    (x_t padded to whole words by zeros, which never move)."""
+    lanes, x, m0, hidden, m2 = 8, 16, 21, 13, 10
+    layers, natural = make_lstm_network(x, m0, hidden, m2, lanes, seed=5, front=front)
+    config = EngineConfig(lanes=lanes, max_inputs=64, max_outputs=64, max_layers=3, lstm=True,
+                          scan_width=width)
+    frames = similar_frames(10, x, 0.7, C16, 8, seed=6)
+    got = golden_network_run(config, layers, frames, trace=False)
+    cell_inputs = []
+    assert np.array_equal(got.outputs, reference(natural, hidden, frames, cell_inputs=cell_inputs))
+    c = np.asarray(C16)
+    nearest = [len(c) - 1 - int(np.argmin(np.abs(v - c)[::-1]))     # ties: the upper one
+               for v in np.concatenate(cell_inputs)]
+    q = np.array(nearest).reshape(len(frames), -1)
+    lstm_moved = np.concatenate([[-1], (q[1:] != q[:-1]).sum(axis=1)])
+    lstm_at = 1 if front else 0
+    switch, drain = 18, 3 if width == 1 else 4
+    for k, (layer, _, _) in enumerate(layers):
+        n_in = (x + hidden if not front else -(-m0 // lanes) * lanes + hidden) \
+            if k == lstm_at else layer.inputs
+        assert layer.inputs == n_in
+        blocks = -(-layer.outputs // lanes)
+        counters = got.layers[k].counters
+        for f, counter in enumerate(counters):
+            n = counter.inputs_changed
+            if k == lstm_at:
+                assert n == (n_in if f == 0 else lstm_moved[f]), f"frame {f}"
+            want = switch + -(-n_in // width) + drain + 1 + blocks * (n + 1)
+            assert counter.cycles == want, f"layer {k} frame {f}"
+        if k == lstm_at:
+            assert 0 < sum(c.inputs_changed for c in counters[1:]) < n_in * (len(frames) - 1)
 
 
 CASES = [

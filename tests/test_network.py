@@ -284,3 +284,40 @@ def test_silero_engine_network_equals_the_evaluated_integer_network():
     stft, lstm = got.layers[0].counters[1:], got.layers[5].counters[1:]
     assert sum(c.inputs_changed for c in lstm) < 0.6 * sum(c.inputs_scanned for c in lstm)
     assert sum(c.inputs_changed for c in stft) > 0.3 * sum(c.inputs_scanned for c in stft)
+
+
+def nearest_index(x, centroids):
+    """Paper Eq. 9 from its definition: the index of the nearest centroid, a tie going to the
+    upper one (no thresholds)."""
+    c = np.asarray(centroids, dtype=np.int64)
+    d = np.abs(np.asarray(x, dtype=np.int64)[..., None] - c)
+    return len(c) - 1 - np.argmin(d[..., ::-1], axis=-1)
+
+
+@pytest.mark.parametrize("width, shapes, flags", [
+    (1, [(13, 19), (19, 7), (7, 10)], [True, False, True]),
+    (4, [(20, 32), (32, 17), (17, 9)], [True, True, False]),
+])
+def test_network_cycles_per_layer_by_the_formula(width, shapes, flags):
+    """docs/design.md "Busy cycles" restated for FC layers on a layer-table engine: each
+    layer's busy cycles every frame are S + ceil(N / W) + D + 1 + B (n + 1), S = 13, D = 3
+    (4 with W > 1), with n the inputs whose nearest centroid changed, counted here from each
+    layer's inputs (recomputed in plain NumPy) and all N on a first frame or a baseline layer."""
+    config, layers = make_network(shapes, flags, seed=3, lanes=4, scan_width=width)
+    x = similar_frames(12, shapes[0][0], 0.6, layers[0][0].centroids, 8, seed=4)
+    got = golden_network_run(config, layers, x, trace=False)
+    switch, drain = 13, 3 if width == 1 else 4
+    inputs = x
+    for k, (layer, w, b) in enumerate(layers):
+        q = nearest_index(inputs, layer.centroids)
+        changed = np.concatenate([[layer.inputs], (q[1:] != q[:-1]).sum(axis=1)])
+        if not layer.reuse:
+            changed[:] = layer.inputs
+        blocks = -(-layer.outputs // 4)
+        want = [switch + -(-layer.inputs // width) + drain + 1 + blocks * (n + 1)
+                for n in changed]
+        assert [c.cycles for c in got.layers[k].counters] == want, f"layer {k}"
+        assert [c.inputs_changed for c in got.layers[k].counters] == changed.tolist()
+        inputs = chain_reference([(layer, w, b)], inputs)
+    assert [c.cycles for c in got.counters] == [
+        sum(r.counters[f].cycles for r in got.layers) for f in range(len(x))]

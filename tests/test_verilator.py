@@ -540,3 +540,43 @@ def test_video_conv_blocked_on_verilator():
     first, later = 1024 // 16 + blocks, rows_read * 32 // 16 + 1024 // 16 + 2 * blocks
     assert report["main_memory_words_per_frame_mean"] == (first + 3 * later) / 4
     assert report["macs"] == report["unblocked_macs"]
+
+
+@pytest.mark.slow
+def test_framing_errors_and_resets_in_every_phase_on_verilator():
+    """A three-layer network with random stalls, sequence after sequence: a frame's ``last``
+    one beat early, then one beat late (``framing_error`` rises as that beat is accepted and
+    stays set until the reset), resets during the configuration writes and at offsets across a
+    frame (scan, drain, correct, layer switch), each followed by reconfiguration and a sequence
+    checked by the testbench against golden (outputs, counters per frame and per layer, beat
+    cycles); the last sequence runs to its end and equals golden and the plain chain."""
+    from test_network import chain_reference, make_network
+    config, layers = make_network([(13, 19), (19, 7), (7, 10)], [True, False, True], seed=3,
+                                  max_layers=3)
+    c = layers[0][0].centroids
+    frames = [similar_frames(6, 13, 0.6, c, 8, seed=s) for s in range(8)]
+    stalls = {"input_valid": STALLS["random"][0], "output_ready": STALLS["random"][1]}
+    phases = [
+        {"frames": frames[0], "flip_last": [13 + 11], "reset_after": [3, 7], **stalls},
+        {"frames": frames[1], "flip_last": [13 + 12], "reset_after": [3, 7], **stalls},
+        {"frames": frames[2], "reset_after": [0, 6], **stalls},          # configuration
+        *({"frames": frames[3 + k], "reset_after": [2, extra], **stalls}
+          for k, extra in enumerate((3, 25, 60, 100))),
+        {"frames": frames[7], **stalls},
+    ]
+    report = run_case(config, {"layers": layers, "phases": phases}, "verilator", outputs=True)
+    assert report["mismatches"] == 0, report["first_mismatch"]
+    got = report["phases"]
+    for phase, bad in zip(got[:2], (24, 25)):
+        assert phase["framing_error_sent"] == [bad + 1]
+        assert phase["framing_error_before_reset"] == 1
+    assert all(p["framing_error_sent"] is None for p in got[2:])
+    assert got[2]["frames"] == 0
+    assert all(1 <= p["frames"] < 6 for p in got[3:7])     # cut off by the reset
+    assert got[-1]["frames"] == 6 and got[-1]["expected_left"] == 0
+    valid, ready = (make_pattern(spec) for spec in STALLS["random"])
+    expected = golden_network_run(config, layers, frames[7], input_valid=valid,
+                                  output_ready=ready, trace=False)
+    assert np.array_equal(report["outputs"][-1], expected.outputs)
+    assert np.array_equal(report["outputs"][-1], chain_reference(layers, frames[7]))
+    assert report["counters"][-6:] == [c.as_dict() for c in expected.counters]
