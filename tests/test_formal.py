@@ -2,13 +2,16 @@
 environment may give, not only the sequences the simulation tests draw."""
 
 import pytest
-from amaranth.hdl import Assert, Assume, Elaboratable, Module, Mux, Signal, signed
-from amaranth.lib import data
+from amaranth.hdl import Array, Assert, Assume, Elaboratable, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.memory import ReadPort
 from amaranth.lib.wiring import In
 
 from golden.config import EngineConfig
+from hw.io_buffer import IOBuffer
 from hw.output_streamer import OutputStreamer
+from hw.scan_unit import ScanUnit
+from hw.skip_logic import SkipLogic
 from sim.formal import check
 
 CONFIG = EngineConfig(lanes=2, act_width=4, weight_width=4, acc_width=12, max_clusters=4,
@@ -102,4 +105,129 @@ def test_output_stream_rules_and_frame_lengths_bmc(tmp_path, broken):
     """Bounded model check, 20 cycles from reset: passes, and fails on the broken streamer."""
     bench = StreamerBench(broken)
     result = check(bench, "streamer", tmp_path, mode="bmc", depth=20, ports=bench.ports())
+    assert result.status == ("FAIL" if broken else "PASS"), result.log[-2000:]
+
+
+SCAN_CONFIG = EngineConfig(lanes=2, act_width=2, weight_width=2, acc_width=6, max_clusters=4,
+                           max_inputs=2, max_outputs=2)
+N = SCAN_CONFIG.max_inputs
+
+
+class BrokenSkipLogic(SkipLogic):
+    """A skip-logic bug, deliberately: the top bit of the indices is not compared."""
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += self.changed.eq(self.first | (self.q_new[:-1] != self.q_old[:-1]))
+        return m
+
+
+class ScanBench(Elaboratable):
+    """The scan unit of a one-layer engine (N = 2, 2-bit activations, 4 clusters) on its I/O
+    buffer, with every input free: the activations and their bubbles, the quantization and
+    centroid tables' writes (between frames, as the host writes them), when the next frame
+    starts (after the scan drained, as the issue unit ends a layer). The quantization table is
+    written whole before the first input, since memories start with any contents.
+
+    Asserted, for every input of every frame, ``ScanUnit.latency`` cycles after it is
+    accepted: it is appended to the change list (with its index) if and only if its index in
+    the quantization table differs from the index stored for it, or the frame is the first;
+    and the index area is written with its new index exactly then. The reference is a shadow of
+    both tables kept here from the writes, not the scan's own signals."""
+
+    def __init__(self, broken=False):
+        self.broken = broken
+        self.x, self.valid = Signal(SCAN_CONFIG.act_width), Signal()
+        self.next_frame = Signal()
+        self.q_en, self.q_addr = Signal(), Signal(SCAN_CONFIG.act_width)
+        self.q_data = Signal(SCAN_CONFIG.index_width)
+        self.c_en, self.c_addr = Signal(), Signal(SCAN_CONFIG.index_width)
+        self.c_data = Signal(SCAN_CONFIG.act_width)
+
+    def ports(self):
+        return [self.x, self.valid, self.next_frame, self.q_en, self.q_addr, self.q_data,
+                self.c_en, self.c_addr, self.c_data]
+
+    def elaborate(self, platform):
+        cfg = SCAN_CONFIG
+        m = Module()
+        m.submodules.io = io = IOBuffer(cfg)
+        names = ("index_read", "index_write", "change_write")
+        m.submodules.scan = scan = ScanUnit(cfg, {n: io.signature.members[n].flip()
+                                                  for n in names})
+        if self.broken:
+            scan.skip_logics = [BrokenSkipLogic(cfg)]
+        for name in names:
+            wiring.connect(m, getattr(io, name), getattr(scan, name))
+        # the engine around it: N inputs a frame, reuse on, first execution until a frame ends
+        first = Signal(init=1)
+        drained = Signal(range(scan.latency + 2))       # cycles since the scan's last input
+        idle = ~scan.scanning & (drained == scan.latency + 1)
+        with m.If(scan.scan_done):
+            m.d.sync += drained.eq(0)
+        with m.Elif(~scan.scanning & (drained != scan.latency + 1)):
+            m.d.sync += drained.eq(drained + 1)
+        layer_end = self.next_frame & idle
+        with m.If(layer_end):
+            m.d.sync += first.eq(0)
+        m.d.comb += [
+            scan.current.inputs.eq(N), scan.current.reuse.eq(1), scan.upcoming_inputs.eq(N),
+            scan.first.eq(first), scan.layer_end.eq(layer_end),
+            scan.i_stream.valid.eq(self.valid), scan.i_stream.payload.data.eq(self.x),
+            scan.quantization_write.en.eq(self.q_en),
+            scan.quantization_write.addr.eq(self.q_addr),
+            scan.quantization_write.data.eq(self.q_data),
+            scan.centroid_write.en.eq(self.c_en), scan.centroid_write.addr.eq(self.c_addr),
+            scan.centroid_write.data.eq(self.c_data),
+        ]
+        # the host writes the tables while the scan is idle, and the whole quantization table
+        # before the first input (memories start with any contents)
+        loaded = Signal(1 << cfg.act_width)
+        fresh = Signal(init=1)          # no input accepted yet
+        with m.If(self.q_en):
+            m.d.sync += loaded.eq(loaded | (1 << self.q_addr))
+        with m.If(scan.accept):
+            m.d.sync += fresh.eq(0)
+        m.d.comb += [Assume(~(self.q_en | self.c_en) | idle | fresh),
+                     Assume(~self.valid | loaded.all())]
+        # the reference: shadow tables, the index each input should get and whether it changed
+        q_table = Array(Signal(cfg.index_width, name=f"q_ref{v}")
+                        for v in range(1 << cfg.act_width))
+        stored = Array(Signal(cfg.index_width, name=f"stored_ref{i}") for i in range(N))
+        with m.If(self.q_en):
+            m.d.sync += q_table[self.q_addr].eq(self.q_data)
+        position = Signal(range(N))
+        q_ref = q_table[self.x]                 # the table is indexed by the raw bits
+        changed_ref = first | (q_ref != stored[position])
+        with m.If(scan.accept):
+            m.d.sync += [stored[position].eq(q_ref),
+                         position.eq(Mux(position == N - 1, 0, position + 1))]
+        # ... ``latency`` cycles later, against the scan's writes
+        delay = [(Signal(name=f"d{k}_valid"), Signal(name=f"d{k}_changed"),
+                  Signal(range(N), name=f"d{k}_position"),
+                  Signal(cfg.index_width, name=f"d{k}_q")) for k in range(scan.latency)]
+        m.d.sync += [a.eq(b) for a, b in zip(delay[0], (scan.accept, changed_ref, position,
+                                                         q_ref))]
+        for later, earlier in zip(delay[1:], delay):
+            m.d.sync += [a.eq(b) for a, b in zip(later, earlier)]
+        valid, changed, at, q = delay[-1]
+        m.d.comb += Assert(scan.appending == (valid & changed))
+        with m.If(valid & changed):
+            m.d.comb += Assert((scan.change_write.data.index == at)
+                               & io.index_write.en & (io.index_write.addr == at)
+                               & (io.index_write.data == q))
+        with m.Else():
+            m.d.comb += Assert(~io.index_write.en)
+        return m
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", [False, True])
+def test_scan_appends_an_input_iff_its_index_changed_bmc(tmp_path, broken):
+    """Bounded model check, 22 cycles from reset (the table's four writes, two frames and
+    writes between them; about 45 s on a loaded machine): passes, and fails when the skip
+    logic ignores the indices' top bit (which only a second frame can show, so the check
+    reaches it)."""
+    bench = ScanBench(broken)
+    result = check(bench, "scan", tmp_path, mode="bmc", depth=22, ports=bench.ports())
     assert result.status == ("FAIL" if broken else "PASS"), result.log[-2000:]
