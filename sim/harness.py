@@ -47,8 +47,8 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     ``interrupted`` is a list of dicts, each a sequence run first and cut by a reset:
     ``layers``, ``frames``, ``reset_at`` (the cycle, counted from its first configuration
     write, in which reset is asserted for one cycle) and optionally ``flip_last`` (input beat
-    numbers whose ``last`` bit is inverted) and ``reset`` (False: no reset, the next sequence
-    follows directly). Its configuration, start strobe and streams are
+    numbers whose ``last`` bit is inverted) and ``cut_by_reset`` (False: no reset, the next
+    sequence follows directly). Its configuration, start strobe and streams are
     played as for the checked sequence (same stall patterns, t = 0 the cycle after start).
     The harness adds to each dict ``accepted`` (the cycle t each input beat was accepted),
     ``framing_error`` (the cycle t at whose end the flag first rose, or None; -1 if it rose
@@ -96,24 +96,18 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
             taps = [("index_write", io.index_write, 1, config.index_width, False),
                     ("output_write", io.output_write, lanes, config.acc_width, True)]
         block_mask = (1 << io.block_bits) - 1
-        in_payload = dut.i_stream.payload.as_value()
+        player = _InputPlayer(dut, beats_in)
         out_payload = dut.o_stream.payload.as_value()
         out_data_bits = lanes * config.act_width
-        t, sent, pending, beats, frames_seen, layers_seen = 0, 0, False, 0, 0, 0
+        t, beats, frames_seen, layers_seen = 0, 0, 0, 0
         total_beats = n_frames * words
         outputs = np.zeros((n_frames, words * lanes), dtype=np.int64)
         while beats < total_beats:
             if t >= max_cycles:
-                raise SimulationTimeout(f"no progress after {t} cycles: {sent} inputs sent, "
+                raise SimulationTimeout(f"no progress after {t} cycles: {player.sent} inputs sent, "
                                         f"{beats} of {total_beats} output beats received")
-            if not pending and sent < len(beats_in) and valid[t]:
-                pending = True
-                ctx.set(in_payload, beats_in[sent])
-            ctx.set(dut.i_stream.valid, pending)
+            player.step(ctx, valid[t])
             ctx.set(dut.o_stream.ready, ready[t])
-            if pending and ctx.get(dut.i_stream.ready):
-                pending = False
-                sent += 1
             for kind, port, n, width, signed in taps:
                 enable = ctx.get(port.en)
                 if enable and kind == "index_write" and io.index_lanes > 1:
@@ -180,6 +174,28 @@ def rtl_network_run(config, layers, frames, *, input_valid=None, output_ready=No
     return result
 
 
+class _InputPlayer:
+    """Plays input beats in order: each is presented when the valid pattern allows and held
+    until the engine accepts it."""
+
+    def __init__(self, dut, beats):
+        self.dut, self.beats = dut, beats
+        self.payload = dut.i_stream.payload.as_value()
+        self.sent, self.pending = 0, False
+
+    def step(self, ctx, allowed):
+        """Drive this cycle's input; True if a beat is accepted in it."""
+        if not self.pending and self.sent < len(self.beats) and allowed:
+            self.pending = True
+            ctx.set(self.payload, self.beats[self.sent])
+        ctx.set(self.dut.i_stream.valid, self.pending)
+        if self.pending and ctx.get(self.dut.i_stream.ready):
+            self.pending = False
+            self.sent += 1
+            return True
+        return False
+
+
 async def _interrupted_run(ctx, dut, reset, config, run, valid, ready):
     """One sequence of ``rtl_network_run``'s ``interrupted``, cut by a reset (see there)."""
     writes = network_writes(config, run["layers"])
@@ -188,9 +204,8 @@ async def _interrupted_run(ctx, dut, reset, config, run, valid, ready):
     last_bit = 1 << config.scan_width * config.act_width
     for k in run.get("flip_last", ()):
         beats[k] ^= last_bit
-    in_payload = dut.i_stream.payload.as_value()
+    player = _InputPlayer(dut, beats)
     run.update(accepted=[], framing_error=None, framing_error_dropped=False)
-    sent, pending = 0, False
     for c in range(run["reset_at"]):
         configuring = c < len(writes)
         ctx.set(dut.cfg.en, configuring)
@@ -199,15 +214,9 @@ async def _interrupted_run(ctx, dut, reset, config, run, valid, ready):
         ctx.set(dut.start, c == len(writes))
         t = c - len(writes) - 1                 # the checked sequence's time base
         if t >= 0:
-            if not pending and sent < len(beats) and valid[t]:
-                pending = True
-                ctx.set(in_payload, beats[sent])
-            ctx.set(dut.i_stream.valid, pending)
-            ctx.set(dut.o_stream.ready, ready[t])
-            if pending and ctx.get(dut.i_stream.ready):
+            if player.step(ctx, valid[t]):
                 run["accepted"].append(t)
-                pending = False
-                sent += 1
+            ctx.set(dut.o_stream.ready, ready[t])
         await ctx.tick()
         if ctx.get(dut.framing_error):
             if run["framing_error"] is None:
@@ -216,7 +225,7 @@ async def _interrupted_run(ctx, dut, reset, config, run, valid, ready):
             run["framing_error_dropped"] = True
     for signal in (dut.cfg.en, dut.start, dut.i_stream.valid, dut.o_stream.ready):
         ctx.set(signal, 0)
-    if run.get("reset", True):
+    if run.get("cut_by_reset", True):
         ctx.set(reset, 1)
         await ctx.tick()
         ctx.set(reset, 0)

@@ -81,7 +81,7 @@ def test_framing_error_survives_reconfiguration_and_start():
     config, shapes = ENGINES["one-layer"]
     layers = fc_network(shapes, seed=1)
     x = similar_frames(2, shapes[0][0], 0.5, C16, 8, seed=2)
-    run = dict(layers=layers, frames=x, flip_last=[0], reset=False,
+    run = dict(layers=layers, frames=x, flip_last=[0], cut_by_reset=False,
                reset_at=len(network_writes(config, layers)) + 60)
     with pytest.raises(AssertionError, match="framing_error is set"):
         rtl_network_run(config, layers, x, interrupted=[run])
